@@ -1,0 +1,69 @@
+# Tousu: `make run` sets everything up and serves the demo; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOUSU_HOST ?= 127.0.0.1
+TOUSU_PORT ?= 8000
+export TOUSU_HOST TOUSU_PORT
+
+.PHONY: run test bench install install-dev assets migrate demo serve lint format messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+install-dev: $(VENV)/.installed-dev node_modules/.installed
+assets: node_modules/.installed
+
+migrate: install
+	$(BIN)/tousu migrate --noinput -v0
+
+demo: migrate
+	$(BIN)/tousu demo --if-empty
+
+run: demo
+	@echo ""
+	@echo "Tousu is at http://$(TOUSU_HOST):$(TOUSU_PORT)/"
+	@echo "Demo logins (password tousu-demo): clerk 受理员, investigator 调查员, mediator 调解员,"
+	@echo "  recorder 记录员, handler 承办部门, head 部门负责人, leader 领导小组, supervisor 督办, admin 管理员"
+	@echo "API docs: http://$(TOUSU_HOST):$(TOUSU_PORT)/api/docs"
+	@echo ""
+	$(BIN)/gunicorn tousu.wsgi --bind $(TOUSU_HOST):$(TOUSU_PORT) --workers 2 --threads 4 \
+	  --access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+test: install-dev
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
+	$(BIN)/python scripts/check_messages.py
+	bash scripts/test.sh
+
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+lint: install-dev
+	$(BIN)/ruff check src bench
+
+format: install-dev
+	$(BIN)/ruff format src bench
+	$(BIN)/ruff check --fix src bench
+
+# Refresh the Chinese catalog after changing user-facing strings (needs GNU gettext).
+messages: install-dev
+	cd src/tousu && ../../$(BIN)/tousu makemessages -l zh_Hans --no-obsolete --no-location \
+	  --ignore 'tests/*' && ../../$(BIN)/tousu compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from tousu.cli import main
+
+main()

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "tousu.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        # Groups need the permissions that Django creates on each app's post_migrate, so
+        # the role groups are brought up to date after the last app has had its turn.
+        post_migrate.connect(_roles_sync_after_last_app, weak=False)
+
+
+def _roles_sync_after_last_app(sender, **kwargs) -> None:
+    from django.apps import apps
+
+    from tousu.accounts.services import roles_sync
+
+    if sender is list(apps.get_app_configs())[-1]:
+        roles_sync()

@@ -1,0 +1,197 @@
+"""Complaint endpoints of /api/v1/, thin over the services and selectors."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+from ninja import File, Query, Router
+from ninja.files import UploadedFile
+
+from tousu.accounts.selectors import departments_active
+from tousu.complaints import services
+from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.models import Category, Complaint
+from tousu.complaints.presenters import masked_complainant
+from tousu.complaints.schemas import (
+    AssignIn,
+    AttachmentOut,
+    ComplainantOut,
+    ComplaintFilterIn,
+    ComplaintIn,
+    ComplaintOut,
+    ComplaintPage,
+    ComplaintPatch,
+    DepartmentRef,
+    Problem,
+    Ref,
+    TimelineEntry,
+)
+from tousu.complaints.selectors import (
+    ComplaintFilter,
+    complaint_get_visible,
+    complaint_timeline,
+    complaints_list,
+)
+
+router = Router(tags=["complaints"])
+ERRORS = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+def _list_item(c: Complaint) -> dict:
+    return {
+        "tracking_no": c.tracking_no,
+        "title": c.title,
+        "category": {"key": c.category.key, "name": c.category.name},
+        "severity": c.severity,
+        "nature": c.nature,
+        "channel": c.channel,
+        "status": c.status,
+        "confidential": c.confidential,
+        "department": {"code": c.department.code, "name": c.department.name},
+        "assignee": c.assignee.username if c.assignee else None,
+        "complainant": masked_complainant(c.complainant),
+        "received_at": c.received_at,
+        "version": c.version,
+    }
+
+
+def _detail(c: Complaint) -> dict:
+    return {
+        **_list_item(c),
+        "description": c.description,
+        "occurred_at": c.occurred_at,
+        "occurred_place": c.occurred_place,
+        "persons_involved": c.persons_involved,
+        "merchant": c.merchant,
+        "product": c.product,
+        "received_by": c.received_by.username,
+        "registered_at": c.registered_at,
+        "updated_at": c.updated_at,
+        "attachments": [
+            {
+                "id": a.pk,
+                "name": a.original_name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "sha256": a.sha256,
+                "url": reverse("complaints:attachment", args=[c.tracking_no, a.pk]),
+            }
+            for a in c.attachments.all()
+        ],
+    }
+
+
+@router.get("/categories", response=list[Ref], tags=["reference"])
+def categories(request):
+    return list(Category.objects.filter(is_active=True).values("key", "name"))
+
+
+@router.get("/departments", response=list[DepartmentRef], tags=["reference"])
+def departments(request):
+    return list(departments_active().values("code", "name"))
+
+
+@router.post("/complaints", response={201: ComplaintOut, **ERRORS})
+def complaint_create(request, payload: ComplaintIn):
+    data = payload.dict()
+    complainant = services.ComplainantData(**data.pop("complainant"))
+    data["occurred_at"] = _aware(data["occurred_at"])
+    data["received_at"] = _aware(data["received_at"])
+    complaint = services.complaint_register(actor=request.user, complainant=complainant, **data)
+    return 201, _detail(complaint)
+
+
+@router.get("/complaints", response={200: ComplaintPage, **ERRORS})
+def complaint_list(request, filters: Query[ComplaintFilterIn]):
+    params = filters.dict()
+    page, page_size = params.pop("page"), params.pop("page_size")
+    qs = complaints_list(user=request.user, filters=ComplaintFilter(**params))
+    count = qs.count()
+    rows = qs[(page - 1) * page_size : page * page_size]
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": max(1, math.ceil(count / page_size)),
+        "results": [_list_item(c) for c in rows],
+    }
+
+
+@router.get("/complaints/{tracking_no}", response={200: ComplaintOut, **ERRORS})
+def complaint_read(request, tracking_no: str):
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    return _detail(complaint)
+
+
+@router.patch("/complaints/{tracking_no}", response={200: ComplaintOut, **ERRORS})
+def complaint_patch(request, tracking_no: str, payload: ComplaintPatch):
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    if "occurred_at" in changes:
+        changes["occurred_at"] = _aware(changes["occurred_at"])
+    complaint = services.complaint_update(
+        actor=request.user, complaint=complaint, version=version, **changes
+    )
+    return _detail(complaint)
+
+
+@router.post("/complaints/{tracking_no}/assignment", response={200: ComplaintOut, **ERRORS})
+def complaint_assign(request, tracking_no: str, payload: AssignIn):
+    """Assign to a person, or transfer to another department (with a note)."""
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    complaint = services.complaint_assign(actor=request.user, complaint=complaint, **payload.dict())
+    return _detail(complaint)
+
+
+@router.get("/complaints/{tracking_no}/complainant", response={200: ComplainantOut, **ERRORS})
+def complainant_read(request, tracking_no: str, purpose: str = ""):
+    """The complainant's full personal data; every call is recorded in the audit log."""
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    person = services.complainant_reveal(actor=request.user, complaint=complaint, purpose=purpose)
+    return {
+        "name": person.name,
+        "phone": person.phone,
+        "id_number": person.id_number,
+        "address": person.address,
+        "email": person.email,
+    }
+
+
+@router.get("/complaints/{tracking_no}/timeline", response={200: list[TimelineEntry], **ERRORS})
+def timeline(request, tracking_no: str):
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "actor": e.actor.username if e.actor else None,
+            "action": e.action,
+            "data": e.data,
+        }
+        for e in complaint_timeline(complaint)
+    ]
+
+
+@router.post("/complaints/{tracking_no}/attachments", response={201: AttachmentOut, **ERRORS})
+def attachment_upload(request, tracking_no: str, file: File[UploadedFile]):
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    upload = AttachmentUpload.from_file(file.name, file)
+    a = services.attachment_add(actor=request.user, complaint=complaint, upload=upload)
+    return 201, {
+        "id": a.pk,
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "url": reverse("complaints:attachment", args=[tracking_no, a.pk]),
+    }

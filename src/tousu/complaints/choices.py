@@ -1,0 +1,66 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    WALK_IN = "walk_in", _("Walk-in")
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("Email")
+    WEB = "web", _("Web")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+
+
+class Severity(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary")
+    MAJOR = "major", _("Major")
+    URGENT = "urgent", _("Urgent")
+
+
+SEVERITY_COLOURS = {"ordinary": "secondary", "major": "warning", "urgent": "danger"}
+
+
+class Nature(models.TextChoices):
+    SUGGESTION = "suggestion", _("Suggestion")
+    PROBLEM = "problem", _("Problem")
+    MALICIOUS = "malicious", _("Malicious")
+
+
+class Status(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    ASSIGNED = "assigned", _("Assigned")
+    INVESTIGATING = "investigating", _("Investigating")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    EXECUTING = "executing", _("Executing")
+    REPLIED = "replied", _("Replied")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+
+
+STATUS_COLOURS = {
+    "registered": "primary",
+    "assigned": "info",
+    "investigating": "info",
+    "awaiting_approval": "warning",
+    "executing": "warning",
+    "replied": "success",
+    "closed": "secondary",
+    "archived": "dark",
+}
+
+
+class EventAction(models.TextChoices):
+    """Audit actions that belong on a complaint's timeline."""
+
+    REGISTERED = "complaint.registered", _("Registered")
+    UPDATED = "complaint.updated", _("Updated")
+    ASSIGNED = "complaint.assigned", _("Assigned")
+    TRANSFERRED = "complaint.transferred", _("Transferred")
+    STATUS_CHANGED = "complaint.status_changed", _("Status changed")
+    ATTACHMENT_ADDED = "complaint.attachment_added", _("Attachment added")
+
+
+# Not a change: kept in the audit chain, left off the timeline.
+COMPLAINANT_VIEWED = "complainant.viewed"

@@ -1,0 +1,161 @@
+"""Staff forms. They only turn posted text into values; the services hold the rules,
+and their field errors are put back beside these fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tousu.accounts.selectors import departments_active
+from tousu.complaints.choices import Channel, Nature, Severity, Status
+from tousu.complaints.models import Category
+
+
+def _blank(choices) -> list:
+    return [("", "—"), *choices]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+def _category_choices() -> list:
+    return [(c.key, c.name) for c in Category.objects.filter(is_active=True).order_by("key")]
+
+
+def _department_choices() -> list:
+    return [(d.code, d.name) for d in departments_active()]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ComplaintRegisterForm(forms.Form):
+    # Service field path → form field name, for putting service errors back.
+    SERVICE_FIELDS = {
+        "complainant.name": "complainant_name",
+        "complainant.phone": "complainant_phone",
+        "complainant.id_number": "complainant_id_number",
+        "complainant.address": "complainant_address",
+        "complainant.email": "complainant_email",
+    }
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    title = forms.CharField(label=_("Title"), required=False)
+    description = forms.CharField(label=_("What happened"), widget=forms.Textarea, required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=Severity.choices, initial=Severity.ORDINARY, required=False
+    )
+    nature = forms.ChoiceField(
+        label=_("Nature"), choices=Nature.choices, initial=Nature.PROBLEM, required=False
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When it happened"), widget=DateTimeLocalInput(), required=False
+    )
+    occurred_place = forms.CharField(label=_("Where it happened"), required=False)
+    persons_involved = forms.CharField(label=_("Persons involved"), required=False)
+    merchant = forms.CharField(label=_("Merchant"), required=False)
+    product = forms.CharField(label=_("Product or service"), required=False)
+    department = forms.ChoiceField(label=_("Handling department"), required=False)
+    confidential = forms.BooleanField(
+        label=_("Confidential (state or commercial secrets: leadership only)"), required=False
+    )
+    complainant_name = forms.CharField(label=_("Complainant's name"), required=False)
+    complainant_phone = forms.CharField(label=_("Phone"), required=False)
+    complainant_id_number = forms.CharField(label=_("ID number"), required=False)
+    complainant_address = forms.CharField(label=_("Address"), required=False)
+    complainant_email = forms.CharField(label=_("Email"), required=False)
+    attachments = MultipleFileField(label=_("Evidence (photos, documents)"), required=False)
+
+    REQUIRED = ("channel", "title", "description", "category", "complainant_name")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _blank(_category_choices())
+        self.fields["department"].choices = [
+            ("", _("My department")),
+            *_department_choices(),
+        ]
+        for name in self.REQUIRED:
+            self.fields[name].widget.attrs["required"] = True
+            self.fields[name].widget.attrs["aria-required"] = "true"
+
+    def complaint_fields(self):
+        return [f for f in self if not f.name.startswith("complainant_")]
+
+    def complainant_fields(self):
+        return [f for f in self if f.name.startswith("complainant_")]
+
+    def add_service_errors(self, field_errors: dict[str, list[str]]) -> None:
+        for path, messages in field_errors.items():
+            name = self.SERVICE_FIELDS.get(path, path.split(".")[0])
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class ComplaintAssignForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    department = forms.ChoiceField(label=_("Department"))
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, assignees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = _department_choices()
+        self.fields["assignee"].choices = [("", "—"), *assignees]
+
+    def add_service_errors(self, field_errors: dict[str, list[str]]) -> None:
+        for name, messages in field_errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class ComplaintFilterForm(forms.Form):
+    q = forms.CharField(label=_("Keyword"), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=_blank(Status.choices), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=_blank(Severity.choices), required=False
+    )
+    department = forms.ChoiceField(label=_("Department"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    received_from = forms.DateField(
+        label=_("Received from"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+    received_to = forms.DateField(
+        label=_("Received to"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        choices=[
+            ("-received", _("Newest first")),
+            ("received", _("Oldest first")),
+            ("-tracking_no", _("Tracking number ↓")),
+            ("tracking_no", _("Tracking number ↑")),
+            ("severity", _("Severity")),
+            ("status", _("Status")),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _blank(_category_choices())
+        self.fields["department"].choices = _blank(_department_choices())

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tousu.complaints.choices import Channel, Nature, Severity, Status
+from tousu.core.crypto import EncryptedTextField
+
+
+class Category(models.Model):
+    """A node of the category tree (产品质量, 售后服务 …); ``key`` is stable."""
+
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Complainant(models.Model):
+    """The complainant's personal data, encrypted at rest.
+
+    Only the services of this app read the clear values; lists show masked forms and a
+    full view is recorded in the audit chain. ``phone_digest`` is a keyed digest for
+    finding a caller's earlier complaints without decrypting every row.
+    """
+
+    name = EncryptedTextField(_("name"))
+    phone = EncryptedTextField(_("phone"), blank=True)
+    id_number = EncryptedTextField(_("ID number"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    email = EncryptedTextField(_("email"), blank=True)
+    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("complainant")
+        verbose_name_plural = _("complainants")
+
+    def __str__(self) -> str:
+        return f"complainant {self.pk}"
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ComplaintQuerySet:
+        """The one gate for reading complaints; deny by default."""
+        from tousu.complaints.selectors import complaint_visibility_filter
+
+        return complaint_visibility_filter(self, user)
+
+
+class Complaint(models.Model):
+    """One complaint case.
+
+    Invariants: ``tracking_no`` never changes; ``version`` grows by one on every change,
+    so an update based on an older version is refused (optimistic concurrency).
+    """
+
+    tracking_no = models.CharField(_("tracking number"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("what happened"))
+    occurred_at = models.DateTimeField(_("when it happened"), null=True, blank=True)
+    occurred_place = models.CharField(_("where it happened"), max_length=200, blank=True)
+    persons_involved = models.CharField(_("persons involved"), max_length=500, blank=True)
+    merchant = models.CharField(_("merchant"), max_length=200, blank=True)
+    product = models.CharField(_("product or service"), max_length=200, blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+    )
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=Severity.choices, default=Severity.ORDINARY
+    )
+    nature = models.CharField(
+        _("nature"), max_length=16, choices=Nature.choices, default=Nature.PROBLEM
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.REGISTERED
+    )
+    confidential = models.BooleanField(
+        _("confidential"),
+        default=False,
+        help_text=_("Touches state or commercial secrets: visible to leadership only."),
+    )
+    complainant = models.ForeignKey(
+        Complainant,
+        verbose_name=_("complainant"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        on_delete=models.PROTECT,
+        related_name="complaints_received",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints_assigned",
+    )
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "-pk"]
+        permissions = [("assign_complaint", _("Can assign and transfer complaints"))]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="complaint_received"),
+            models.Index(fields=["department", "-received_at"], name="complaint_dept_received"),
+            models.Index(fields=["status", "-received_at"], name="complaint_status_received"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_no
+
+
+class ComplaintSearchDocument(models.Model):
+    """The complaint's searchable text as space-separated Chinese bigrams and words.
+
+    On SQLite an FTS5 index over this table is kept by triggers; on PostgreSQL a GIN
+    index over ``to_tsvector('simple', document)`` serves the same queries.
+    """
+
+    complaint = models.OneToOneField(
+        Complaint, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    document = models.TextField()
+
+    class Meta:
+        verbose_name = _("search document")
+
+    def __str__(self) -> str:
+        return f"search document {self.complaint_id}"
+
+
+class DailySequence(models.Model):
+    """The last tracking number issued on a day (Asia/Shanghai date)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is ours: the complainant's file name is kept only as data.
+    suffix = PurePosixPath(filename).suffix.lower()
+    now = timezone.localtime()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """Evidence attached to a complaint; served only through the visibility gate."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,160 @@
+"""Pydantic schemas of the complaint API (shapes only; rules live in the services)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Schema
+from pydantic import Field
+
+from tousu.complaints.selectors import SORTS
+
+
+class ComplainantIn(Schema):
+    name: str
+    phone: str = ""
+    id_number: str = ""
+    address: str = ""
+    email: str = ""
+
+
+class ComplaintIn(Schema):
+    channel: str = Field(description="phone, walk_in, letter, email, web, chat, api or import")
+    title: str
+    description: str = Field(description="what happened")
+    category: str = Field(description="category key, see GET /api/v1/categories")
+    complainant: ComplainantIn
+    severity: str = "ordinary"
+    nature: str = "problem"
+    occurred_at: datetime | None = None
+    occurred_place: str = ""
+    persons_involved: str = ""
+    merchant: str = ""
+    product: str = ""
+    confidential: bool = False
+    department: str = Field("", description="department code; default: the caller's")
+    received_at: datetime | None = None
+
+
+class ComplaintPatch(Schema):
+    version: int = Field(description="the version you read; a stale one gets 409")
+    title: str | None = None
+    description: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    nature: str | None = None
+    occurred_at: datetime | None = None
+    occurred_place: str | None = None
+    persons_involved: str | None = None
+    merchant: str | None = None
+    product: str | None = None
+    confidential: bool | None = None
+
+
+class AssignIn(Schema):
+    version: int
+    department: str = Field(description="target department code; another one transfers it")
+    assignee: str = Field("", description="username of the person, optional")
+    note: str = Field("", description="required for a transfer")
+
+
+class Ref(Schema):
+    key: str
+    name: str
+
+
+class DepartmentRef(Schema):
+    code: str
+    name: str
+
+
+class MaskedComplainant(Schema):
+    name: str
+    phone: str
+    id_number: str
+    address: str
+    email: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class ComplaintListItem(Schema):
+    tracking_no: str
+    title: str
+    category: Ref
+    severity: str
+    nature: str
+    channel: str
+    status: str
+    confidential: bool
+    department: DepartmentRef
+    assignee: str | None
+    complainant: MaskedComplainant
+    received_at: datetime
+    version: int
+
+
+class ComplaintOut(ComplaintListItem):
+    description: str
+    occurred_at: datetime | None
+    occurred_place: str
+    persons_involved: str
+    merchant: str
+    product: str
+    received_by: str
+    registered_at: datetime
+    updated_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class ComplaintPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    results: list[ComplaintListItem]
+
+
+class ComplaintFilterIn(Schema):
+    status: str = ""
+    category: str = ""
+    severity: str = ""
+    department: str = ""
+    channel: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str = Field("", description="keywords in the complaint text (Chinese: 2+ characters)")
+    sort: str = Field("-received", description=", ".join(SORTS))
+    page: int = Field(1, ge=1)
+    page_size: int = Field(25, ge=1, le=100)
+
+
+class ComplainantOut(Schema):
+    name: str
+    phone: str
+    id_number: str
+    address: str
+    email: str
+
+
+class TimelineEntry(Schema):
+    seq: int
+    at: datetime
+    actor: str | None
+    action: str
+    data: dict
+
+
+class Problem(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict] = []

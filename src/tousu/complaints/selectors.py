@@ -1,0 +1,121 @@
+"""Reads of complaints. Every one goes through the visibility gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
+from tousu.accounts.selectors import department_subtree_ids
+from tousu.audit.models import AuditEvent
+from tousu.complaints.choices import EventAction
+from tousu.complaints.models import Complaint
+from tousu.complaints.search import complaints_matching
+from tousu.core.problems import NotFound
+
+
+def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
+    """Leadership, supervisors and administrators see all; others their departments'.
+
+    Confidential complaints are seen by leadership only. Everybody else sees the
+    complaints of their department and the departments below it, the ones they
+    received (首问负责) and the ones assigned to them.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    roles = user.role_codes()
+    if not roles & ROLES_SEEING_CONFIDENTIAL:
+        queryset = queryset.filter(confidential=False)
+    if roles & ROLES_SEEING_ALL:
+        return queryset
+    scope = Q(received_by=user) | Q(assignee=user)
+    if user.department_id:
+        subtree = getattr(user, "_department_subtree", None)
+        if subtree is None:
+            subtree = user._department_subtree = department_subtree_ids(user.department_id)
+        scope |= Q(department_id__in=subtree)
+    return queryset.filter(scope)
+
+
+SORTS = {
+    "received": ("received_at", "pk"),
+    "-received": ("-received_at", "-pk"),
+    "tracking_no": ("tracking_no",),
+    "-tracking_no": ("-tracking_no",),
+    "severity": ("severity", "-received_at"),
+    "status": ("status", "-received_at"),
+}
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """The filters of the complaint list, shared by the staff pages and the API."""
+
+    status: str = ""
+    category: str = ""
+    severity: str = ""
+    department: str = ""
+    channel: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str = ""
+    sort: str = "-received"
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def complaints_list(*, user, filters: ComplaintFilter) -> QuerySet:
+    """Visible complaints narrowed by ``filters``, with what the list shows joined in."""
+    qs = Complaint.objects.visible_to(user).select_related(
+        "category", "department", "assignee", "complainant"
+    )
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.category:
+        qs = qs.filter(
+            Q(category__key=filters.category) | Q(category__parent__key=filters.category)
+        )
+    if filters.severity:
+        qs = qs.filter(severity=filters.severity)
+    if filters.department:
+        qs = qs.filter(department__code=filters.department)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.received_from:
+        qs = qs.filter(received_at__gte=_start_of(filters.received_from))
+    if filters.received_to:
+        qs = qs.filter(received_at__lt=_start_of(filters.received_to) + timedelta(days=1))
+    if filters.q.strip():
+        qs = complaints_matching(qs, filters.q.strip())
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["-received"]))
+
+
+def complaint_get_visible(*, user, tracking_no: str) -> Complaint:
+    """The complaint with ``tracking_no`` if ``user`` may see it; NotFound otherwise.
+
+    A complaint of another department is reported exactly like a missing one, so its
+    existence is not revealed.
+    """
+    complaint = (
+        Complaint.objects.visible_to(user)
+        .select_related("category", "department", "assignee", "received_by", "complainant")
+        .filter(tracking_no=tracking_no)
+        .first()
+    )
+    if complaint is None:
+        raise NotFound(f"no complaint {tracking_no}")
+    return complaint
+
+
+def complaint_timeline(complaint: Complaint) -> QuerySet:
+    """The complaint's changes, oldest first (views of personal data are left out)."""
+    return (
+        AuditEvent.objects.filter(complaint=complaint, action__in=EventAction.values)
+        .select_related("actor")
+        .order_by("seq")
+    )

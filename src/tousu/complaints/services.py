@@ -1,0 +1,489 @@
+"""Writes of complaints: intake, edits, assignment and transfer, evidence, status.
+
+Every service runs in one transaction, checks the caller's permission and the data,
+and appends its timeline event to the audit chain in the same transaction. Invalid
+data raises ``InvalidInput`` naming each field before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.accounts.models import Department, User
+from tousu.accounts.selectors import department_subtree_ids
+from tousu.audit.services import audit_record
+from tousu.complaints.attachments import AttachmentUpload, attachment_validate
+from tousu.complaints.choices import (
+    COMPLAINANT_VIEWED,
+    Channel,
+    EventAction,
+    Nature,
+    Severity,
+    Status,
+)
+from tousu.complaints.models import (
+    Attachment,
+    Category,
+    Complainant,
+    Complaint,
+    ComplaintSearchDocument,
+    DailySequence,
+)
+from tousu.complaints.search import document_for
+from tousu.complaints.validators import (
+    EMAIL,
+    id_number_is_valid,
+    phone_is_valid,
+    phone_normalise,
+)
+from tousu.core.crypto import blind_index
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+
+LIMITS = {
+    "title": 120,
+    "description": 10_000,
+    "occurred_place": 200,
+    "persons_involved": 500,
+    "merchant": 200,
+    "product": 200,
+    "complainant.name": 50,
+    "complainant.address": 200,
+    "complainant.email": 254,
+    "note": 2_000,
+}
+TEXT_FIELDS = ("title", "description", "occurred_place", "persons_involved", "merchant", "product")
+
+
+@dataclass
+class ComplainantData:
+    name: str
+    phone: str = ""
+    id_number: str = ""
+    address: str = ""
+    email: str = ""
+
+
+@dataclass
+class _Errors:
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+
+    def text(self, name: str, value: str, *, required: bool = False) -> str:
+        value = (value or "").strip()
+        if required and not value:
+            self.add(name, _("This field is required."))
+        elif len(value) > LIMITS[name]:
+            self.add(
+                name,
+                _("At most %(limit)d characters (this has %(count)d).")
+                % {"limit": LIMITS[name], "count": len(value)},
+            )
+        return value
+
+    def choice(self, name: str, value: str, choices) -> str:
+        if value not in choices.values:
+            self.add(name, _("Unknown value “%(value)s”.") % {"value": value})
+        return value
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise InvalidInput(_("Some fields are not valid."), field_errors=self.fields)
+
+
+def _complainant_clean(errors: _Errors, data: ComplainantData) -> ComplainantData:
+    name = errors.text("complainant.name", data.name, required=True)
+    phone = phone_normalise(data.phone or "")
+    if phone and not phone_is_valid(phone):
+        errors.add("complainant.phone", _("Not a valid mainland phone number."))
+    id_number = (data.id_number or "").strip().upper()
+    if id_number and not id_number_is_valid(id_number):
+        errors.add("complainant.id_number", _("Not a valid 18-digit resident ID number."))
+    address = errors.text("complainant.address", data.address)
+    email = errors.text("complainant.email", data.email)
+    if email and not EMAIL.match(email):
+        errors.add("complainant.email", _("Not a valid email address."))
+    if not (phone or email or address):
+        errors.add("complainant.phone", _("Give at least one way to reach the complainant."))
+    return ComplainantData(name, phone, id_number, address, email)
+
+
+def _category_get(errors: _Errors, key: str) -> Category | None:
+    category = Category.objects.filter(key=key, is_active=True).first() if key else None
+    if category is None:
+        errors.add("category", _("Unknown category “%(value)s”.") % {"value": key})
+    return category
+
+
+def _department_get(errors: _Errors, name: str, code: str) -> Department | None:
+    department = Department.objects.filter(code=code, is_active=True).first() if code else None
+    if department is None:
+        errors.add(name, _("Unknown department “%(value)s”.") % {"value": code})
+    return department
+
+
+def _tracking_no_next(received_at: datetime) -> str:
+    """``TS-YYYYMMDD-NNNNNN``: the local date and that day's counter (sortable)."""
+    day = timezone.localdate(received_at)
+    DailySequence.objects.bulk_create([DailySequence(day=day)], ignore_conflicts=True)
+    DailySequence.objects.filter(day=day).update(last=F("last") + 1)
+    last = DailySequence.objects.get(day=day).last
+    return f"TS-{day:%Y%m%d}-{last:06d}"
+
+
+def _search_document_save(complaint: Complaint) -> None:
+    ComplaintSearchDocument.objects.update_or_create(
+        complaint=complaint,
+        defaults={"document": document_for(*(getattr(complaint, f) for f in TEXT_FIELDS))},
+    )
+
+
+def _snapshot(complaint: Complaint) -> dict:
+    """The complaint's non-personal fields as they appear on the timeline."""
+    return {
+        "title": complaint.title,
+        "category": complaint.category.name,
+        "severity": complaint.severity,
+        "nature": complaint.nature,
+        "channel": complaint.channel,
+        "status": complaint.status,
+        "department": complaint.department.name,
+        "confidential": complaint.confidential,
+    }
+
+
+def complaint_register(
+    *,
+    actor: User,
+    channel: str,
+    title: str,
+    description: str,
+    category: str,
+    complainant: ComplainantData,
+    severity: str = Severity.ORDINARY,
+    nature: str = Nature.PROBLEM,
+    occurred_at: datetime | None = None,
+    occurred_place: str = "",
+    persons_involved: str = "",
+    merchant: str = "",
+    product: str = "",
+    confidential: bool = False,
+    department: str = "",
+    received_at: datetime | None = None,
+    attachments: list[AttachmentUpload] = (),  # type: ignore[assignment]
+) -> Complaint:
+    """Register a complaint received through ``channel``; ``actor`` is its first contact.
+
+    The complaint starts in the actor's department unless ``department`` (a code) is
+    given. Raises ``NotAllowed`` without the add permission and ``InvalidInput`` naming
+    every bad field; nothing is written then, attachments included.
+    """
+    if not actor.has_perm("complaints.add_complaint"):
+        raise NotAllowed(_("You may not register complaints."))
+    errors = _Errors()
+    errors.choice("channel", channel, Channel)
+    errors.choice("severity", severity, Severity)
+    errors.choice("nature", nature, Nature)
+    texts = {
+        name: errors.text(name, value, required=name in ("title", "description"))
+        for name, value in (
+            ("title", title),
+            ("description", description),
+            ("occurred_place", occurred_place),
+            ("persons_involved", persons_involved),
+            ("merchant", merchant),
+            ("product", product),
+        )
+    }
+    person = _complainant_clean(errors, complainant)
+    category_obj = _category_get(errors, category)
+    if department:
+        department_obj = _department_get(errors, "department", department)
+    elif actor.department_id is None:
+        errors.add("department", _("Choose the department that handles it."))
+        department_obj = None
+    else:
+        department_obj = actor.department
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now:
+        errors.add("received_at", _("Cannot be in the future."))
+    if occurred_at and occurred_at > now:
+        errors.add("occurred_at", _("Cannot be in the future."))
+    for index, upload in enumerate(attachments):
+        for message in attachment_validate(upload):
+            errors.add(f"attachments.{index}", message)
+    errors.raise_if_any()
+
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            person_row = Complainant.objects.create(
+                name=person.name,
+                phone=person.phone,
+                id_number=person.id_number,
+                address=person.address,
+                email=person.email,
+                phone_digest=blind_index(person.phone) if person.phone else "",
+            )
+            complaint = Complaint.objects.create(
+                tracking_no=_tracking_no_next(received_at),
+                channel=channel,
+                severity=severity,
+                nature=nature,
+                category=category_obj,
+                complainant=person_row,
+                received_by=actor,
+                department=department_obj,
+                occurred_at=occurred_at,
+                confidential=confidential,
+                received_at=received_at,
+                registered_at=now,
+                **texts,
+            )
+            _search_document_save(complaint)
+            audit_record(
+                actor=actor,
+                action=EventAction.REGISTERED,
+                object_type="complaint",
+                object_id=complaint.tracking_no,
+                complaint=complaint,
+                data={"fields": _snapshot(complaint)},
+            )
+            for upload in attachments:
+                stored.append(_attachment_store(actor=actor, complaint=complaint, upload=upload))
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return complaint
+
+
+def _attachment_store(*, actor: User, complaint: Complaint, upload: AttachmentUpload) -> str:
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=upload.name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        uploaded_by=actor,
+    )
+    attachment.file.save(upload.name, upload.file, save=False)
+    try:
+        attachment.save()
+        audit_record(
+            actor=actor,
+            action=EventAction.ATTACHMENT_ADDED,
+            object_type="attachment",
+            object_id=str(attachment.pk),
+            complaint=complaint,
+            data={"name": upload.name, "size": upload.size, "sha256": upload.sha256},
+        )
+    except BaseException:
+        default_storage.delete(attachment.file.name)
+        raise
+    return attachment.file.name
+
+
+def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUpload) -> Attachment:
+    """Attach evidence to a complaint the actor may change."""
+    if not actor.has_perm("complaints.change_complaint"):
+        raise NotAllowed(_("You may not change this complaint."))
+    messages = attachment_validate(upload)
+    if messages:
+        raise InvalidInput(_("The file cannot be attached."), field_errors={"file": messages})
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(version=F("version") + 1)
+        name = _attachment_store(actor=actor, complaint=complaint, upload=upload)
+    return complaint.attachments.get(file=name)
+
+
+def _bump_version(complaint: Complaint, version: int, **values) -> None:
+    """Save ``values`` only if nobody saved since ``version`` was read."""
+    values["updated_at"] = timezone.now()
+    updated = Complaint.objects.filter(pk=complaint.pk, version=version).update(
+        version=F("version") + 1, **values
+    )
+    if not updated:
+        raise Conflict(
+            _(
+                "Someone else changed this complaint after you opened it. "
+                "Reload it to see their change, then make yours again."
+            ),
+            field_errors={"version": [_("This version is out of date.")]},
+        )
+    complaint.refresh_from_db()
+
+
+EDITABLE = (*TEXT_FIELDS, "occurred_at", "severity", "nature", "confidential", "category")
+
+
+def complaint_update(*, actor: User, complaint: Complaint, version: int, **changes) -> Complaint:
+    """Change the complaint's own fields (not its status, department or complainant).
+
+    ``version`` is the version the actor saw; a stale one raises ``Conflict``.
+    """
+    if not actor.has_perm("complaints.change_complaint"):
+        raise NotAllowed(_("You may not change this complaint."))
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be changed here."),
+            field_errors={name: [_("Cannot be changed here.")] for name in sorted(unknown)},
+        )
+    errors = _Errors()
+    values: dict = {}
+    for name, value in changes.items():
+        if name in TEXT_FIELDS:
+            values[name] = errors.text(name, value, required=name in ("title", "description"))
+        elif name == "severity":
+            values[name] = errors.choice(name, value, Severity)
+        elif name == "nature":
+            values[name] = errors.choice(name, value, Nature)
+        elif name == "category":
+            values[name] = _category_get(errors, value)
+        elif name == "occurred_at":
+            if value and value > timezone.now():
+                errors.add(name, _("Cannot be in the future."))
+            values[name] = value
+        else:
+            values[name] = bool(value)
+    errors.raise_if_any()
+    diff = {}
+    for name, value in values.items():
+        before = getattr(complaint, name)
+        if before != value:
+            diff[name] = [
+                str(before) if name == "category" else before,
+                str(value) if name == "category" else value,
+            ]
+    if not diff:
+        return complaint
+    with transaction.atomic():
+        _bump_version(complaint, version, **values)
+        if diff.keys() & set(TEXT_FIELDS):
+            _search_document_save(complaint)
+        audit_record(
+            actor=actor,
+            action=EventAction.UPDATED,
+            object_type="complaint",
+            object_id=complaint.tracking_no,
+            complaint=complaint,
+            data={"changes": diff},
+        )
+    return complaint
+
+
+def complaint_assign(
+    *,
+    actor: User,
+    complaint: Complaint,
+    version: int,
+    department: str,
+    assignee: str = "",
+    note: str = "",
+) -> Complaint:
+    """Assign the complaint to a person, or transfer it to another department.
+
+    A transfer (department changes) needs a note saying why; the assignee, if given,
+    must belong to the target department or one below it.
+    """
+    if not actor.has_perm("complaints.assign_complaint"):
+        raise NotAllowed(_("You may not assign or transfer complaints."))
+    errors = _Errors()
+    note = errors.text("note", note)
+    target = _department_get(errors, "department", department)
+    person = None
+    if assignee:
+        person = User.objects.filter(username=assignee, is_active=True).first()
+        if person is None:
+            errors.add("assignee", _("Unknown user “%(value)s”.") % {"value": assignee})
+        elif target and (
+            person.department_id is None
+            or person.department_id not in department_subtree_ids(target.pk)
+        ):
+            errors.add("assignee", _("This person does not work in that department."))
+    transfer = target is not None and target.pk != complaint.department_id
+    if transfer and not note:
+        errors.add("note", _("Say why the complaint is transferred."))
+    errors.raise_if_any()
+    if not transfer and person == complaint.assignee:
+        raise InvalidInput(
+            _("Nothing to change."),
+            field_errors={"assignee": [_("Already assigned to this person.")]},
+        )
+    changes = {}
+    if transfer:
+        changes["department"] = [complaint.department.name, target.name]
+    if person != complaint.assignee:
+        changes["assignee"] = [
+            complaint.assignee.display_name if complaint.assignee else None,
+            person.display_name if person else None,
+        ]
+    values = {"department": target, "assignee": person}
+    if complaint.status == Status.REGISTERED:
+        values["status"] = Status.ASSIGNED
+        changes["status"] = [Status.REGISTERED, Status.ASSIGNED]
+    with transaction.atomic():
+        _bump_version(complaint, version, **values)
+        audit_record(
+            actor=actor,
+            action=EventAction.TRANSFERRED if transfer else EventAction.ASSIGNED,
+            object_type="complaint",
+            object_id=complaint.tracking_no,
+            complaint=complaint,
+            data={"changes": changes, "note": note},
+        )
+    return complaint
+
+
+def complaint_status_set(
+    *, actor: User, complaint: Complaint, version: int, status: str, note: str = ""
+) -> Complaint:
+    """Move the complaint to ``status``.
+
+    Until the workflow engine (plans) drives stages, this is the one place a status
+    changes; the engine will call it for each transition it allows.
+    """
+    if not actor.has_perm("complaints.change_complaint"):
+        raise NotAllowed(_("You may not change this complaint."))
+    errors = _Errors()
+    errors.choice("status", status, Status)
+    note = errors.text("note", note)
+    errors.raise_if_any()
+    before = complaint.status
+    with transaction.atomic():
+        _bump_version(complaint, version, status=status)
+        audit_record(
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            object_type="complaint",
+            object_id=complaint.tracking_no,
+            complaint=complaint,
+            data={"changes": {"status": [before, status]}, "note": note},
+        )
+    return complaint
+
+
+def complainant_reveal(*, actor: User, complaint: Complaint, purpose: str = "") -> Complainant:
+    """The complainant's clear personal data, for roles that need it; the view is logged."""
+    if not actor.has_perm("complaints.view_complainant"):
+        raise NotAllowed(_("You may not see the complainant's personal data."))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=COMPLAINANT_VIEWED,
+            object_type="complainant",
+            object_id=str(complaint.complainant_id),
+            complaint=complaint,
+            data={"purpose": purpose[:200]},
+        )
+    return complaint.complainant

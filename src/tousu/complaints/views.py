@@ -1,0 +1,212 @@
+"""Staff pages for complaints: list, register, detail, assign, evidence, personal data."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tousu.accounts.models import User
+from tousu.accounts.selectors import department_subtree_ids
+from tousu.complaints import services
+from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.choices import SEVERITY_COLOURS, STATUS_COLOURS
+from tousu.complaints.forms import (
+    ComplaintAssignForm,
+    ComplaintFilterForm,
+    ComplaintRegisterForm,
+)
+from tousu.complaints.presenters import masked_complainant, timeline_rows
+from tousu.complaints.selectors import (
+    ComplaintFilter,
+    complaint_get_visible,
+    complaint_timeline,
+    complaints_list,
+)
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
+
+PAGE_SIZE = 25
+
+
+def _visible_or_404(request: HttpRequest, tracking_no: str):
+    try:
+        return complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+@login_required
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    form = ComplaintFilterForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    filters = ComplaintFilter(**{k: v for k, v in values.items() if v not in (None, "")})
+    page = Paginator(complaints_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {
+            "complaint": c,
+            "complainant": masked_complainant(c.complainant),
+            "severity_colour": SEVERITY_COLOURS.get(c.severity, "secondary"),
+            "status_colour": STATUS_COLOURS.get(c.status, "secondary"),
+        }
+        for c in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    template = (
+        "complaints/_list_results.html"
+        if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results"
+        else "complaints/list.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def complaint_register(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("complaints.add_complaint"):
+        messages.error(request, _("You may not register complaints."))
+        return redirect("complaints:list")
+    form = ComplaintRegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        uploads = [AttachmentUpload.from_file(f.name, f) for f in data["attachments"]]
+        try:
+            complaint = services.complaint_register(
+                actor=request.user,
+                channel=data["channel"],
+                title=data["title"],
+                description=data["description"],
+                category=data["category"],
+                severity=data["severity"] or "ordinary",
+                nature=data["nature"] or "problem",
+                occurred_at=data["occurred_at"],
+                occurred_place=data["occurred_place"],
+                persons_involved=data["persons_involved"],
+                merchant=data["merchant"],
+                product=data["product"],
+                confidential=data["confidential"],
+                department=data["department"],
+                complainant=services.ComplainantData(
+                    name=data["complainant_name"],
+                    phone=data["complainant_phone"],
+                    id_number=data["complainant_id_number"],
+                    address=data["complainant_address"],
+                    email=data["complainant_email"],
+                ),
+                attachments=uploads,
+            )
+        except InvalidInput as exc:
+            form.add_service_errors(exc.field_errors)
+        else:
+            messages.success(
+                request,
+                _("Complaint %(no)s registered.") % {"no": complaint.tracking_no},
+            )
+            try:
+                complaint_get_visible(user=request.user, tracking_no=complaint.tracking_no)
+            except NotFound:
+                messages.info(request, _("It is confidential: only the leadership can open it."))
+                return redirect("complaints:list")
+            return redirect("complaints:detail", tracking_no=complaint.tracking_no)
+    return render(request, "complaints/register.html", {"form": form})
+
+
+def _assign_form(complaint, data=None) -> ComplaintAssignForm:
+    subtree = department_subtree_ids(complaint.department_id)
+    people = User.objects.filter(is_active=True, department_id__in=subtree).order_by("username")
+    return ComplaintAssignForm(
+        data,
+        initial={
+            "version": complaint.version,
+            "department": complaint.department.code,
+            "assignee": complaint.assignee.username if complaint.assignee else "",
+        },
+        assignees=[(u.username, f"{u.display_name}（{u.username}）") for u in people],
+    )
+
+
+def _detail_context(request, complaint, assign_form=None) -> dict:
+    return {
+        "complaint": complaint,
+        "complainant": masked_complainant(complaint.complainant),
+        "attachments": list(complaint.attachments.all()),
+        "timeline": timeline_rows(complaint_timeline(complaint)),
+        "severity_colour": SEVERITY_COLOURS.get(complaint.severity, "secondary"),
+        "status_colour": STATUS_COLOURS.get(complaint.status, "secondary"),
+        "can_assign": request.user.has_perm("complaints.assign_complaint"),
+        "can_reveal": request.user.has_perm("complaints.view_complainant"),
+        "assign_form": assign_form or _assign_form(complaint),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    return render(request, "complaints/detail.html", _detail_context(request, complaint))
+
+
+@login_required
+@require_POST
+def complaint_assign(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    form = _assign_form(complaint, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.complaint_assign(
+                actor=request.user,
+                complaint=complaint,
+                version=data["version"],
+                department=data["department"],
+                assignee=data["assignee"],
+                note=data["note"],
+            )
+        except (InvalidInput, Conflict) as exc:
+            form.add_service_errors(exc.field_errors)
+            if isinstance(exc, Conflict):
+                messages.error(request, exc.detail)
+        except NotAllowed as exc:
+            messages.error(request, exc.detail)
+            return redirect("complaints:detail", tracking_no=tracking_no)
+        else:
+            messages.success(request, _("Saved."))
+            try:
+                complaint_get_visible(user=request.user, tracking_no=tracking_no)
+            except NotFound:
+                return redirect("complaints:list")
+            return redirect("complaints:detail", tracking_no=tracking_no)
+    context = _detail_context(request, complaint, assign_form=form)
+    return render(request, "complaints/detail.html", context, status=422)
+
+
+@login_required
+@require_POST
+def complainant_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    try:
+        person = services.complainant_reveal(actor=request.user, complaint=complaint)
+    except NotAllowed as exc:
+        return HttpResponse(exc.detail, status=403)
+    return render(request, "complaints/_complainant_full.html", {"person": person})
+
+
+@login_required
+def attachment_download(request: HttpRequest, tracking_no: str, pk: int) -> FileResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    attachment = complaint.attachments.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

@@ -1,0 +1,103 @@
+"""Shared fixtures: a small organisation built through the services, as users build it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from tousu.accounts.choices import Role
+from tousu.accounts.models import Department, User
+from tousu.accounts.services import department_create, organisation_set, user_create
+from tousu.complaints.models import Category
+
+PASSWORD = "correct horse battery"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip PostgreSQL-only tests on SQLite, and browser tests without Chromium.
+
+    In CI (CI=true) a missing Chromium is an error, not a skip: the browser tests must run.
+    """
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    chromium = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL leg)"))
+        if "browser" in item.keywords and chromium is None:
+            if os.environ.get("CI") == "true":
+                raise pytest.UsageError(
+                    "CI=true but Chromium is not installed: .ci/run installs Debian's chromium"
+                )
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="Chromium not installed (apt-get install chromium fonts-noto-cjk)"
+                )
+            )
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is not under test; the default costs ~0.2 s per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Org:
+    office: Department
+    quality: Department
+    food: Department
+    after_sales: Department
+    clerk: User
+    investigator: User
+    handler: User
+    food_handler: User
+    head: User
+    after_sales_handler: User
+    leader: User
+    supervisor: User
+    admin: User
+    recorder: User
+
+
+@pytest.fixture
+def org(db) -> Org:
+    organisation_set(name="测试市场")
+    office = department_create(code="office", name="投诉处理办公室")
+    quality = department_create(code="quality", name="商品质量管理部")
+    food = department_create(code="food", name="食品区管理组", parent=quality)
+    after_sales = department_create(code="after_sales", name="售后服务部")
+    for key, name in [("quality", "商品质量"), ("after_sales", "售后服务"), ("price", "价格欺诈")]:
+        Category.objects.create(key=key, name=name)
+
+    def make(username, role, department, name):
+        return user_create(
+            username=username,
+            password=PASSWORD,
+            full_name=name,
+            roles=[role],
+            department=department,
+        )
+
+    return Org(
+        office=office,
+        quality=quality,
+        food=food,
+        after_sales=after_sales,
+        clerk=make("clerk", Role.INTAKE_CLERK, office, "王晓梅"),
+        investigator=make("investigator", Role.INVESTIGATOR, office, "李建国"),
+        handler=make("handler", Role.DEPARTMENT_HANDLER, quality, "刘洋"),
+        food_handler=make("food_handler", Role.DEPARTMENT_HANDLER, food, "马力"),
+        head=make("head", Role.DEPARTMENT_HEAD, quality, "孙志强"),
+        after_sales_handler=make("as_handler", Role.DEPARTMENT_HANDLER, after_sales, "何平"),
+        leader=make("leader", Role.LEADERSHIP, None, "周国平"),
+        supervisor=make("supervisor", Role.SUPERVISOR, office, "吴敏"),
+        admin=make("admin", Role.ADMINISTRATOR, office, "郑磊"),
+        recorder=make("recorder", Role.RECORDER, office, "赵丽"),
+    )

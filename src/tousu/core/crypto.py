@@ -1,0 +1,56 @@
+"""Encryption at rest for personal data (Fernet from ``cryptography``).
+
+``settings.ENCRYPTION_KEYS`` lists Fernet keys, newest first: values are written with
+the first and read with any, so keys can be rotated without a flag day.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+@functools.cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key.encode("ascii")) for key in keys])
+
+
+def encrypt(text: str) -> str:
+    return _fernet(tuple(settings.ENCRYPTION_KEYS)).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        plain = _fernet(tuple(settings.ENCRYPTION_KEYS)).decrypt(token.encode("ascii"))
+    except InvalidToken as exc:
+        raise ValueError("personal data cannot be decrypted with the configured keys") from exc
+    return plain.decode("utf-8")
+
+
+def blind_index(text: str) -> str:
+    """A keyed digest for exact look-ups (e.g. by phone) without storing the value."""
+    key = hashlib.sha256(b"tousu-blind-index:" + settings.ENCRYPTION_KEYS[0].encode()).digest()
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class EncryptedTextField(models.TextField):
+    """A text column stored as a Fernet token; empty strings stay empty.
+
+    Only exact emptiness can be queried: every other lookup compares ciphertexts.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(value)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from tousu.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="complaints:list", permanent=False)),
+    path("accounts/", include("tousu.accounts.urls")),
+    path("complaints/", include("tousu.complaints.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
