@@ -28,7 +28,9 @@ def pytest_collection_modifyitems(config, items):
     )
     for item in items:
         if "postgres" in item.keywords and vendor != "postgresql":
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL leg)"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL leg)")
+            )
         if "browser" in item.keywords and chromium is None:
             if os.environ.get("CI") == "true":
                 raise pytest.UsageError(

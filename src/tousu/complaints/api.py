@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import File, Query, Router
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from tousu.accounts.selectors import departments_active
@@ -35,6 +36,7 @@ from tousu.complaints.selectors import (
     complaint_timeline,
     complaints_list,
 )
+from tousu.core.problems import NotFound
 
 router = Router(tags=["complaints"])
 ERRORS = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
@@ -44,6 +46,10 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         return timezone.make_aware(value)
     return value
+
+
+def _attachment_url(tracking_no: str, pk: int) -> str:
+    return reverse("api:attachment_download", args=[tracking_no, pk])
 
 
 def _list_item(c: Complaint) -> dict:
@@ -83,7 +89,7 @@ def _detail(c: Complaint) -> dict:
                 "content_type": a.content_type,
                 "size": a.size,
                 "sha256": a.sha256,
-                "url": reverse("complaints:attachment", args=[c.tracking_no, a.pk]),
+                "url": _attachment_url(c.tracking_no, a.pk),
             }
             for a in c.attachments.all()
         ],
@@ -107,7 +113,7 @@ def complaint_create(request, payload: ComplaintIn):
     data["occurred_at"] = _aware(data["occurred_at"])
     data["received_at"] = _aware(data["received_at"])
     complaint = services.complaint_register(actor=request.user, complainant=complainant, **data)
-    return 201, _detail(complaint)
+    return Status(201, _detail(complaint))
 
 
 @router.get("/complaints", response={200: ComplaintPage, **ERRORS})
@@ -187,11 +193,29 @@ def attachment_upload(request, tracking_no: str, file: File[UploadedFile]):
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
     upload = AttachmentUpload.from_file(file.name, file)
     a = services.attachment_add(actor=request.user, complaint=complaint, upload=upload)
-    return 201, {
-        "id": a.pk,
-        "name": a.original_name,
-        "content_type": a.content_type,
-        "size": a.size,
-        "sha256": a.sha256,
-        "url": reverse("complaints:attachment", args=[tracking_no, a.pk]),
-    }
+    return Status(
+        201,
+        {
+            "id": a.pk,
+            "name": a.original_name,
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "url": _attachment_url(tracking_no, a.pk),
+        },
+    )
+
+
+@router.get("/complaints/{tracking_no}/attachments/{attachment_id}", response={**ERRORS})
+def attachment_download(request, tracking_no: str, attachment_id: int):
+    """The evidence file itself."""
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    attachment = complaint.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

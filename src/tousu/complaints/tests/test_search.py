@@ -14,9 +14,15 @@ def _found(user, q):
 @pytest.fixture
 def corpus(org):
     complaint_make(org.clerk, title="热水壶漏水", description="电热水壶底座漏水，商家拒绝调换。")
-    complaint_make(org.clerk, title="大米缺斤短两", description="购买大米十斤，复称只有八斤六两。",
-                   merchant="李记粮油")
-    complaint_make(org.clerk, title="手机屏幕失灵", description="iPhone 屏幕失灵，保修期内维修拖延。")
+    complaint_make(
+        org.clerk,
+        title="大米缺斤短两",
+        description="购买大米十斤，复称只有八斤六两。",
+        merchant="李记粮油",
+    )
+    complaint_make(
+        org.clerk, title="手机屏幕失灵", description="iPhone 屏幕失灵，保修期内维修拖延。"
+    )
     return org
 
 
@@ -45,12 +51,11 @@ def test_latin_words_and_single_characters(corpus):
 def test_search_follows_edits_and_visibility(corpus):
     complaint = complaint_make(corpus.clerk, title="其他问题", description="无关内容")
     assert _found(corpus.leader, "投诉电梯") == set()
-    complaint_update(actor=corpus.clerk, complaint=complaint, version=1,
-                     description="投诉电梯停运")
+    complaint_update(actor=corpus.clerk, complaint=complaint, version=1, description="投诉电梯停运")
     assert _found(corpus.leader, "电梯") == {"其他问题"}
     assert _found(corpus.after_sales_handler, "电梯") == set()
 
 
 def test_search_syntax_in_the_query_is_harmless(corpus):
-    for q in ['"', "AND OR NOT", "漏水\"*", "a'b", "NEAR(漏水)", "-- ;"]:
+    for q in ['"', "AND OR NOT", '漏水"*', "a'b", "NEAR(漏水)", "-- ;"]:
         complaints_list(user=corpus.leader, filters=ComplaintFilter(q=q)).count()

@@ -158,7 +158,9 @@ def test_transfer_needs_a_note_and_moves_visibility(org):
     assert event.data["note"] == "商品质量问题，转质量部"
     assert Complaint.objects.visible_to(org.handler).filter(pk=complaint.pk).exists()
     assert Complaint.objects.visible_to(org.food_handler).filter(pk=complaint.pk).exists() is False
-    assert not Complaint.objects.visible_to(org.after_sales_handler).filter(pk=complaint.pk).exists()
+    assert (
+        not Complaint.objects.visible_to(org.after_sales_handler).filter(pk=complaint.pk).exists()
+    )
     assert not Complaint.objects.visible_to(org.investigator).filter(pk=complaint.pk).exists()
     # The clerk keeps sight of what they received (first-contact responsibility).
     assert Complaint.objects.visible_to(org.clerk).filter(pk=complaint.pk).exists()
@@ -196,8 +198,9 @@ def test_confidential_complaints_are_for_leadership_only(org):
 
 def test_all_seeing_roles_see_every_department(org):
     complaint = complaint_make(org.clerk)
-    complaint_assign(actor=org.clerk, complaint=complaint, version=1, department="after_sales",
-                     note="售后")
+    complaint_assign(
+        actor=org.clerk, complaint=complaint, version=1, department="after_sales", note="售后"
+    )
     for user in (org.leader, org.supervisor, org.admin):
         assert Complaint.objects.visible_to(user).filter(pk=complaint.pk).exists()
 
@@ -211,7 +214,9 @@ def test_stale_version_is_a_conflict_and_loses_nothing(org):
     )
     with pytest.raises(Conflict):
         complaint_update(
-            actor=org.investigator, complaint=second_copy, version=second_copy.version,
+            actor=org.investigator,
+            complaint=second_copy,
+            version=second_copy.version,
             severity="major",
         )
     saved = Complaint.objects.get(pk=complaint.pk)
@@ -220,12 +225,15 @@ def test_stale_version_is_a_conflict_and_loses_nothing(org):
 
 def test_update_records_before_and_after(org):
     complaint = complaint_make(org.clerk)
-    complaint_update(actor=org.clerk, complaint=complaint, version=1, severity="major",
-                     category="price")
+    complaint_update(
+        actor=org.clerk, complaint=complaint, version=1, severity="major", category="price"
+    )
     event = list(complaint_timeline(complaint))[-1]
     assert event.action == EventAction.UPDATED
-    assert event.data["changes"] == {"severity": ["ordinary", "major"],
-                                     "category": ["商品质量", "价格欺诈"]}
+    assert event.data["changes"] == {
+        "severity": ["ordinary", "major"],
+        "category": ["商品质量", "价格欺诈"],
+    }
 
 
 def test_update_refuses_fields_it_does_not_own(org):
@@ -248,9 +256,12 @@ def test_revealing_personal_data_is_logged_and_permissioned(org):
 
 def test_personal_data_never_reaches_the_audit_log(org):
     complaint = complaint_make(org.clerk, complainant=complainant(id_number="11010519491231002X"))
-    complaint_assign(actor=org.clerk, complaint=complaint, version=1, department="quality",
-                     note="转交")
+    complaint_assign(
+        actor=org.clerk, complaint=complaint, version=1, department="quality", note="转交"
+    )
     complainant_reveal(actor=org.clerk, complaint=complaint)
     dump = " ".join(str(e.data) for e in AuditEvent.objects.all())
     assert "13812345678" not in dump and "张伟" not in dump and "11010519491231002X" not in dump
-    assert re.search(r"TS-\d{8}-\d{6}", " ".join(AuditEvent.objects.values_list("object_id", flat=True)))
+    assert re.search(
+        r"TS-\d{8}-\d{6}", " ".join(AuditEvent.objects.values_list("object_id", flat=True))
+    )
