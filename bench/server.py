@@ -1,0 +1,100 @@
+"""A real gunicorn process serving Tousu for the benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+WORKERS = 2
+THREADS = 4
+
+
+class ServerError(RuntimeError):
+    """gunicorn did not start; the message holds its output."""
+
+
+@dataclass
+class Server:
+    base_url: str
+    log_path: Path
+
+    def problems(self) -> list[str]:
+        """Error lines gunicorn and Django logged so far (tracebacks, worker deaths)."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        keep = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "Error:")
+        return [line for line in text.splitlines() if any(k in line for k in keep)]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], log_path: Path, *, timeout: float = 30.0) -> Iterator[Server]:
+    """Start gunicorn with ``env``, wait until it answers, and stop it on the way out."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        str(BIN / "gunicorn"),
+        "tousu.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        _wait_ready(process, base_url, log_path, timeout)
+        yield Server(base_url, log_path)
+    finally:
+        _stop(process)
+
+
+def _wait_ready(process: subprocess.Popen, base_url: str, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(
+                f"gunicorn exited with status {process.returncode}:\n"
+                + log_path.read_text(encoding="utf-8", errors="replace")
+            )
+        try:
+            response = httpx.get(base_url + "/accounts/login/", timeout=2.0)
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        if response.status_code == 200:
+            return
+        raise ServerError(
+            f"gunicorn answered GET /accounts/login/ with {response.status_code}:\n"
+            + log_path.read_text(encoding="utf-8", errors="replace")
+        )
+    raise ServerError(
+        f"gunicorn did not answer within {timeout:.0f} s:\n"
+        + log_path.read_text(encoding="utf-8", errors="replace")
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()  # the master stops its workers gracefully
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)

@@ -1,0 +1,148 @@
+import io
+
+import pytest
+from django.test import Client
+
+from tousu.complaints.models import Complaint
+from tousu.complaints.tests.factories import complaint_make
+from tousu.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def login(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def form(**overrides):
+    data = {
+        "channel": "walk_in",
+        "title": "大衣洗后缩水",
+        "description": "羊毛大衣按说明干洗后严重缩水。",
+        "category": "quality",
+        "severity": "ordinary",
+        "nature": "problem",
+        "complainant_name": "黄蓉",
+        "complainant_phone": "13700001111",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_login_page_is_chinese_by_default(db):
+    page = Client().get("/accounts/login/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "登录" in html and 'lang="zh-hans"' in html
+
+
+def test_english_is_selectable_by_accept_language_and_by_user_choice(org):
+    html = Client(headers={"Accept-Language": "en"}).get("/accounts/login/").content.decode()
+    assert "Log in" in html
+    client = login(org.clerk)
+    client.post("/accounts/language/", {"language": "en", "next": "/complaints/"})
+    org.clerk.refresh_from_db()
+    assert org.clerk.language == "en"
+    fresh = Client()
+    fresh.login(username="clerk", password=PASSWORD)
+    assert "Register complaint" in fresh.get("/complaints/").content.decode()
+
+
+def test_list_requires_login(db):
+    response = Client().get("/complaints/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_register_shows_the_complaint_and_its_timeline(org):
+    client = login(org.clerk)
+    upload = io.BytesIO(PNG)
+    upload.name = "照片.png"
+    response = client.post("/complaints/new/", {**form(), "attachments": [upload]}, follow=True)
+    complaint = Complaint.objects.get()
+    html = response.content.decode()
+    assert response.request["PATH_INFO"] == f"/complaints/{complaint.tracking_no}/"
+    assert complaint.tracking_no in html and "大衣洗后缩水" in html
+    assert "照片.png" in html and "登记" in html  # the timeline's registration entry
+    assert "137****1111" in html and "13700001111" not in html
+
+
+def test_register_errors_are_chinese_and_beside_their_fields(org):
+    client = login(org.clerk)
+    response = client.post(
+        "/complaints/new/",
+        form(title="", complainant_phone="12345", complainant_id_number="123", category="x"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and Complaint.objects.count() == 0
+    assert 'data-field="title">此项为必填项。' in html
+    assert 'data-field="complainant_phone"' in html
+    assert 'data-field="complainant_id_number"' in html
+    assert 'data-field="category"' in html
+    assert "羊毛大衣按说明干洗后严重缩水。" in html  # what was typed is kept
+    assert "黄蓉" in html  # what was typed is kept
+
+
+def test_html_in_text_is_shown_escaped(org):
+    complaint = complaint_make(org.clerk, title="<script>alert('x')</script>")
+    client = login(org.clerk)
+    for url in ("/complaints/", f"/complaints/{complaint.tracking_no}/"):
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert" in html
+
+
+def test_list_filters_by_two_character_keyword(org):
+    complaint_make(org.clerk, title="热水壶漏水", description="底座漏水")
+    complaint_make(org.clerk, title="大米短秤", description="缺斤短两", product="大米")
+    html = login(org.clerk).get("/complaints/", {"q": "漏水"}).content.decode()
+    assert "热水壶漏水" in html and "大米短秤" not in html
+
+
+def test_htmx_filter_requests_get_only_the_results(org):
+    complaint_make(org.clerk)
+    response = login(org.clerk).get(
+        "/complaints/", {"q": "漏水"}, headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    html = response.content.decode()
+    assert "<table" in html and "<nav class=\"navbar" not in html
+
+
+def test_other_departments_complaint_is_404(org):
+    complaint = complaint_make(org.clerk)
+    response = login(org.after_sales_handler).get(f"/complaints/{complaint.tracking_no}/")
+    assert response.status_code == 404
+    assert "电热水壶" not in response.content.decode()
+
+
+def test_transfer_form_and_stale_version(org):
+    complaint = complaint_make(org.clerk)
+    client = login(org.clerk)
+    url = f"/complaints/{complaint.tracking_no}/assign/"
+    missing_note = client.post(url, {"version": 1, "department": "quality"})
+    assert missing_note.status_code == 422
+    assert 'data-field="note"' in missing_note.content.decode()
+    moved = client.post(url, {"version": 1, "department": "quality", "note": "质量问题"},
+                        follow=True)
+    assert "商品质量管理部" in moved.content.decode()
+    stale = client.post(url, {"version": 1, "department": "after_sales", "note": "再转"})
+    assert stale.status_code == 422 and "其他人已修改" in stale.content.decode()
+    assert Complaint.objects.get().department.code == "quality"
+
+
+def test_revealing_personal_data_needs_the_role(org):
+    complaint = complaint_make(org.clerk)
+    url = f"/complaints/{complaint.tracking_no}/complainant/"
+    assert "13812345678" in login(org.clerk).post(url).content.decode()
+    assert login(org.supervisor).post(url).status_code == 403
+
+
+def test_list_page_query_count_is_fixed(org, django_assert_max_num_queries):
+    for _ in range(30):
+        complaint_make(org.clerk)
+    client = login(org.leader)
+    with django_assert_max_num_queries(12):
+        response = client.get("/complaints/")
+    assert response.content.decode().count("tracking-no") >= 25
