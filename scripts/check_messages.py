@@ -20,7 +20,9 @@ def main() -> int:
         if not mo_path.exists():
             problems.append(f"{mo_path}: missing (run make messages)")
             continue
-        compiled = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in polib.mofile(str(mo_path))}
+        compiled = {
+            (e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in polib.mofile(str(mo_path))
+        }
         for entry in po.translated_entries():
             got = compiled.get((entry.msgctxt, entry.msgid))
             if got is None or (entry.msgstr or got[0]) != got[0]:

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
 from django.core.files import File
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 _ZIP = (b"PK\x03\x04",)
@@ -115,7 +116,7 @@ def attachment_validate(upload: AttachmentUpload) -> list[str]:
         return [_("The file is empty.")]
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size > limit:
-        return [_("The file is larger than %(limit)d MB.") % {"limit": limit // (1024 * 1024)}]
+        return [_("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)}]
     if not _looks_like(upload):
         message = _("The file's content does not match its type %(suffix)s.")
         return [message % {"suffix": upload.suffix}]

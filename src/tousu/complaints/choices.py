@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -54,12 +55,12 @@ STATUS_COLOURS = {
 class EventAction(models.TextChoices):
     """Audit actions that belong on a complaint's timeline."""
 
-    REGISTERED = "complaint.registered", _("Registered")
-    UPDATED = "complaint.updated", _("Updated")
-    ASSIGNED = "complaint.assigned", _("Assigned")
-    TRANSFERRED = "complaint.transferred", _("Transferred")
-    STATUS_CHANGED = "complaint.status_changed", _("Status changed")
-    ATTACHMENT_ADDED = "complaint.attachment_added", _("Attachment added")
+    REGISTERED = "complaint.registered", pgettext_lazy("timeline", "Registered")
+    UPDATED = "complaint.updated", pgettext_lazy("timeline", "Updated")
+    ASSIGNED = "complaint.assigned", pgettext_lazy("timeline", "Assigned")
+    TRANSFERRED = "complaint.transferred", pgettext_lazy("timeline", "Transferred")
+    STATUS_CHANGED = "complaint.status_changed", pgettext_lazy("timeline", "Status changed")
+    ATTACHMENT_ADDED = "complaint.attachment_added", pgettext_lazy("timeline", "Attachment added")
 
 
 # Not a change: kept in the audit chain, left off the timeline.

@@ -15,6 +15,13 @@ def _blank(choices) -> list:
     return [("", "—"), *choices]
 
 
+class ServiceChoiceField(forms.ChoiceField):
+    """A select whose value the service checks, so all errors come back in one round."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -54,14 +61,16 @@ class ComplaintRegisterForm(forms.Form):
         "complainant.email": "complainant_email",
     }
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    channel = ServiceChoiceField(
+        label=_("Channel"), choices=_blank(Channel.choices), required=False
+    )
     title = forms.CharField(label=_("Title"), required=False)
     description = forms.CharField(label=_("What happened"), widget=forms.Textarea, required=False)
-    category = forms.ChoiceField(label=_("Category"), required=False)
-    severity = forms.ChoiceField(
+    category = ServiceChoiceField(label=_("Category"), required=False)
+    severity = ServiceChoiceField(
         label=_("Severity"), choices=Severity.choices, initial=Severity.ORDINARY, required=False
     )
-    nature = forms.ChoiceField(
+    nature = ServiceChoiceField(
         label=_("Nature"), choices=Nature.choices, initial=Nature.PROBLEM, required=False
     )
     occurred_at = forms.DateTimeField(
@@ -71,7 +80,7 @@ class ComplaintRegisterForm(forms.Form):
     persons_involved = forms.CharField(label=_("Persons involved"), required=False)
     merchant = forms.CharField(label=_("Merchant"), required=False)
     product = forms.CharField(label=_("Product or service"), required=False)
-    department = forms.ChoiceField(label=_("Handling department"), required=False)
+    department = ServiceChoiceField(label=_("Handling department"), required=False)
     confidential = forms.BooleanField(
         label=_("Confidential (state or commercial secrets: leadership only)"), required=False
     )

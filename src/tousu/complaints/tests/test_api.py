@@ -113,7 +113,7 @@ def test_malformed_json_is_a_problem(org):
 def test_wrong_expired_and_revoked_tokens_are_401(org):
     for client in (api(), api(token="tsu_wrong"), api(token="garbage")):
         result = problem(client.get("/api/v1/complaints"), 401)
-        assert "token" in result["detail"]
+        assert "接口令牌" in result["detail"]
     raw = token_create(user=org.clerk, days=1)
     ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     problem(api(token=raw).get("/api/v1/complaints"), 401)

@@ -41,12 +41,12 @@ def test_evidence_is_stored_with_our_name_and_its_digest(org, settings):
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
-        ("../../etc/passwd.png", PNG, "not allowed"),
-        ("..\\..\\boot.png", PNG, "not allowed"),
-        ("/abs/path.png", PNG, "not allowed"),
-        ("virus.exe", b"MZ" + b"\x00" * 10, "not accepted"),
-        ("fake.png", b"MZ" + b"\x00" * 10, "does not match"),
-        ("empty.pdf", b"", "empty"),
+        ("../../etc/passwd.png", PNG, "不允许使用文件名"),
+        ("..\\..\\boot.png", PNG, "不允许使用文件名"),
+        ("/abs/path.png", PNG, "不允许使用文件名"),
+        ("virus.exe", b"MZ" + b"\x00" * 10, "不接受此类型的文件"),
+        ("fake.png", b"MZ" + b"\x00" * 10, "不符"),
+        ("empty.pdf", b"", "文件为空"),
     ],
 )
 def test_bad_evidence_refuses_the_whole_complaint(org, settings, name, content, fragment):
@@ -61,7 +61,7 @@ def test_too_large_evidence_is_refused(org, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024
     with pytest.raises(InvalidInput) as caught:
         complaint_make(org.clerk, attachments=[upload("big.pdf", PDF + b"x" * 2000)])
-    assert "larger than" in caught.value.field_errors["attachments.0"][0]
+    assert "文件大小超过 1.0" in caught.value.field_errors["attachments.0"][0]
     assert Complaint.objects.count() == 0 and _files(settings) == []
 
 

@@ -51,7 +51,9 @@ def test_clerk_registers_finds_and_follows_a_complaint(org, live_server, page, s
     page.click("nav a[href='/complaints/new/']")
     page.select_option("#id_channel", "phone")
     page.fill("#id_title", "羊毛大衣干洗后缩水起球")
-    page.fill("#id_description", "在B区8号华美服饰购买羊毛大衣，按说明干洗后严重缩水起球，要求退款。")
+    page.fill(
+        "#id_description", "在B区8号华美服饰购买羊毛大衣，按说明干洗后严重缩水起球，要求退款。"
+    )
     page.select_option("#id_category", "quality")
     page.fill("#id_merchant", "华美服饰")
     page.fill("#id_complainant_name", "欧阳娜")

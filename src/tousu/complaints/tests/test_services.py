@@ -76,7 +76,7 @@ def test_over_long_text_is_refused(org):
     with pytest.raises(InvalidInput) as caught:
         complaint_make(org.clerk, description="长" * 100_000)
     assert "description" in caught.value.field_errors
-    assert "100000" in caught.value.field_errors["description"][0]
+    assert "当前 100000 个" in caught.value.field_errors["description"][0]
     assert Complaint.objects.count() == 0
 
 

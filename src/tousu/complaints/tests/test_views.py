@@ -107,7 +107,7 @@ def test_htmx_filter_requests_get_only_the_results(org):
         "/complaints/", {"q": "漏水"}, headers={"HX-Request": "true", "HX-Target": "results"}
     )
     html = response.content.decode()
-    assert "<table" in html and "<nav class=\"navbar" not in html
+    assert "<table" in html and '<nav class="navbar' not in html
 
 
 def test_other_departments_complaint_is_404(org):
@@ -124,8 +124,9 @@ def test_transfer_form_and_stale_version(org):
     missing_note = client.post(url, {"version": 1, "department": "quality"})
     assert missing_note.status_code == 422
     assert 'data-field="note"' in missing_note.content.decode()
-    moved = client.post(url, {"version": 1, "department": "quality", "note": "质量问题"},
-                        follow=True)
+    moved = client.post(
+        url, {"version": 1, "department": "quality", "note": "质量问题"}, follow=True
+    )
     assert "商品质量管理部" in moved.content.decode()
     stale = client.post(url, {"version": 1, "department": "after_sales", "note": "再转"})
     assert stale.status_code == 422 and "其他人已修改" in stale.content.decode()
