@@ -90,7 +90,9 @@ class _Errors:
         return value
 
     def choice(self, name: str, value: str, choices) -> str:
-        if value not in choices.values:
+        if not value:
+            self.add(name, _("This field is required."))
+        elif value not in choices.values:
             self.add(name, _("Unknown value “%(value)s”.") % {"value": value})
         return value
 
@@ -117,14 +119,20 @@ def _complainant_clean(errors: _Errors, data: ComplainantData) -> ComplainantDat
 
 
 def _category_get(errors: _Errors, key: str) -> Category | None:
-    category = Category.objects.filter(key=key, is_active=True).first() if key else None
+    if not key:
+        errors.add("category", _("This field is required."))
+        return None
+    category = Category.objects.filter(key=key, is_active=True).first()
     if category is None:
         errors.add("category", _("Unknown category “%(value)s”.") % {"value": key})
     return category
 
 
 def _department_get(errors: _Errors, name: str, code: str) -> Department | None:
-    department = Department.objects.filter(code=code, is_active=True).first() if code else None
+    if not code:
+        errors.add(name, _("This field is required."))
+        return None
+    department = Department.objects.filter(code=code, is_active=True).first()
     if department is None:
         errors.add(name, _("Unknown department “%(value)s”.") % {"value": code})
     return department

@@ -73,8 +73,11 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("complaints.add_complaint"):
         messages.error(request, _("You may not register complaints."))
         return redirect("complaints:list")
-    form = ComplaintRegisterForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = ComplaintRegisterForm(
+        request.POST if posted else None, request.FILES if posted else None
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         uploads = [AttachmentUpload.from_file(f.name, f) for f in data["attachments"]]
         try:

@@ -80,9 +80,16 @@ def test_register_errors_are_chinese_and_beside_their_fields(org):
     assert 'data-field="title">此项为必填项。' in html
     assert 'data-field="complainant_phone"' in html
     assert 'data-field="complainant_id_number"' in html
-    assert 'data-field="category"' in html
+    assert 'data-field="category">未知的类别' in html
     assert "羊毛大衣按说明干洗后严重缩水。" in html  # what was typed is kept
     assert "黄蓉" in html  # what was typed is kept
+
+
+def test_an_empty_form_says_what_is_required(org):
+    html = login(org.clerk).post("/complaints/new/", {}).content.decode()
+    for field in ("channel", "title", "description", "category", "complainant_name"):
+        assert f'data-field="{field}">此项为必填项。' in html
+    assert 'data-field="complainant_phone">请至少提供一种投诉人的联系方式。' in html
 
 
 def test_html_in_text_is_shown_escaped(org):
