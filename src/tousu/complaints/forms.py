@@ -4,6 +4,7 @@ and their field errors are put back beside these fields."""
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tousu.accounts.selectors import departments_active
@@ -113,6 +114,41 @@ class ComplaintRegisterForm(forms.Form):
     def add_service_errors(self, field_errors: dict[str, list[str]]) -> None:
         for path, messages in field_errors.items():
             name = self.SERVICE_FIELDS.get(path, path.split(".")[0])
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class ComplaintEditForm(forms.Form):
+    """The complaint's own fields; ``version`` is what the editor saw (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Title"), required=False)
+    description = forms.CharField(label=_("What happened"), widget=forms.Textarea, required=False)
+    category = ServiceChoiceField(label=_("Category"), required=False)
+    severity = ServiceChoiceField(label=_("Severity"), choices=Severity.choices, required=False)
+    nature = ServiceChoiceField(label=_("Nature"), choices=Nature.choices, required=False)
+    occurred_at = forms.DateTimeField(
+        label=_("When it happened"), widget=DateTimeLocalInput(), required=False
+    )
+    occurred_place = forms.CharField(label=_("Where it happened"), required=False)
+    persons_involved = forms.CharField(label=_("Persons involved"), required=False)
+    merchant = forms.CharField(label=_("Merchant"), required=False)
+    product = forms.CharField(label=_("Product or service"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _blank(_category_choices())
+
+    @classmethod
+    def for_complaint(cls, complaint, data=None):
+        initial = {name: getattr(complaint, name) for name in cls.base_fields}
+        initial["category"] = complaint.category.key
+        if complaint.occurred_at:
+            initial["occurred_at"] = timezone.localtime(complaint.occurred_at)
+        return cls(data, initial=initial)
+
+    def add_service_errors(self, field_errors: dict[str, list[str]]) -> None:
+        for name, messages in field_errors.items():
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.complaint_list, name="list"),
     path("new/", views.complaint_register, name="register"),
     path("<str:tracking_no>/", views.complaint_detail, name="detail"),
+    path("<str:tracking_no>/edit/", views.complaint_edit, name="edit"),
     path("<str:tracking_no>/assign/", views.complaint_assign, name="assign"),
     path("<str:tracking_no>/complainant/", views.complainant_reveal, name="reveal"),
     path(

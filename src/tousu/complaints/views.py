@@ -18,6 +18,7 @@ from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.choices import SEVERITY_COLOURS, STATUS_COLOURS
 from tousu.complaints.forms import (
     ComplaintAssignForm,
+    ComplaintEditForm,
     ComplaintFilterForm,
     ComplaintRegisterForm,
 )
@@ -144,6 +145,7 @@ def _detail_context(request, complaint, assign_form=None) -> dict:
         "severity_colour": SEVERITY_COLOURS.get(complaint.severity, "secondary"),
         "status_colour": STATUS_COLOURS.get(complaint.status, "secondary"),
         "can_assign": request.user.has_perm("complaints.assign_complaint"),
+        "can_edit": request.user.has_perm("complaints.change_complaint"),
         "can_reveal": request.user.has_perm("complaints.view_complainant"),
         "assign_form": assign_form or _assign_form(complaint),
         "now": timezone.now(),
@@ -188,6 +190,35 @@ def complaint_assign(request: HttpRequest, tracking_no: str) -> HttpResponse:
             return redirect("complaints:detail", tracking_no=tracking_no)
     context = _detail_context(request, complaint, assign_form=form)
     return render(request, "complaints/detail.html", context, status=422)
+
+
+@login_required
+def complaint_edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    if not request.user.has_perm("complaints.change_complaint"):
+        messages.error(request, _("You may not change this complaint."))
+        return redirect("complaints:detail", tracking_no=tracking_no)
+    posted = request.method == "POST"
+    form = ComplaintEditForm.for_complaint(complaint, request.POST if posted else None)
+    status = 200
+    if posted and form.is_valid():
+        changes = dict(form.cleaned_data)
+        version = changes.pop("version")
+        try:
+            services.complaint_update(
+                actor=request.user, complaint=complaint, version=version, **changes
+            )
+        except (InvalidInput, Conflict) as exc:
+            form.add_service_errors(exc.field_errors)
+            if isinstance(exc, Conflict):
+                messages.error(request, exc.detail)
+            status = 422
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("complaints:detail", tracking_no=tracking_no)
+    return render(
+        request, "complaints/edit.html", {"form": form, "complaint": complaint}, status=status
+    )
 
 
 @login_required

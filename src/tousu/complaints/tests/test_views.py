@@ -154,3 +154,27 @@ def test_list_page_query_count_is_fixed(org, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         response = client.get("/complaints/")
     assert response.content.decode().count("tracking-no") >= 25
+
+
+def test_edit_saves_changes_and_refuses_a_stale_form(org):
+    complaint = complaint_make(org.clerk)
+    clerk, investigator = login(org.clerk), login(org.investigator)
+    url = f"/complaints/{complaint.tracking_no}/edit/"
+    assert 'value="电热水壶使用一周漏水"' in clerk.get(url).content.decode()
+    data = {
+        "version": 1,
+        "title": "电热水壶漏水（已核实）",
+        "description": complaint.description,
+        "category": "quality",
+        "severity": "major",
+        "nature": "problem",
+        "merchant": complaint.merchant,
+        "product": complaint.product,
+    }
+    saved = clerk.post(url, data, follow=True).content.decode()
+    assert "电热水壶漏水（已核实）" in saved and "普通 → 重大" in saved
+    stale = investigator.post(url, {**data, "title": "覆盖别人的修改"})
+    assert stale.status_code == 422 and "其他人已修改" in stale.content.decode()
+    assert Complaint.objects.get().title == "电热水壶漏水（已核实）"
+    too_long = clerk.post(url, {**data, "version": 2, "title": "长" * 200})
+    assert 'data-field="title">最多 120 个字符' in too_long.content.decode()
