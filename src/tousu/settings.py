@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tousu.accounts",
     "tousu.audit",
     "tousu.complaints",
+    "tousu.deadlines",
 ]
 
 MIDDLEWARE = [
