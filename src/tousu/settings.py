@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tousu.core",
     "tousu.accounts",
     "tousu.audit",
+    "tousu.plans",
     "tousu.complaints",
     "tousu.deadlines",
 ]

@@ -19,5 +19,7 @@ def _roles_sync_after_last_app(sender, **kwargs) -> None:
 
     from tousu.accounts.services import roles_sync
 
-    if sender is list(apps.get_app_configs())[-1]:
+    # post_migrate is sent only for apps with models, in INSTALLED_APPS order.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is with_models[-1]:
         roles_sync()

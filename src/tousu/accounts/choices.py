@@ -39,12 +39,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "complaints.view_complainant",
     ],
     Role.LEADERSHIP: [
+        "plans.view_plan",
         "complaints.add_complaint",
         "complaints.assign_complaint",
         "complaints.change_complaint",
         "complaints.view_complainant",
     ],
-    Role.SUPERVISOR: ["complaints.assign_complaint"],
+    Role.SUPERVISOR: ["complaints.assign_complaint", "plans.view_plan"],
     Role.ADMINISTRATOR: [
         "complaints.add_complaint",
         "complaints.assign_complaint",
@@ -56,5 +57,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_department",
         "accounts.view_department",
         "audit.view_auditevent",
+        "plans.add_plan",
+        "plans.change_plan",
+        "plans.view_plan",
     ],
 }

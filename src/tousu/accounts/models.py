@@ -12,6 +12,15 @@ class Organisation(models.Model):
     """The one organisation of this installation (a market, a company, an office)."""
 
     name = models.CharField(_("name"), max_length=200)
+    plan = models.ForeignKey(
+        "plans.Plan",
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The plan new complaints are handled under."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -127,6 +127,20 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="complaints_assigned",
     )
+    plan_revision = models.ForeignKey(
+        "plans.PlanRevision",
+        verbose_name=_("plan revision"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    stage = models.CharField(_("stage"), max_length=64, blank=True, db_index=True)
+    satisfaction = models.CharField(_("satisfaction"), max_length=32, blank=True)
+    emergency_marked = models.BooleanField(_("marked for emergency activation"), default=False)
+    # Engine bookkeeping: anchors (event → time), the pending opinion, appeal rounds,
+    # the convened meeting. Only the workflow engine writes it.
+    workflow = models.JSONField(_("workflow state"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

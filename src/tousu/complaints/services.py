@@ -45,6 +45,7 @@ from tousu.complaints.validators import (
 )
 from tousu.core.crypto import blind_index
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.plans.engine import workflow_start, workflow_started
 
 LIMITS = {
     "title": 120,
@@ -93,6 +94,14 @@ class _Errors:
         if not value:
             self.add(name, _("This field is required."))
         elif value not in choices.values:
+            self.add(name, _("Unknown value “%(value)s”.") % {"value": value})
+        return value
+
+    def key(self, name: str, value: str, allowed: list[str]) -> str:
+        """Like ``choice``, against the keys a plan defines."""
+        if not value:
+            self.add(name, _("This field is required."))
+        elif value not in allowed:
             self.add(name, _("Unknown value “%(value)s”.") % {"value": value})
         return value
 
@@ -154,9 +163,22 @@ def _search_document_save(complaint: Complaint) -> None:
     )
 
 
+def plan_revision_current():
+    """The active revision of the organisation's plan, or None when it runs no plan."""
+    from tousu.accounts.models import Organisation
+
+    organisation = Organisation.objects.select_related("plan__active_revision").first()
+    if organisation is None or organisation.plan is None:
+        return None
+    return organisation.plan.active_revision
+
+
 def _snapshot(complaint: Complaint) -> dict:
     """The complaint's non-personal fields as they appear on the timeline."""
     return {
+        "plan_revision": f"{complaint.plan_revision.plan.name} r{complaint.plan_revision.number}"
+        if complaint.plan_revision_id
+        else None,
         "title": complaint.title,
         "category": complaint.category.name,
         "severity": complaint.severity,
@@ -196,10 +218,17 @@ def complaint_register(
     """
     if not actor.has_perm("complaints.add_complaint"):
         raise NotAllowed(_("You may not register complaints."))
+    revision = plan_revision_current()
     errors = _Errors()
-    errors.choice("channel", channel, Channel)
-    errors.choice("severity", severity, Severity)
-    errors.choice("nature", nature, Nature)
+    if revision is None:
+        errors.choice("channel", channel, Channel)
+        errors.choice("severity", severity, Severity)
+        errors.choice("nature", nature, Nature)
+    else:
+        definition = revision.definition
+        errors.key("channel", channel, definition["channels"])
+        errors.key("severity", severity, [s["key"] for s in definition["severities"]])
+        errors.key("nature", nature, [n["key"] for n in definition["natures"]])
     texts = {
         name: errors.text(name, value, required=name in ("title", "description"))
         for name, value in (
@@ -257,6 +286,13 @@ def complaint_register(
                 registered_at=now,
                 **texts,
             )
+            if revision is not None:
+                for name, value in workflow_start(
+                    complaint=complaint, revision=revision, at=now
+                ).items():
+                    setattr(complaint, name, value)
+                complaint.save(update_fields=["plan_revision", "stage", "status", "workflow"])
+                workflow_started(complaint=complaint, at=now)
             _search_document_save(complaint)
             audit_record(
                 actor=actor,
@@ -314,7 +350,7 @@ def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUploa
     return complaint.attachments.get(file=name)
 
 
-def _bump_version(complaint: Complaint, version: int, **values) -> None:
+def bump_version(complaint: Complaint, version: int, **values) -> None:
     """Save ``values`` only if nobody saved since ``version`` was read."""
     values["updated_at"] = timezone.now()
     updated = Complaint.objects.filter(pk=complaint.pk, version=version).update(
@@ -376,7 +412,7 @@ def complaint_update(*, actor: User, complaint: Complaint, version: int, **chang
     if not diff:
         return complaint
     with transaction.atomic():
-        _bump_version(complaint, version, **values)
+        bump_version(complaint, version, **values)
         if diff.keys() & set(TEXT_FIELDS):
             _search_document_save(complaint)
         audit_record(
@@ -441,7 +477,7 @@ def complaint_assign(
         values["status"] = Status.ASSIGNED
         changes["status"] = [Status.REGISTERED, Status.ASSIGNED]
     with transaction.atomic():
-        _bump_version(complaint, version, **values)
+        bump_version(complaint, version, **values)
         audit_record(
             actor=actor,
             action=EventAction.TRANSFERRED if transfer else EventAction.ASSIGNED,
@@ -469,7 +505,7 @@ def complaint_status_set(
     errors.raise_if_any()
     before = complaint.status
     with transaction.atomic():
-        _bump_version(complaint, version, status=status)
+        bump_version(complaint, version, status=status)
         audit_record(
             actor=actor,
             action=EventAction.STATUS_CHANGED,
@@ -495,3 +531,22 @@ def complainant_reveal(*, actor: User, complaint: Complaint, purpose: str = "") 
             data={"purpose": purpose[:200]},
         )
     return complaint.complainant
+
+
+def categories_sync(*, definition: dict) -> None:
+    """Make the category table match a plan's category tree (keys are stable; categories
+    the plan no longer lists are deactivated, never deleted, so old complaints keep them)."""
+    keep: set[str] = set()
+
+    def walk(nodes: list[dict], parent: Category | None) -> None:
+        for node in nodes:
+            category, _created = Category.objects.update_or_create(
+                key=node["key"],
+                defaults={"name": node["label"], "parent": parent, "is_active": True},
+            )
+            keep.add(node["key"])
+            walk(node.get("children", []), category)
+
+    with transaction.atomic():
+        walk(definition["categories"], None)
+        Category.objects.exclude(key__in=keep).update(is_active=False)

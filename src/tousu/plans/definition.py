@@ -1,0 +1,90 @@
+"""Reading a stored plan definition (the validated JSON of a revision) for one complaint:
+who plays which plan role, which conditions hold, which rules apply."""
+
+from __future__ import annotations
+
+from tousu.accounts.selectors import department_subtree_ids
+
+
+def stage_of(definition: dict, key: str) -> dict:
+    return definition["stages"][key]
+
+
+def action_of(definition: dict, stage_key: str, action_key: str) -> dict | None:
+    for action in stage_of(definition, stage_key).get("actions", []):
+        if action["key"] == action_key:
+            return action
+    return None
+
+
+def _category_lineage(category) -> set[str]:
+    keys = set()
+    while category is not None:
+        keys.add(category.key)
+        category = category.parent
+    return keys
+
+
+def condition_holds(condition: dict | None, complaint) -> bool:
+    """True when the complaint matches every list of the condition."""
+    if not condition:
+        return True
+    checks = {
+        "severity": {complaint.severity},
+        "nature": {complaint.nature},
+        "channel": {complaint.channel},
+    }
+    for name, values in checks.items():
+        wanted = condition.get(name)
+        if wanted is not None and not values & set(wanted):
+            return False
+    wanted = condition.get("category")
+    return not (wanted is not None and not _category_lineage(complaint.category) & set(wanted))
+
+
+def _in_department(user, department_id: int | None) -> bool:
+    if user.department_id is None or department_id is None:
+        return False
+    subtree = getattr(user, "_department_subtree", None)
+    if subtree is None:
+        subtree = user._department_subtree = department_subtree_ids(user.department_id)
+    return department_id in subtree
+
+
+def user_plays(user, role_key: str, complaint, definition: dict) -> bool:
+    """Whether ``user`` acts as plan role ``role_key`` (or built-in person) here."""
+    if role_key == "assignee":
+        return complaint.assignee_id == user.pk
+    if role_key == "received_by":
+        return complaint.received_by_id == user.pk
+    if role_key == "department_head":
+        return user.has_role("department_head") and _in_department(user, complaint.department_id)
+    role = definition["roles"].get(role_key)
+    if role is None or not user.has_role(role["system_role"]):
+        return False
+    if role.get("department") and (
+        user.department is None or role["department"] not in _department_codes_up(user.department)
+    ):
+        return False
+    scope = role.get("scope", "any")
+    if scope == "complaint_department":
+        return _in_department(user, complaint.department_id)
+    if scope == "own":
+        return complaint.assignee_id == user.pk
+    return True
+
+
+def _department_codes_up(department) -> set[str]:
+    codes = set()
+    while department is not None:
+        codes.add(department.code)
+        department = department.parent
+    return codes
+
+
+def roles_label(definition: dict, role_keys: list[str]) -> str:
+    labels = []
+    for key in role_keys:
+        role = definition["roles"].get(key)
+        labels.append(role["label"] if role else key)
+    return "、".join(labels)

@@ -1,0 +1,284 @@
+"""What each action type checks and changes. ``apply`` fills an ``_Outcome``: the
+fields to save, the event's data, the stage to move to, or the errors found."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.accounts.models import Department, User
+from tousu.accounts.selectors import department_subtree_ids
+from tousu.complaints.models import Category
+from tousu.core.problems import Conflict
+from tousu.plans.choices import MONEY_MEASURES, ActionType, Measure
+from tousu.plans.engine import SATISFIED, _text, parse_amount, parse_when
+
+
+def apply(kind: ActionType, spec, definition, complaint, actor, data, outcome) -> None:
+    requires = set(spec.get("requires", []))
+    handler = _HANDLERS.get(kind)
+    if handler is not None:
+        handler(spec, definition, complaint, actor, data, outcome, requires)
+    for name in sorted(requires - {"note"}):
+        if name not in outcome.event and name not in outcome.errors:
+            _text(outcome, data, name, required=True)
+
+
+def _refuse(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    _text(outcome, data, "reason", required=True)
+
+
+def _classify(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    changed = False
+    for name, choices in (
+        ("severity", definition["severities"]),
+        ("nature", definition["natures"]),
+    ):
+        value = data.get(name)
+        if value in (None, ""):
+            if name in requires:
+                outcome.error(name, _("This field is required."))
+            continue
+        if value not in {c["key"] for c in choices}:
+            outcome.error(name, _("Unknown value “%(value)s”.") % {"value": value})
+            continue
+        if value != getattr(complaint, name):
+            outcome.values[name] = value
+            outcome.event.setdefault("changes", {})[name] = [getattr(complaint, name), value]
+            changed = True
+    key = data.get("category")
+    if key:
+        category = Category.objects.filter(key=key, is_active=True).first()
+        if category is None:
+            outcome.error("category", _("Unknown category “%(value)s”.") % {"value": key})
+        elif category.pk != complaint.category_id:
+            outcome.values["category"] = category
+            outcome.event.setdefault("changes", {})["category"] = [
+                complaint.category.name,
+                category.name,
+            ]
+            changed = True
+    elif "category" in requires:
+        outcome.error("category", _("This field is required."))
+    if not changed and not outcome.errors:
+        outcome.error("severity", _("Nothing to change."))
+
+
+def _person_in(outcome, username: str, department_id: int) -> User | None:
+    person = User.objects.filter(username=username, is_active=True).first()
+    if person is None:
+        outcome.error("assignee", _("Unknown user “%(value)s”.") % {"value": username})
+        return None
+    if person.department_id is None or person.department_id not in department_subtree_ids(
+        department_id
+    ):
+        outcome.error("assignee", _("This person does not work in that department."))
+        return None
+    return person
+
+
+def _assign(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    username = data.get("assignee") or ""
+    if not username:
+        outcome.error("assignee", _("This field is required."))
+        return
+    person = _person_in(outcome, username, complaint.department_id)
+    if person is not None:
+        outcome.values["assignee"] = person
+        outcome.event["assignee"] = person.display_name
+
+
+def _transfer(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    code = data.get("department") or ""
+    department = Department.objects.filter(code=code, is_active=True).first() if code else None
+    if department is None:
+        outcome.error(
+            "department",
+            _("This field is required.")
+            if not code
+            else _("Unknown department “%(value)s”.") % {"value": code},
+        )
+    # The transfer slip (投诉接收单): what was found so far, for the receiving department.
+    _text(outcome, data, "slip", required=True)
+    if department is None:
+        return
+    outcome.values["department"] = department
+    outcome.values["assignee"] = None
+    outcome.event["department"] = [complaint.department.name, department.name]
+    if data.get("assignee"):
+        person = _person_in(outcome, data["assignee"], department.pk)
+        if person is not None:
+            outcome.values["assignee"] = person
+            outcome.event["assignee"] = person.display_name
+
+
+def _investigate(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    findings = _text(outcome, data, "findings", required="findings" in requires)
+    evidence = _text(outcome, data, "evidence", required="evidence" in requires)
+    if not findings and not evidence and not outcome.errors:
+        outcome.error("findings", _("This field is required."))
+
+
+def _report(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    _text(outcome, data, "report", required=True)
+
+
+def _propose(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    opinion = _text(outcome, data, "opinion", required=True)
+    if opinion:
+        outcome.values["workflow"] = {
+            "opinion": {"text": opinion, "by": actor.pk, "at": timezone.now().isoformat()}
+        }
+
+
+def _approve(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    opinion = (complaint.workflow or {}).get("opinion")
+    if not opinion:
+        raise Conflict(
+            _("There is no opinion waiting for approval."),
+            field_errors={"action": [_("No opinion to approve.")]},
+        )
+    if opinion["by"] == actor.pk:
+        raise Conflict(
+            _("An opinion cannot be approved by the person who proposed it."),
+            field_errors={"action": [_("You proposed this opinion.")]},
+        )
+    outcome.values["workflow"] = {"opinion": {**opinion, "approved_by": actor.pk}}
+    outcome.event["opinion"] = opinion["text"]
+
+
+def _send_back(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    if not (complaint.workflow or {}).get("opinion"):
+        raise Conflict(
+            _("There is no opinion to send back."),
+            field_errors={"action": [_("No opinion to send back.")]},
+        )
+    _text(outcome, data, "note", required=True, limit=2000)
+    outcome.values["workflow"] = {"opinion": None}
+
+
+def _convene(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    username = data.get("owner") or ""
+    owner = User.objects.filter(username=username, is_active=True).first() if username else None
+    if owner is None:
+        outcome.error(
+            "owner",
+            _("This field is required.")
+            if not username
+            else _("Unknown user “%(value)s”.") % {"value": username},
+        )
+    due = parse_when(outcome, data, "due_at")
+    _text(outcome, data, "agenda", required="agenda" in requires)
+    if owner is not None and due is not None:
+        outcome.event["owner"] = owner.display_name
+        outcome.values["workflow"] = {
+            "meeting": {"owner": owner.pk, "due_at": due.isoformat(), "convened_by": actor.pk}
+        }
+
+
+def _execute(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    allowed = spec.get("measures") or list(Measure.values)
+    measure = data.get("measure") or ""
+    if not measure:
+        outcome.error("measure", _("This field is required."))
+    elif measure not in allowed:
+        outcome.error(
+            "measure",
+            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
+        )
+    else:
+        outcome.event["measure"] = measure
+    parse_amount(outcome, data, "amount", required=measure in MONEY_MEASURES)
+    _text(outcome, data, "result", required="result" in requires)
+
+
+def _reply(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    _text(outcome, data, "reply", required=True)
+
+
+def _satisfaction(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    value = data.get("satisfaction") or ""
+    scale = definition.get("satisfaction", {}).get("scale", [])
+    if value not in scale:
+        outcome.error(
+            "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
+        )
+        return
+    outcome.values["satisfaction"] = value
+    outcome.event["satisfaction"] = value
+    outcome.to = spec["on_satisfied"] if value in SATISFIED else spec["on_dissatisfied"]
+
+
+def _appeal(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    policy = definition.get("appeal") or {"max_rounds": 1}
+    rounds = int((complaint.workflow or {}).get("appeal_rounds", 0))
+    if rounds >= policy["max_rounds"]:
+        raise Conflict(
+            _("The plan allows %(max)d appeal round(s); this complaint has used them.")
+            % {"max": policy["max_rounds"]},
+            field_errors={"action": [_("No appeal rounds left.")]},
+        )
+    _text(outcome, data, "reason", required=True)
+    outcome.values["workflow"] = {"appeal_rounds": rounds + 1}
+    outcome.event["round"] = rounds + 1
+
+
+def _reopen(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    outcome.values["satisfaction"] = ""
+
+
+def _follow_up(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    reached = data.get("reached")
+    if reached not in (True, False, "true", "false", "1", "0", 1, 0):
+        outcome.error("reached", _("Say whether the complainant was reached."))
+        return
+    reached = reached in (True, "true", "1", 1)
+    outcome.event["reached"] = reached
+    _text(outcome, data, "remarks", required="remarks" in requires)
+    value = data.get("satisfaction") or ""
+    if reached:
+        scale = definition.get("satisfaction", {}).get("scale", [])
+        if value not in scale:
+            outcome.error(
+                "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
+            )
+            return
+        outcome.event["satisfaction"] = value
+        policy = definition.get("follow_up") or {}
+        if (
+            value not in SATISFIED
+            and policy.get("reopen_on_dissatisfied")
+            and policy.get("reopen_to")
+        ):
+            outcome.to = policy["reopen_to"]
+            outcome.values["satisfaction"] = value
+
+
+def _mark_emergency(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    if complaint.emergency_marked:
+        raise Conflict(
+            _("The complaint is already marked for emergency activation."),
+            field_errors={"action": [_("Already marked.")]},
+        )
+    outcome.values["emergency_marked"] = True
+
+
+_HANDLERS = {
+    ActionType.REFUSE: _refuse,
+    ActionType.CLASSIFY: _classify,
+    ActionType.ASSIGN: _assign,
+    ActionType.TRANSFER: _transfer,
+    ActionType.INVESTIGATE: _investigate,
+    ActionType.REPORT: _report,
+    ActionType.PROPOSE: _propose,
+    ActionType.APPROVE: _approve,
+    ActionType.SEND_BACK: _send_back,
+    ActionType.CONVENE_MEETING: _convene,
+    ActionType.EXECUTE: _execute,
+    ActionType.REPLY: _reply,
+    ActionType.RECORD_SATISFACTION: _satisfaction,
+    ActionType.APPEAL: _appeal,
+    ActionType.REOPEN: _reopen,
+    ActionType.RECORD_FOLLOW_UP: _follow_up,
+    ActionType.MARK_EMERGENCY: _mark_emergency,
+}

@@ -1,0 +1,246 @@
+"""The shape of a plan file (pydantic models). Cross-references are checked in
+``validation.py``; the format is documented in ``docs/plans.md``."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tousu.plans.choices import ActionType, DeadlineUnit, Measure, Satisfaction
+
+KEY = r"^[a-z][a-z0-9_]*$"
+Key = Field(pattern=KEY, max_length=64)
+SYSTEM_ROLES = Literal[
+    "intake_clerk",
+    "investigator",
+    "mediator",
+    "recorder",
+    "department_handler",
+    "department_head",
+    "leadership",
+    "supervisor",
+    "administrator",
+]
+SCOPES = Literal["any", "complaint_department", "own"]
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(Strict):
+    """Holds when the complaint matches every list given (an absent list matches all)."""
+
+    severity: list[str] | None = None
+    nature: list[str] | None = None
+    category: list[str] | None = None
+    channel: list[str] | None = None
+
+
+class Duration(Strict):
+    amount: Decimal = Field(gt=0)
+    unit: DeadlineUnit
+
+
+class Ceiling(Duration):
+    basis: str = Field(min_length=1, description="the rule that sets the statutory limit")
+
+
+class WarnAt(Strict):
+    fraction: Decimal | None = Field(None, gt=0, lt=1)
+    before: Duration | None = None
+
+
+class DeadlineRule(Strict):
+    key: str = Key
+    label: str
+    amount: Decimal = Field(gt=0)
+    unit: DeadlineUnit
+    # The event the period counts from: "received", "stage_entered" or an action's key.
+    start: str = Field("stage_entered", alias="from")
+    when: Condition | None = None
+    closes_on: list[str] | None = None
+    warn: WarnAt | None = None
+    ceiling: Ceiling | None = None
+
+
+class Role(Strict):
+    label: str
+    system_role: SYSTEM_ROLES
+    department: str | None = None
+    scope: SCOPES = "any"
+
+
+class Group(Strict):
+    label: str
+    lead: str | None = None
+    members: list[str] = []
+    duties: str = ""
+
+
+class Category(Strict):
+    key: str = Key
+    label: str
+    children: list[Category] = []
+
+
+class Choice(Strict):
+    key: str = Key
+    label: str
+
+
+class Action(Strict):
+    key: str = Key
+    type: ActionType
+    label: str
+    by: list[str] = Field(min_length=1)
+    to: str | None = None
+    when: Condition | None = None
+    requires: list[str] = []
+    on_satisfied: str | None = None
+    on_dissatisfied: str | None = None
+    measures: list[Measure] | None = None
+
+
+class Stage(Strict):
+    label: str
+    status: Literal[
+        "registered",
+        "assigned",
+        "investigating",
+        "awaiting_approval",
+        "executing",
+        "replied",
+        "closed",
+        "archived",
+    ]
+    terminal: bool = False
+    actions: list[Action] = []
+    deadlines: list[DeadlineRule] = []
+
+
+class Escalation(Strict):
+    at: Literal["warning", "breach"]
+    deadline: str = "*"
+    when: Condition | None = None
+    notify: list[str] = []
+    raise_severity: bool = False
+    reassign_to: str | None = None
+    hand_to_group: str | None = None
+
+
+class SatisfactionPolicy(Strict):
+    scale: list[Satisfaction] = [
+        Satisfaction.SATISFIED,
+        Satisfaction.BASICALLY_SATISFIED,
+        Satisfaction.DISSATISFIED,
+    ]
+
+
+class Appeal(Strict):
+    heard_by: list[str] = Field(min_length=1)
+    max_rounds: int = Field(1, ge=1, le=10)
+    deadline: Duration | None = None
+
+
+class FollowUp(Strict):
+    after: Duration
+    by: list[str] = Field(min_length=1)
+    reopen_on_dissatisfied: bool = True
+    reopen_to: str | None = None
+
+
+class PenaltyTrigger(Strict):
+    breach: str | None = None
+    repeat_complaint: bool = False
+
+
+class Penalty(Strict):
+    key: str = Key
+    label: str
+    trigger: PenaltyTrigger
+    when: Condition | None = None
+    target: str
+    amount: Decimal = Field(ge=0)
+    performance: Literal["zero"] | None = None
+
+
+class Penalties(Strict):
+    minimum_per_item: Decimal = Field(Decimal(0), ge=0)
+    rules: list[Penalty] = []
+
+
+class Level(Strict):
+    key: str = Field(max_length=16)
+    label: str
+    colour: Literal["red", "orange", "yellow", "blue"] | None = None
+    deadline_factor: Decimal = Field(Decimal(1), gt=0, le=1)
+
+
+class MassTrigger(Strict):
+    count: int = Field(ge=2)
+    within: Duration
+    same: list[Literal["category", "merchant", "product", "department"]] = Field(min_length=1)
+
+
+class EmergencyTrigger(Strict):
+    key: str = Key
+    label: str
+    level: str
+    when: Condition | None = None
+    mass: MassTrigger | None = None
+    media: bool = False
+    breach: str | None = None
+
+
+class Emergency(Strict):
+    command_group: str
+    levels: list[Level] = Field(min_length=1)
+    triggers: list[EmergencyTrigger] = []
+
+
+class Metadata(Strict):
+    name: str
+    organisation_type: str
+    legal_basis: list[str] = []
+    effective_date: date
+    interpreting_body: str
+    source: str = ""
+
+
+class Plan(Strict):
+    """A complete plan file."""
+
+    key: str = Key
+    metadata: Metadata
+    business_hours: list[str] | None = None
+    roles: dict[str, Role] = Field(min_length=1)
+    groups: dict[str, Group] = {}
+    categories: list[Category] = Field(min_length=1)
+    severities: list[Choice] = Field(min_length=1)
+    natures: list[Choice] = Field(min_length=1)
+    channels: list[
+        Literal["phone", "walk_in", "letter", "email", "web", "chat", "api", "import"]
+    ] = Field(min_length=1)
+    initial_stage: str
+    stages: dict[str, Stage] = Field(min_length=2)
+    escalations: list[Escalation] = []
+    satisfaction: SatisfactionPolicy = SatisfactionPolicy()
+    appeal: Appeal | None = None
+    follow_up: FollowUp | None = None
+    penalties: Penalties = Penalties()
+    emergency: Emergency | None = None
+    messages: dict[str, str] = {}
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            if not _HOURS.match(item):
+                raise ValueError("each interval is HH:MM-HH:MM")
+        return value
