@@ -8,6 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="complaints:list", permanent=False)),
     path("accounts/", include("tousu.accounts.urls")),
     path("complaints/", include("tousu.complaints.urls")),
+    path("plans/", include("tousu.plans.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -60,5 +60,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "plans.add_plan",
         "plans.change_plan",
         "plans.view_plan",
+        "deadlines.manage_calendar",
     ],
 }

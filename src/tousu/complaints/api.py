@@ -17,6 +17,8 @@ from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.models import Category, Complaint
 from tousu.complaints.presenters import masked_complainant
 from tousu.complaints.schemas import (
+    ActionIn,
+    ActionsOut,
     AssignIn,
     AttachmentOut,
     ComplainantOut,
@@ -37,6 +39,9 @@ from tousu.complaints.selectors import (
     complaints_list,
 )
 from tousu.core.problems import NotFound
+from tousu.deadlines.selectors import deadlines_open
+from tousu.plans import engine
+from tousu.plans.engine import actions_available
 
 router = Router(tags=["complaints"])
 ERRORS = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
@@ -70,9 +75,35 @@ def _list_item(c: Complaint) -> dict:
     }
 
 
+def _plan(c: Complaint) -> dict | None:
+    if c.plan_revision_id is None:
+        return None
+    return {
+        "key": c.plan_revision.plan.key,
+        "name": c.plan_revision.plan.name,
+        "revision": c.plan_revision.number,
+    }
+
+
 def _detail(c: Complaint) -> dict:
+    definition = c.plan_revision.definition if c.plan_revision_id else None
     return {
         **_list_item(c),
+        "plan": _plan(c),
+        "stage": c.stage,
+        "stage_label": definition["stages"][c.stage]["label"] if definition else "",
+        "satisfaction": c.satisfaction,
+        "emergency_marked": c.emergency_marked,
+        "deadlines": [
+            {
+                "key": d.kind,
+                "stage": d.stage,
+                "due_at": d.due_at,
+                "warn_at": d.warn_at,
+                "provisional": d.provisional,
+            }
+            for d in deadlines_open(c)
+        ],
         "description": c.description,
         "occurred_at": c.occurred_at,
         "occurred_place": c.occurred_place,
@@ -156,6 +187,33 @@ def complaint_assign(request, tracking_no: str, payload: AssignIn):
     """Assign to a person, or transfer to another department (with a note)."""
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
     complaint = services.complaint_assign(actor=request.user, complaint=complaint, **payload.dict())
+    return _detail(complaint)
+
+
+@router.get("/complaints/{tracking_no}/actions", response={200: ActionsOut, **ERRORS})
+def actions_list(request, tracking_no: str):
+    """What the caller may do with the complaint now, and the data each action needs."""
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
+    return {
+        "stage": complaint.stage,
+        "stage_label": definition["stages"][complaint.stage]["label"] if definition else "",
+        "version": complaint.version,
+        "actions": [a.__dict__ for a in actions_available(complaint=complaint, user=request.user)],
+    }
+
+
+@router.post("/complaints/{tracking_no}/actions/{action}", response={200: ComplaintOut, **ERRORS})
+def action_perform(request, tracking_no: str, action: str, payload: ActionIn):
+    """Perform a plan action. 409 when it is not possible now, 403 for another role."""
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    data = payload.dict(exclude_none=True)
+    version = data.pop("version")
+    if "due_at" in data:
+        data["due_at"] = _aware(data["due_at"])
+    complaint = engine.action_perform(
+        complaint=complaint, actor=request.user, action=action, version=version, data=data
+    )
     return _detail(complaint)
 
 

@@ -61,6 +61,8 @@ class EventAction(models.TextChoices):
     TRANSFERRED = "complaint.transferred", pgettext_lazy("timeline", "Transferred")
     STATUS_CHANGED = "complaint.status_changed", pgettext_lazy("timeline", "Status changed")
     ATTACHMENT_ADDED = "complaint.attachment_added", pgettext_lazy("timeline", "Attachment added")
+    # A plan action performed by the workflow engine; its label comes from the plan.
+    ACTION = "complaint.action", pgettext_lazy("timeline", "Action")
 
 
 # Not a change: kept in the audit chain, left off the timeline.

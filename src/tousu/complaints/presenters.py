@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from tousu.complaints.choices import Channel, EventAction, Nature, Severity, Status
 from tousu.complaints.models import Complainant, Complaint
@@ -27,6 +28,29 @@ def masked_complainant(person: Complainant) -> dict[str, str]:
 
 _CHOICES = {"severity": Severity, "nature": Nature, "channel": Channel, "status": Status}
 _ACTIONS = dict(EventAction.choices)
+# The data fields of plan actions, in the order the timeline shows them.
+ACTION_FIELDS = {
+    "stage": _lazy("Stage"),
+    "department": _lazy("Department"),
+    "assignee": _lazy("Assignee"),
+    "slip": _lazy("Transfer slip"),
+    "findings": _lazy("Findings"),
+    "evidence": _lazy("Evidence"),
+    "report": _lazy("Report"),
+    "opinion": _lazy("Opinion"),
+    "owner": _lazy("Meeting owner"),
+    "due_at": _lazy("Due"),
+    "agenda": _lazy("Agenda"),
+    "measure": _lazy("Measure"),
+    "amount": _lazy("Amount (yuan)"),
+    "result": _lazy("Result"),
+    "reply": _lazy("Reply"),
+    "satisfaction": _lazy("Satisfaction"),
+    "reason": _lazy("Reason"),
+    "round": _lazy("Appeal round"),
+    "reached": _lazy("Reached"),
+    "remarks": _lazy("Remarks"),
+}
 
 
 def field_label(name: str) -> str:
@@ -41,6 +65,12 @@ def value_label(name: str, value) -> str:
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if name in ("measure", "satisfaction"):
+        from tousu.plans.choices import Measure, Satisfaction
+
+        choices = Measure if name == "measure" else Satisfaction
+        if value in choices.values:
+            return str(choices(value).label)
     choices = _CHOICES.get(name)
     if choices is not None and value in choices.values:
         return str(choices(value).label)
@@ -65,15 +95,53 @@ def timeline_rows(events) -> list[dict]:
                 {"field": field_label(name), "before": None, "after": value_label(name, value)}
                 for name, value in data["fields"].items()
             ]
+        if event.action == EventAction.ACTION:
+            changes += _action_rows(data)
         rows.append(
             {
                 "seq": event.seq,
                 "at": event.at,
                 "actor": event.actor.display_name if event.actor else _("system"),
-                "action": _ACTIONS.get(event.action, event.action),
+                "action": data.get("label")
+                if event.action == EventAction.ACTION
+                else _ACTIONS.get(event.action, event.action),
                 "changes": changes,
                 "note": data.get("note", ""),
                 "attachment": data.get("name", ""),
             }
         )
     return rows
+
+
+def _action_rows(data: dict) -> list[dict]:
+    rows = []
+    for name, label in ACTION_FIELDS.items():
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, list) and len(value) == 2:
+            rows.append({"field": str(label), "before": value[0], "after": value[1]})
+        else:
+            rows.append({"field": str(label), "before": None, "after": value_label(name, value)})
+    return rows
+
+
+def deadline_rows(complaint) -> list[dict]:
+    """The complaint's open deadlines with their plan labels, soonest first."""
+    if complaint.plan_revision_id is None:
+        return []
+    from tousu.deadlines.selectors import deadlines_open
+
+    labels = {
+        rule["key"]: rule["label"]
+        for stage in complaint.plan_revision.definition["stages"].values()
+        for rule in stage.get("deadlines", [])
+    }
+    return [
+        {
+            "label": labels.get(d.kind, d.kind),
+            "due_at": d.due_at,
+            "provisional": d.provisional,
+        }
+        for d in deadlines_open(complaint)
+    ]

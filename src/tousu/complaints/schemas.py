@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from ninja import Schema
 from pydantic import Field
@@ -101,7 +102,27 @@ class ComplaintListItem(Schema):
     version: int
 
 
+class PlanRef(Schema):
+    key: str
+    name: str
+    revision: int
+
+
+class DeadlineOut(Schema):
+    key: str
+    stage: str
+    due_at: datetime
+    warn_at: datetime | None
+    provisional: bool
+
+
 class ComplaintOut(ComplaintListItem):
+    plan: PlanRef | None
+    stage: str
+    stage_label: str
+    satisfaction: str
+    emergency_marked: bool
+    deadlines: list[DeadlineOut]
     description: str
     occurred_at: datetime | None
     occurred_place: str
@@ -142,6 +163,50 @@ class ComplainantOut(Schema):
     id_number: str
     address: str
     email: str
+
+
+class ActionOut(Schema):
+    key: str
+    type: str
+    label: str
+    requires: list[str]
+    to: str | None
+    measures: list[str] | None = None
+
+
+class ActionsOut(Schema):
+    stage: str
+    stage_label: str
+    version: int
+    actions: list[ActionOut]
+
+
+class ActionIn(Schema):
+    """The data an action carries; which fields it needs is listed by GET …/actions."""
+
+    version: int = Field(description="the version you read; a stale one gets 409")
+    note: str | None = None
+    department: str | None = None
+    slip: str | None = Field(None, description="transfer slip (投诉接收单)")
+    assignee: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    nature: str | None = None
+    findings: str | None = None
+    evidence: str | None = None
+    report: str | None = None
+    opinion: str | None = None
+    owner: str | None = Field(None, description="username of the meeting's owner")
+    due_at: datetime | None = None
+    agenda: str | None = None
+    measure: str | None = None
+    amount: Decimal | None = Field(None, description="yuan, e.g. 1200.00")
+    result: str | None = None
+    reply: str | None = None
+    satisfaction: str | None = None
+    reason: str | None = None
+    reached: bool | None = None
+    remarks: str | None = None
 
 
 class TimelineEntry(Schema):

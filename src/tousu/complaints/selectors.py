@@ -103,7 +103,14 @@ def complaint_get_visible(*, user, tracking_no: str) -> Complaint:
     """
     complaint = (
         Complaint.objects.visible_to(user)
-        .select_related("category", "department", "assignee", "received_by", "complainant")
+        .select_related(
+            "category",
+            "department",
+            "assignee",
+            "received_by",
+            "complainant",
+            "plan_revision__plan",
+        )
         .filter(tracking_no=tracking_no)
         .first()
     )

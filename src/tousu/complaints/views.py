@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.complaints import services
+from tousu.complaints.action_forms import ActionForm
 from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.choices import SEVERITY_COLOURS, STATUS_COLOURS
 from tousu.complaints.forms import (
@@ -22,7 +23,7 @@ from tousu.complaints.forms import (
     ComplaintFilterForm,
     ComplaintRegisterForm,
 )
-from tousu.complaints.presenters import masked_complainant, timeline_rows
+from tousu.complaints.presenters import deadline_rows, masked_complainant, timeline_rows
 from tousu.complaints.selectors import (
     ComplaintFilter,
     complaint_get_visible,
@@ -30,6 +31,8 @@ from tousu.complaints.selectors import (
     complaints_list,
 )
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
+from tousu.plans import engine
+from tousu.plans.engine import actions_available
 
 PAGE_SIZE = 25
 
@@ -136,8 +139,22 @@ def _assign_form(complaint, data=None) -> ComplaintAssignForm:
     )
 
 
-def _detail_context(request, complaint, assign_form=None) -> dict:
+def _action_forms(request, complaint, failed=None) -> list:
+    forms = []
+    for action in actions_available(complaint=complaint, user=request.user):
+        if failed is not None and failed.action.key == action.key:
+            forms.append(failed)
+        else:
+            forms.append(ActionForm(action=action, complaint=complaint))
+    return forms
+
+
+def _detail_context(request, complaint, assign_form=None, failed_action=None) -> dict:
+    definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
     return {
+        "plan_stage": definition["stages"][complaint.stage]["label"] if definition else "",
+        "action_forms": _action_forms(request, complaint, failed_action),
+        "deadlines": deadline_rows(complaint),
         "complaint": complaint,
         "complainant": masked_complainant(complaint.complainant),
         "attachments": list(complaint.attachments.all()),
@@ -219,6 +236,39 @@ def complaint_edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
     return render(
         request, "complaints/edit.html", {"form": form, "complaint": complaint}, status=status
     )
+
+
+@login_required
+@require_POST
+def complaint_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    available = {a.key: a for a in actions_available(complaint=complaint, user=request.user)}
+    if action not in available:
+        messages.error(request, _("This action is not possible now."))
+        return redirect("complaints:detail", tracking_no=tracking_no)
+    form = ActionForm(request.POST, action=available[action], complaint=complaint)
+    if form.is_valid():
+        try:
+            engine.action_perform(
+                complaint=complaint,
+                actor=request.user,
+                action=action,
+                version=form.cleaned_data["version"],
+                data=form.data_for_service(),
+            )
+        except (InvalidInput, Conflict, NotAllowed) as exc:
+            form.add_service_errors(exc.field_errors)
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("Done: %(label)s.") % {"label": available[action].label})
+            try:
+                complaint_get_visible(user=request.user, tracking_no=tracking_no)
+            except NotFound:
+                return redirect("complaints:list")
+            return redirect("complaints:detail", tracking_no=tracking_no)
+    complaint.refresh_from_db()
+    context = _detail_context(request, complaint, failed_action=form)
+    return render(request, "complaints/detail.html", context, status=422)
 
 
 @login_required

@@ -370,3 +370,49 @@ def demo_load(*, complaints: int = 300, seed: int = 2026) -> dict:
         "complaints": created,
         "open": Complaint.objects.exclude(status__in=[Status.CLOSED, Status.ARCHIVED]).count(),
     }
+
+
+def demo_data(plan_key: str) -> dict:
+    """The shipped demo file of a template (organisation, departments, users, stories)."""
+    from importlib import resources
+
+    import yaml
+
+    path = resources.files("tousu.plans").joinpath(f"templates_yaml/{plan_key}.demo.yaml")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RuntimeError(f"no demo for plan {plan_key!r}") from exc
+
+
+def demo_organisation_create(plan_key: str) -> dict[str, User]:
+    """Organisation, departments and users of a template's demo, running that template.
+
+    Returns the users by username. Loads the template first when it is not stored yet.
+    """
+    from tousu.plans.models import Plan
+    from tousu.plans.services import organisation_plan_adopt, plan_load, template_source
+
+    data = demo_data(plan_key)
+    with transaction.atomic():
+        organisation_set(name=data["organisation"])
+        departments: dict[str, Department] = {}
+        for row in data["departments"]:
+            departments[row["code"]] = department_create(
+                code=row["code"], name=row["name"], parent=departments.get(row.get("parent"))
+            )
+        users = {
+            row["username"]: user_create(
+                username=row["username"],
+                password=DEMO_PASSWORD,
+                full_name=row["name"],
+                roles=[row["role"]],
+                department=departments[row["department"]],
+                is_superuser=row["role"] == Role.ADMINISTRATOR,
+            )
+            for row in data["users"]
+        }
+        if not Plan.objects.filter(key=plan_key).exists():
+            plan_load(source=template_source(plan_key), note="shipped template")
+        organisation_plan_adopt(key=plan_key)
+    return users

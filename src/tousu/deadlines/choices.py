@@ -27,3 +27,15 @@ class DaySource(models.TextChoices):
     ENTERED = "entered", _("entered official schedule")
     PACKAGE = "package", _("chinese-calendar data")
     STATUTORY = "statutory", _("statutory holidays only (provisional)")
+
+
+# Audit actions. Kept in the audit chain; the complaint timeline shows only its own
+# ``EventAction`` values, so these stay off it until it learns to show them.
+DEADLINE_OPENED = "deadline.opened"
+DEADLINE_PAUSED = "deadline.paused"
+DEADLINE_RESUMED = "deadline.resumed"
+DEADLINE_CLOSED = "deadline.closed"
+DEADLINE_RECOMPUTED = "deadline.recomputed"
+CALENDAR_YEAR_ENTERED = "calendar.year_entered"
+CALENDAR_OVERRIDE_SET = "calendar.override_set"
+CALENDAR_OVERRIDE_CLEARED = "calendar.override_cleared"

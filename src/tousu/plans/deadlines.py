@@ -7,9 +7,10 @@ is performed, wherever the complaint is then.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from tousu.plans.definition import condition_holds, stage_of
@@ -34,12 +35,20 @@ def _anchor(complaint, rule: dict, at: datetime) -> datetime:
 
 
 def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> None:
+    from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_open
 
+    entered = parse_datetime((complaint.workflow or {}).get("anchors", {}).get("stage_entered", ""))
+    # Skip a rule still running (e.g. one that closes on an action, when its stage is
+    # entered again after a send-back) and one already opened during this visit of the
+    # stage (it closed on an action that left the complaint here).
+    skip = Deadline.objects.filter(complaint=complaint).filter(
+        Q(closed_at__isnull=True) | Q(stage=stage_key, created_at__gte=entered or at)
+    )
+    skip = set(skip.values_list("kind", flat=True))
     for rule in stage_of(definition, stage_key).get("deadlines", []):
-        if not condition_holds(rule.get("when"), complaint):
+        if rule["key"] in skip or not condition_holds(rule.get("when"), complaint):
             continue
-        warn = rule.get("warn") or {}
         deadline_open(
             complaint=complaint,
             stage=stage_key,
@@ -48,8 +57,19 @@ def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> No
             amount=Decimal(str(rule["amount"])),
             unit=rule["unit"],
             business_hours=definition.get("business_hours"),
-            warn_fraction=Decimal(str(warn["fraction"])) if warn.get("fraction") else None,
+            **_warning(rule.get("warn")),
         )
+
+
+def _warning(warn: dict | None) -> dict:
+    """The warning point: the plan's fraction or lead, else the default fraction."""
+    if not warn:
+        return {}
+    if warn.get("fraction"):
+        return {"warn_fraction": Decimal(str(warn["fraction"]))}
+    before = warn["before"]
+    hours = Decimal(str(before["amount"])) * (24 if before["unit"] == "days" else 1)
+    return {"warn_fraction": None, "warn_lead": timedelta(hours=float(hours))}
 
 
 def on_start(*, complaint, definition: dict, at: datetime) -> None:
@@ -72,5 +92,27 @@ def on_transition(
                 deadline_close(deadline=row, reason=action_key, at=at)
         elif moved and row.stage == stage_before:
             deadline_close(deadline=row, reason=action_key, at=at)
-    if moved:
-        _open_stage(complaint, definition, complaint.stage, at)
+    # Also when the stage stays: an action may have changed what a rule's condition
+    # sees (e.g. classify raised the severity), and rules already running are skipped.
+    _open_stage(complaint, definition, complaint.stage, at)
+
+
+MEETING = "meeting"
+
+
+def open_meeting(*, complaint, due_at: datetime, at: datetime) -> None:
+    """The time limit of a convened meeting (重大投诉: named owner and time limit)."""
+    from tousu.deadlines.models import Deadline
+    from tousu.deadlines.services import deadline_close, deadline_open
+
+    for row in Deadline.objects.filter(complaint=complaint, kind=MEETING, closed_at__isnull=True):
+        deadline_close(deadline=row, reason="meeting reconvened", at=at)
+    hours = Decimal((due_at - at).total_seconds()) / Decimal(3600)
+    deadline_open(
+        complaint=complaint,
+        stage=complaint.stage,
+        kind=MEETING,
+        anchor_at=at,
+        amount=hours.quantize(Decimal("0.0001")),
+        unit="hours",
+    )

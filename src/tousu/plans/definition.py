@@ -57,6 +57,9 @@ def user_plays(user, role_key: str, complaint, definition: dict) -> bool:
         return complaint.assignee_id == user.pk
     if role_key == "received_by":
         return complaint.received_by_id == user.pk
+    if role_key == "meeting_owner":
+        meeting = (complaint.workflow or {}).get("meeting") or {}
+        return meeting.get("owner") == user.pk
     if role_key == "department_head":
         return user.has_role("department_head") and _in_department(user, complaint.department_id)
     role = definition["roles"].get(role_key)

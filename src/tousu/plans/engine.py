@@ -150,6 +150,8 @@ def _commit(complaint, actor, spec, definition, version, outcome: _Outcome):
     state.update(outcome.values.pop("workflow", {}))
     anchors = dict(state.get("anchors", {}))
     anchors[spec["key"]] = now.isoformat()
+    if target != before:
+        anchors["stage_entered"] = now.isoformat()
     state["anchors"] = anchors
     values = {**outcome.values, "workflow": state, "stage": target}
     values["status"] = stage_of(definition, target)["status"]
@@ -162,6 +164,11 @@ def _commit(complaint, actor, spec, definition, version, outcome: _Outcome):
             stage_before=before,
             at=now,
         )
+        meeting = state.get("meeting") if spec["type"] == ActionType.CONVENE_MEETING else None
+        if meeting:
+            plan_deadlines.open_meeting(
+                complaint=complaint, due_at=parse_datetime(meeting["due_at"]), at=now
+            )
         audit_record(
             actor=actor,
             action=TIMELINE_ACTION,
@@ -194,7 +201,11 @@ def workflow_start(*, complaint, revision, at: datetime) -> dict:
         "stage": first,
         "status": stage_of(definition, first)["status"],
         "workflow": {
-            "anchors": {"received": complaint.received_at.isoformat(), "registered": at.isoformat()}
+            "anchors": {
+                "received": complaint.received_at.isoformat(),
+                "registered": at.isoformat(),
+                "stage_entered": at.isoformat(),
+            }
         },
     }
 

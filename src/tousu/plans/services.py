@@ -90,6 +90,7 @@ def plan_load(
             plan.save(update_fields=["name"])
         if created or activate or plan.active_revision_id is None:
             plan_activate(revision=revision, actor=author)
+    revision.plan.refresh_from_db()
     return revision
 
 
@@ -157,10 +158,6 @@ def templates_install() -> list[str]:
     for key in TEMPLATE_KEYS:
         if key in existing:
             continue
-        try:
-            source = template_source(key)
-        except FileNotFoundError:
-            continue
-        plan_load(source=source, note="shipped template")
+        plan_load(source=template_source(key), note="shipped template")
         loaded.append(key)
     return loaded

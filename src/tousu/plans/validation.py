@@ -20,7 +20,7 @@ from tousu.plans.schema import KEY, Condition, Plan
 
 MAX_BYTES = 1024 * 1024
 # Built-in targets that are not plan roles.
-PEOPLE = {"assignee", "received_by", "department_head"}
+PEOPLE = {"assignee", "received_by", "department_head", "meeting_owner"}
 ANCHORS = {"received", "registered", "stage_entered"}
 # Fields an action may require, by type (beyond "note", which any action may require).
 REQUIRES = {
@@ -45,7 +45,6 @@ MOVING = {
     ActionType.PROPOSE,
     ActionType.APPROVE,
     ActionType.SEND_BACK,
-    ActionType.EXECUTE,
     ActionType.REPLY,
     ActionType.APPEAL,
     ActionType.REOPEN,
@@ -272,6 +271,8 @@ def _cross_check(plan: Plan) -> list[PlanError]:  # noqa: C901 - one pass per se
                 c.add(f"{path}.unit", "working_hours needs business_hours in the plan")
             if rule.warn and rule.warn.fraction is None and rule.warn.before is None:
                 c.add(f"{path}.warn", "give fraction or before")
+            if rule.warn and rule.warn.before and rule.warn.before.unit not in ("hours", "days"):
+                c.add(f"{path}.warn.before.unit", "a warning lead is in hours or days")
     _check_graph(c)
     _check_policies(c)
     return c.errors
@@ -290,7 +291,7 @@ def _check_action(c: _Checker, path: str, action) -> None:
                 c.add(f"{path}.{side}", "is required for record_satisfaction")
             c.stage(f"{path}.{side}", target)
     elif kind in MOVING and action.to is None:
-        c.add(f"{path}.to", f"is required for a {kind.value} action")
+        c.add(f"{path}.to", f"is required for an action of type {kind.value}")
     if action.measures and kind != ActionType.EXECUTE:
         c.add(f"{path}.measures", "only execute actions take measures")
 

@@ -1,0 +1,29 @@
+"""Writes of the deadlines app: deadlines (``deadlines``) and the calendar (``calendar``)."""
+
+from tousu.deadlines.services.calendar import (
+    CalendarChange,
+    calendar_override_clear,
+    calendar_override_set,
+    calendar_year_enter,
+)
+from tousu.deadlines.services.deadlines import (
+    deadline_close,
+    deadline_open,
+    deadline_pause,
+    deadline_recompute,
+    deadline_resume,
+    deadline_schedule,
+)
+
+__all__ = [
+    "CalendarChange",
+    "calendar_override_clear",
+    "calendar_override_set",
+    "calendar_year_enter",
+    "deadline_close",
+    "deadline_open",
+    "deadline_pause",
+    "deadline_recompute",
+    "deadline_resume",
+    "deadline_schedule",
+]

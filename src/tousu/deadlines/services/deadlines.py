@@ -1,0 +1,330 @@
+"""Writes of deadlines: open, pause, resume, close.
+
+Every service runs in one transaction and appends its audit event in it. Bad input
+raises ``InvalidInput`` naming each field before anything is written; acting on a
+deadline in the wrong state (closing it twice, resuming one that is not paused) raises
+``Conflict``. The due time always comes from ``selectors.due_compute`` — the same
+arithmetic the ``tousu calendar due`` command prints. The calendar's own writes, which
+recompute the deadlines they affect, are in ``services.calendar``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.audit.services import audit_record
+from tousu.core.problems import Conflict, InvalidInput
+from tousu.deadlines.calendar import (
+    SHANGHAI,
+    BusinessHours,
+    Due,
+    PeriodError,
+    amount_check,
+    local_time,
+    unit_normalise,
+    warn_at,
+)
+from tousu.deadlines.choices import (
+    DEADLINE_CLOSED,
+    DEADLINE_OPENED,
+    DEADLINE_PAUSED,
+    DEADLINE_RECOMPUTED,
+    DEADLINE_RESUMED,
+)
+from tousu.deadlines.models import Deadline
+from tousu.deadlines.selectors import due_compute
+
+KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+DEFAULT_WARN_FRACTION = Decimal("0.75")
+_REFERENCE = dt.datetime(2026, 1, 1, tzinfo=SHANGHAI)  # any aware time, to check a fraction
+
+# Argument names of the pure arithmetic → the service's field names.
+_FIELDS = {"start": "anchor_at", "calendar": "anchor_at", "warn": "warn_fraction"}
+
+
+def _invalid(exc: PeriodError) -> InvalidInput:
+    field = _FIELDS.get(exc.field, exc.field)
+    return InvalidInput(str(exc), field_errors={field: [str(exc)]})
+
+
+class _Errors(dict):
+    def add(self, name: str, message: str) -> None:
+        self.setdefault(name, []).append(message)
+
+    def check(self, check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except PeriodError as exc:
+            self.add(_FIELDS.get(exc.field, exc.field), str(exc))
+            return None
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise InvalidInput(_("Some fields are not valid."), field_errors=self)
+
+
+def _key(errors: _Errors, name: str, value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors.add(name, _("This field is required."))
+    elif len(value) > limit or not KEY.match(value):
+        errors.add(
+            name,
+            _("Use at most %(limit)d letters, digits, “_”, “-” or “.”.") % {"limit": limit},
+        )
+    return value
+
+
+def _pauses(row: Deadline) -> list[tuple[dt.datetime, dt.datetime]]:
+    return [(dt.datetime.fromisoformat(p), dt.datetime.fromisoformat(r)) for p, r in row.pauses]
+
+
+def _warn(row: Deadline, due: Due) -> dt.datetime | None:
+    if row.warn_lead is None and row.warn_fraction is None:
+        return None
+    return warn_at(row.anchor_at, due, fraction=row.warn_fraction, lead=row.warn_lead)
+
+
+def deadline_schedule(row: Deadline) -> tuple[Due, dt.datetime | None]:
+    """The due time and warning time the row's stored terms give under today's calendar."""
+    try:
+        due = due_compute(
+            anchor_at=row.anchor_at,
+            amount=row.amount,
+            unit=row.unit,
+            business_hours=row.business_hours,
+            pauses=_pauses(row),
+        )
+    except PeriodError as exc:
+        raise _invalid(exc) from exc
+    return due, _warn(row, due)
+
+
+def deadline_recompute(row: Deadline, *, actor=None) -> dict | None:
+    """Bring a locked, open row in line with the calendar; record and return what moved.
+
+    ``warned_at`` and ``breached_at`` belong to the worker and are left alone.
+    """
+    due, warn = deadline_schedule(row)
+    before = {"due_at": row.due_at, "provisional": row.provisional, "warn_at": row.warn_at}
+    after = {"due_at": due.at, "provisional": due.provisional, "warn_at": warn}
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if not changes:
+        return None
+    for name, value in after.items():
+        setattr(row, name, value)
+    row.save(update_fields=list(after))
+    audit_record(
+        actor=actor,
+        action=DEADLINE_RECOMPUTED,
+        object_type="deadline",
+        object_id=str(row.pk),
+        complaint=row.complaint,
+        data={"changes": changes},
+    )
+    return changes
+
+
+def deadline_open(
+    *,
+    complaint,
+    stage: str,
+    kind: str,
+    anchor_at: dt.datetime,
+    amount: int | Decimal | float,
+    unit: str,
+    business_hours=None,
+    warn_fraction: Decimal | float | None = DEFAULT_WARN_FRACTION,
+    warn_lead: dt.timedelta | None = None,
+    actor=None,
+) -> Deadline:
+    """Open the deadline of ``stage`` (``kind``: stage, reply, follow_up …) of a complaint,
+    counted from ``anchor_at`` for ``amount`` ``unit`` (see ``calendar.due_at``).
+
+    The warning falls ``warn_lead`` before the due time when given, else after
+    ``warn_fraction`` of the period; with both ``None`` there is no warning. ``actor`` is
+    ``None`` when the system opens it. Raises ``InvalidInput`` naming each bad argument.
+    """
+    errors = _Errors()
+    stage = _key(errors, "stage", stage, 64)
+    kind = _key(errors, "kind", kind, 64)
+    unit = errors.check(unit_normalise, unit)
+    value = errors.check(amount_check, amount, unit) if unit else None
+    hours = errors.check(BusinessHours.coerce, business_hours)
+    anchor = errors.check(local_time, anchor_at, "anchor_at")
+    if warn_lead is not None:
+        warn_fraction = None
+        if not isinstance(warn_lead, dt.timedelta) or warn_lead <= dt.timedelta():
+            errors.add("warn_lead", _("The warning lead must be a positive duration."))
+    elif warn_fraction is not None:
+        with contextlib.suppress(ArithmeticError):  # refused just below
+            warn_fraction = Decimal(str(warn_fraction)).quantize(Decimal("0.001"))
+        errors.check(warn_at, _REFERENCE, _REFERENCE, fraction=warn_fraction)
+    errors.raise_if_any()
+    row = Deadline(
+        complaint=complaint,
+        stage=stage,
+        kind=kind,
+        anchor_at=anchor,
+        amount=value,
+        unit=unit,
+        business_hours=hours.to_json() if hours else None,
+        warn_fraction=warn_fraction,
+        warn_lead=warn_lead,
+    )
+    with transaction.atomic():
+        # Read the calendar inside the transaction, so that a calendar change either
+        # comes before (and is used) or after (and recomputes this row).
+        due, row.warn_at = deadline_schedule(row)
+        row.due_at, row.provisional = due.at, due.provisional
+        row.save()
+        audit_record(
+            actor=actor,
+            action=DEADLINE_OPENED,
+            object_type="deadline",
+            object_id=str(row.pk),
+            complaint=complaint,
+            data={
+                "stage": stage,
+                "kind": kind,
+                "anchor_at": anchor,
+                "amount": value,
+                "unit": unit,
+                "business_hours": row.business_hours,
+                "due_at": row.due_at,
+                "provisional": row.provisional,
+                "warn_at": row.warn_at,
+            },
+        )
+    return row
+
+
+def _moment(at: dt.datetime | None, name: str = "at") -> dt.datetime:
+    if at is None:
+        return timezone.now()
+    try:
+        return local_time(at, name)
+    except PeriodError as exc:
+        raise _invalid(exc) from exc
+
+
+def _locked_open(deadline: Deadline) -> Deadline:
+    row = (
+        Deadline.objects.select_for_update(of=("self",))
+        .select_related("complaint")
+        .get(pk=deadline.pk)
+    )
+    if row.closed_at is not None:
+        raise Conflict(_("This deadline is already closed."))
+    return row
+
+
+def _not_before(at: dt.datetime, earliest: dt.datetime, message: str) -> None:
+    if at < earliest:
+        raise InvalidInput(message, field_errors={"at": [message]})
+
+
+def _pause_end(row: Deadline, at: dt.datetime) -> None:
+    """Finish the running pause at ``at`` and recompute the due time with it."""
+    _not_before(at, row.paused_at, _("The clock cannot resume before it was paused."))
+    pause = [row.paused_at.astimezone(SHANGHAI).isoformat(), at.astimezone(SHANGHAI).isoformat()]
+    row.pauses = [*row.pauses, pause]
+    row.paused_at = None
+    due, row.warn_at = deadline_schedule(row)
+    row.due_at, row.provisional = due.at, due.provisional
+
+
+def deadline_pause(*, deadline: Deadline, at: dt.datetime, actor=None) -> Deadline:
+    """Stop the clock at ``at`` (waiting for the complainant, testing, appraisal …).
+
+    While paused the deadline is neither warned nor breached. Raises ``Conflict`` when it
+    is closed or already paused.
+    """
+    at = _moment(at)
+    with transaction.atomic():
+        row = _locked_open(deadline)
+        if row.paused_at is not None:
+            raise Conflict(_("This deadline is already paused."))
+        _not_before(at, row.anchor_at, _("Cannot be before the time the period counts from."))
+        if row.pauses:
+            last_resume = dt.datetime.fromisoformat(row.pauses[-1][1])
+            _not_before(at, last_resume, _("Cannot be before the clock last resumed."))
+        row.paused_at = at
+        row.save(update_fields=["paused_at"])
+        audit_record(
+            actor=actor,
+            action=DEADLINE_PAUSED,
+            object_type="deadline",
+            object_id=str(row.pk),
+            complaint=row.complaint,
+            data={"at": at},
+        )
+    deadline.refresh_from_db()
+    return deadline
+
+
+def deadline_resume(*, deadline: Deadline, at: dt.datetime, actor=None) -> Deadline:
+    """Restart the clock at ``at``; the due time moves by the time the pause did not
+    count (``calendar.extend_for_pause``). Raises ``Conflict`` when it is not paused."""
+    at = _moment(at)
+    with transaction.atomic():
+        row = _locked_open(deadline)
+        if row.paused_at is None:
+            raise Conflict(_("This deadline is not paused."))
+        due_before = row.due_at
+        _pause_end(row, at)
+        row.save(update_fields=["paused_at", "pauses", "due_at", "provisional", "warn_at"])
+        audit_record(
+            actor=actor,
+            action=DEADLINE_RESUMED,
+            object_type="deadline",
+            object_id=str(row.pk),
+            complaint=row.complaint,
+            data={"at": at, "changes": {"due_at": [due_before, row.due_at]}},
+        )
+    deadline.refresh_from_db()
+    return deadline
+
+
+def deadline_close(
+    *, deadline: Deadline, reason: str, at: dt.datetime | None = None, actor=None
+) -> Deadline:
+    """Close the deadline at ``at`` (default now) because ``reason`` (e.g. ``done``).
+
+    A running pause ends at ``at`` first, so ``due_at`` stays the effective due time and
+    ``closed_at <= due_at`` says whether it was met. Raises ``Conflict`` when closed.
+    """
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        message = (
+            _("At most %(limit)d characters.") % {"limit": 200}
+            if reason
+            else _("This field is required.")
+        )
+        raise InvalidInput(message, field_errors={"reason": [message]})
+    at = _moment(at)
+    with transaction.atomic():
+        row = _locked_open(deadline)
+        fields = ["closed_at", "closed_reason"]
+        if row.paused_at is not None:
+            _pause_end(row, at)
+            fields += ["paused_at", "pauses", "due_at", "provisional", "warn_at"]
+        row.closed_at, row.closed_reason = at, reason
+        row.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action=DEADLINE_CLOSED,
+            object_type="deadline",
+            object_id=str(row.pk),
+            complaint=row.complaint,
+            data={"at": at, "reason": reason, "due_at": row.due_at, "met": at <= row.due_at},
+        )
+    deadline.refresh_from_db()
+    return deadline

@@ -1,0 +1,50 @@
+"""Reads of plans and revisions."""
+
+from __future__ import annotations
+
+import difflib
+
+from django.db.models import Count
+
+from tousu.core.problems import NotFound
+from tousu.plans.models import Plan, PlanRevision
+
+
+def plans_list():
+    return (
+        Plan.objects.select_related("active_revision")
+        .annotate(revision_count=Count("revisions"))
+        .order_by("key")
+    )
+
+
+def plan_get(key: str) -> Plan:
+    plan = Plan.objects.select_related("active_revision").filter(key=key).first()
+    if plan is None:
+        raise NotFound(f"no plan {key}")
+    return plan
+
+
+def revision_get(key: str, number: int | None = None) -> PlanRevision:
+    plan = plan_get(key)
+    if number is None:
+        if plan.active_revision is None:
+            raise NotFound(f"plan {key} has no active revision")
+        return plan.active_revision
+    revision = plan.revisions.filter(number=number).first()
+    if revision is None:
+        raise NotFound(f"plan {key} has no revision {number}")
+    return revision
+
+
+def revision_diff(key: str, a: int, b: int) -> str:
+    """A unified diff of two revisions' files."""
+    first, second = revision_get(key, a), revision_get(key, b)
+    return "".join(
+        difflib.unified_diff(
+            first.source.splitlines(keepends=True),
+            second.source.splitlines(keepends=True),
+            fromfile=f"{key} r{a} ({first.effective_date})",
+            tofile=f"{key} r{b} ({second.effective_date})",
+        )
+    )
