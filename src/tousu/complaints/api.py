@@ -53,6 +53,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _local(value: datetime | None) -> datetime | None:
+    """Times in the API are given in business time (Asia/Shanghai, +08:00)."""
+    return timezone.localtime(value) if value is not None else None
+
+
 def _attachment_url(tracking_no: str, pk: int) -> str:
     return reverse("api:attachment_download", args=[tracking_no, pk])
 
@@ -70,7 +75,7 @@ def _list_item(c: Complaint) -> dict:
         "department": {"code": c.department.code, "name": c.department.name},
         "assignee": c.assignee.username if c.assignee else None,
         "complainant": masked_complainant(c.complainant),
-        "received_at": c.received_at,
+        "received_at": _local(c.received_at),
         "version": c.version,
     }
 
@@ -98,21 +103,21 @@ def _detail(c: Complaint) -> dict:
             {
                 "key": d.kind,
                 "stage": d.stage,
-                "due_at": d.due_at,
-                "warn_at": d.warn_at,
+                "due_at": _local(d.due_at),
+                "warn_at": _local(d.warn_at),
                 "provisional": d.provisional,
             }
             for d in deadlines_open(c)
         ],
         "description": c.description,
-        "occurred_at": c.occurred_at,
+        "occurred_at": _local(c.occurred_at),
         "occurred_place": c.occurred_place,
         "persons_involved": c.persons_involved,
         "merchant": c.merchant,
         "product": c.product,
         "received_by": c.received_by.username,
-        "registered_at": c.registered_at,
-        "updated_at": c.updated_at,
+        "registered_at": _local(c.registered_at),
+        "updated_at": _local(c.updated_at),
         "attachments": [
             {
                 "id": a.pk,
@@ -237,7 +242,7 @@ def timeline(request, tracking_no: str):
     return [
         {
             "seq": e.seq,
-            "at": e.at,
+            "at": _local(e.at),
             "actor": e.actor.username if e.actor else None,
             "action": e.action,
             "data": e.data,

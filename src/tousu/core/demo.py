@@ -1,12 +1,14 @@
-"""The demo organisation: a market with its departments, one user per role and about
-300 complaints over the last twelve months, all created through the services."""
+"""Demo organisations: for any shipped template, its organisation, departments, one user
+per role, and complaints over the last twelve months walked through the plan by the
+people who would handle them — all through the services and the workflow engine."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import timedelta
+from importlib import resources
 
+import yaml
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,54 +16,26 @@ from tousu.accounts.choices import Role
 from tousu.accounts.models import Department, User
 from tousu.accounts.services import department_create, organisation_set, user_create
 from tousu.complaints import services
-from tousu.complaints.choices import Channel, Nature, Severity, Status
-from tousu.complaints.models import Category, Complaint
+from tousu.complaints.choices import Channel, Status
+from tousu.complaints.models import Complaint
+from tousu.complaints.validators import _ID_CHECK, _ID_WEIGHTS
+from tousu.core.problems import ServiceError
+from tousu.plans.choices import MONEY_MEASURES, ActionType, Satisfaction
+from tousu.plans.engine import action_perform, actions_available
 
 DEMO_PASSWORD = "tousu-demo"  # noqa: S105 - documented in the README; for the demo only
-ORGANISATION = "东湖商贸市场"
-
-DEPARTMENTS = [
-    ("leadership", "市场投诉处理领导小组", None),
-    ("office", "市场投诉处理办公室", None),
-    ("quality", "商品质量管理部", None),
-    ("after_sales", "售后服务部", None),
-    ("pricing", "价格监督部", None),
-    ("advertising", "广告宣传管理部", None),
-    ("finance", "财务部", None),
-    ("food_hall", "食品区管理组", "quality"),
-]
-
-CATEGORIES = [
-    ("quality", "商品质量"),
-    ("after_sales", "售后服务"),
-    ("price_fraud", "价格欺诈"),
-    ("false_advertising", "虚假宣传"),
-    ("service_attitude", "服务态度"),
-    ("food_safety", "食品安全"),
-    ("measurement", "计量短缺"),
-]
-CATEGORY_DEPARTMENT = {
-    "quality": "quality",
-    "food_safety": "food_hall",
-    "after_sales": "after_sales",
-    "price_fraud": "pricing",
-    "measurement": "pricing",
-    "false_advertising": "advertising",
-    "service_attitude": "office",
-}
-
-# username, name, role, department
-USERS = [
-    ("clerk", "王晓梅", Role.INTAKE_CLERK, "office"),
-    ("investigator", "李建国", Role.INVESTIGATOR, "office"),
-    ("mediator", "陈静", Role.MEDIATOR, "office"),
-    ("recorder", "赵丽", Role.RECORDER, "office"),
-    ("handler", "刘洋", Role.DEPARTMENT_HANDLER, "quality"),
-    ("head", "孙志强", Role.DEPARTMENT_HEAD, "quality"),
-    ("leader", "周国平", Role.LEADERSHIP, "leadership"),
-    ("supervisor", "吴敏", Role.SUPERVISOR, "office"),
-    ("admin", "郑磊", Role.ADMINISTRATOR, "office"),
-]
+DEFAULT_PLAN = "market"
+USERNAMES = (
+    "clerk",
+    "investigator",
+    "mediator",
+    "recorder",
+    "handler",
+    "head",
+    "leader",
+    "supervisor",
+    "admin",
+)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = [
@@ -93,291 +67,34 @@ GIVEN = [
     "文博",
     "雨涵",
 ]
-STALLS = [
-    "A区12号",
-    "A区3号",
-    "B区8号",
-    "B区21号",
-    "C区5号",
-    "C区17号",
-    "D区2号",
-    "一楼中庭",
-    "二楼东侧",
-    "地下一层生鲜区",
-]
-
-
-@dataclass(frozen=True)
-class Story:
-    category: str
-    merchant: str
-    product: str
-    title: str
-    text: str
-
-
-STORIES = [
-    Story(
-        "quality",
-        "鑫达电器行",
-        "电热水壶",
-        "电热水壶使用一周漏水",
-        "{when}在{stall}鑫达电器行购买电热水壶一台，价格{price}元，使用一周后底座漏水，"
-        "商家称需自行寄回厂家检测，拒绝当场调换。要求退货并赔偿。",
-    ),
-    Story(
-        "quality",
-        "华美服饰",
-        "羊毛大衣",
-        "大衣洗后严重缩水起球",
-        "{when}在{stall}华美服饰购买羊毛大衣，标签写明羊毛含量80%，按说明干洗后严重缩水起球，"
-        "怀疑成分不符，要求商家出具质检报告并退款{price}元。",
-    ),
-    Story(
-        "quality",
-        "佳佳母婴店",
-        "婴儿推车",
-        "婴儿推车刹车失灵",
-        "{when}购买的婴儿推车刹车失灵，差点造成孩子受伤，商家只同意维修。消费者认为存在安全隐患，"
-        "要求退货并对同批次产品进行检查。",
-    ),
-    Story(
-        "food_safety",
-        "老张熟食",
-        "卤牛肉",
-        "熟食变质导致腹泻",
-        "{when}在{stall}老张熟食购买卤牛肉，食用后全家三人出现腹泻，已就医，有医院票据。"
-        "要求商家赔偿医药费{price}元并说明食品来源。",
-    ),
-    Story(
-        "food_safety",
-        "鲜果坊",
-        "进口车厘子",
-        "水果以次充好部分腐烂",
-        "{when}购买进口车厘子两斤，回家发现下层大量腐烂，商家称售出不退。要求退款并整改陈列方式。",
-    ),
-    Story(
-        "after_sales",
-        "恒通手机店",
-        "智能手机",
-        "手机保修期内维修被拖延",
-        "{when}购买的手机在保修期内屏幕失灵，送修至今已超过二十天未修好，多次催问无果，"
-        "要求更换新机或退款。",
-    ),
-    Story(
-        "after_sales",
-        "美居家具城",
-        "实木餐桌",
-        "家具送货延误且安装不到位",
-        "{when}在美居家具城订购实木餐桌，约定七天送货，实际拖延半个月，安装后桌面不平，"
-        "售后人员态度推诿。要求重新安装并赔偿误工损失。",
-    ),
-    Story(
-        "price_fraud",
-        "金源超市",
-        "食用油",
-        "标价与结算价格不符",
-        "{when}在金源超市购买食用油，货架标价59.9元，结账时按79.9元收取，"
-        "收银员称价签未更新。消费者认为属于价格欺诈，要求按规定赔偿。",
-    ),
-    Story(
-        "price_fraud",
-        "海鲜大排档",
-        "活虾",
-        "海鲜按只计价变按斤计价",
-        "{when}在{stall}海鲜档点菜时店员口头说明按只计价，结账时改为按斤计价，多收{price}元，"
-        "要求退还多收费用。",
-    ),
-    Story(
-        "measurement",
-        "李记粮油",
-        "大米",
-        "缺斤短两",
-        "{when}在{stall}李记粮油购买大米十斤，回家复称只有八斤六两，怀疑电子秤作弊，"
-        "要求市场对该摊位计量器具进行检查。",
-    ),
-    Story(
-        "false_advertising",
-        "康健保健品店",
-        "保健品",
-        "保健品宣称能治疗糖尿病",
-        "{when}在康健保健品店，店员宣称某保健品可以治愈糖尿病并停用药物，老人购买花费{price}元。"
-        "家属认为属于虚假宣传，要求退款并查处。",
-    ),
-    Story(
-        "false_advertising",
-        "优品眼镜",
-        "防蓝光眼镜",
-        "宣传“买一送一”实际加价",
-        "{when}优品眼镜宣传“买一送一”，实际先提价再赠送，与此前价格对比明显，要求说明并退还差价。",
-    ),
-    Story(
-        "service_attitude",
-        "市场停车场",
-        "停车服务",
-        "停车场收费员态度恶劣",
-        "{when}在市场停车场缴费时，对收费标准提出疑问，收费员出言不逊并拒绝出具票据。"
-        "要求道歉并公示收费标准。",
-    ),
-    Story(
-        "service_attitude",
-        "一楼服务台",
-        "咨询服务",
-        "服务台工作人员推诿",
-        "{when}到一楼服务台咨询退货流程，工作人员让其找商家，商家又让其找服务台，来回推诿两小时，"
-        "希望明确首问负责。",
-    ),
-]
-
-SEVERITY_WEIGHTS = [(Severity.ORDINARY, 80), (Severity.MAJOR, 15), (Severity.URGENT, 5)]
-CHANNEL_WEIGHTS = [
-    (Channel.PHONE, 35),
-    (Channel.WALK_IN, 25),
-    (Channel.WEB, 12),
-    (Channel.CHAT, 10),
-    (Channel.LETTER, 5),
-    (Channel.EMAIL, 6),
-    (Channel.API, 4),
-    (Channel.IMPORT, 3),
-]
-
-
-def _pick(rng: random.Random, weighted):
-    values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights=weights)[0]
-
-
-def _phone(rng: random.Random) -> str:
-    return rng.choice(["138", "139", "135", "136", "150", "158", "186", "177", "199"]) + "".join(
-        rng.choice("0123456789") for _ in range(8)
-    )
-
-
-def _id_number(rng: random.Random, years_ago: int) -> str:
-    from tousu.complaints.validators import _ID_CHECK, _ID_WEIGHTS
-
-    birth = timezone.localdate() - timedelta(days=365 * years_ago + rng.randint(0, 364))
-    region = rng.choice(["330102", "330106", "110105", "440304"])
-    body = f"{region}{birth:%Y%m%d}{rng.randint(100, 999)}"
-    total = sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True))
-    return body + _ID_CHECK[total % 11]
-
-
-def _status_for(rng: random.Random, age_days: int) -> list[str]:
-    """The statuses a complaint of this age went through after assignment."""
-    path = [
-        Status.INVESTIGATING,
-        Status.AWAITING_APPROVAL,
-        Status.EXECUTING,
-        Status.REPLIED,
-        Status.CLOSED,
-        Status.ARCHIVED,
-    ]
-    if age_days > 60:
-        reach = rng.choice([5, 5, 6, 6, 6, 4])
-    elif age_days > 14:
-        reach = rng.randint(2, 5)
-    else:
-        reach = rng.randint(0, 3)
-    return path[:reach]
-
-
-def demo_load(*, complaints: int = 300, seed: int = 2026) -> dict:
-    """Load the demo market; refuses to run on a database that already has users."""
-    if User.objects.exists():
-        raise RuntimeError("the database already has users; the demo needs an empty one")
-    rng = random.Random(seed)
-    with transaction.atomic():
-        organisation_set(name=ORGANISATION)
-        departments: dict[str, Department] = {}
-        for code, name, parent in DEPARTMENTS:
-            departments[code] = department_create(
-                code=code, name=name, parent=departments.get(parent) if parent else None
-            )
-        for key, name in CATEGORIES:
-            Category.objects.create(key=key, name=name)
-        users = {
-            username: user_create(
-                username=username,
-                password=DEMO_PASSWORD,
-                full_name=name,
-                roles=[role],
-                department=departments[dept],
-                is_superuser=role == Role.ADMINISTRATOR,
-            )
-            for username, name, role, dept in USERS
-        }
-    clerk, leader = users["clerk"], users["leader"]
-    now = timezone.now()
-    created = 0
-    for index in range(complaints):
-        age_days = int(365 * (1 - (index / complaints) ** 0.8))  # more recent complaints
-        received_at = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
-        story = rng.choice(STORIES)
-        when = timezone.localtime(received_at - timedelta(days=rng.randint(1, 20)))
-        severity = _pick(rng, SEVERITY_WEIGHTS)
-        person = services.ComplainantData(
-            name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-            phone=_phone(rng),
-            id_number=_id_number(rng, rng.randint(20, 70)) if rng.random() < 0.4 else "",
-            address=f"杭州市{rng.choice(['上城区', '西湖区', '拱墅区', '滨江区'])}"
-            f"{rng.choice(['解放路', '文三路', '莫干山路', '江南大道'])}{rng.randint(1, 300)}号"
-            if rng.random() < 0.5
-            else "",
-        )
-        complaint = services.complaint_register(
-            actor=clerk,
-            channel=_pick(rng, CHANNEL_WEIGHTS),
-            title=story.title,
-            description=story.text.format(
-                when=f"{when:%m月%d日}", stall=rng.choice(STALLS), price=rng.randint(30, 3000)
-            ),
-            category=story.category,
-            severity=severity,
-            nature=Nature.PROBLEM if rng.random() < 0.9 else Nature.SUGGESTION,
-            occurred_at=when,
-            occurred_place=rng.choice(STALLS),
-            merchant=story.merchant,
-            product=story.product,
-            persons_involved=f"{story.merchant}店员" if rng.random() < 0.5 else "",
-            confidential=rng.random() < 0.01,
-            complainant=person,
-            received_at=received_at,
-        )
-        created += 1
-        if age_days < 4 and rng.random() < 0.6:
-            continue  # still waiting for assignment
-        target = CATEGORY_DEPARTMENT[story.category]
-        actor = leader if complaint.confidential else clerk
-        if target == "office":
-            assignee = rng.choice(["investigator", "mediator"])
-        else:
-            assignee = "handler" if target == "quality" and rng.random() < 0.6 else ""
-        complaint = services.complaint_assign(
-            actor=actor,
-            complaint=complaint,
-            version=complaint.version,
-            department=target,
-            assignee=assignee,
-            note="按类别转交承办部门" if target != "office" else "",
-        )
-        for status in _status_for(rng, age_days):
-            complaint = services.complaint_status_set(
-                actor=leader, complaint=complaint, version=complaint.version, status=status
-            )
-    return {
-        "users": len(users),
-        "complaints": created,
-        "open": Complaint.objects.exclude(status__in=[Status.CLOSED, Status.ARCHIVED]).count(),
-    }
+CHANNEL_WEIGHTS = {
+    Channel.PHONE: 35,
+    Channel.WALK_IN: 25,
+    Channel.WEB: 12,
+    Channel.CHAT: 10,
+    Channel.LETTER: 5,
+    Channel.EMAIL: 6,
+    Channel.API: 4,
+    Channel.IMPORT: 3,
+}
+# Text for the data an action asks for, as a clerk would type it.
+TEXTS = {
+    "note": "按预案办理。",
+    "reason": "经核实，按规定处理。",
+    "findings": "已调取购物凭证并询问当事人，情况属实。",
+    "evidence": "购物小票、现场照片各一份。",
+    "report": "已按要求完成书面报告并报送。",
+    "opinion": "建议由商家为消费者办理退换并书面致歉。",
+    "agenda": "研究处理方案，明确责任人和处理时限。",
+    "result": "已按批准的方案处理完毕。",
+    "reply": "您反映的问题已核实并处理完毕，感谢您的监督。",
+    "remarks": "投诉人表示认可。",
+    "slip": "投诉接收单：已初步核实情况，请贵部门协助调查处理。",
+}
 
 
 def demo_data(plan_key: str) -> dict:
     """The shipped demo file of a template (organisation, departments, users, stories)."""
-    from importlib import resources
-
-    import yaml
-
     path = resources.files("tousu.plans").joinpath(f"templates_yaml/{plan_key}.demo.yaml")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -416,3 +133,175 @@ def demo_organisation_create(plan_key: str) -> dict[str, User]:
             plan_load(source=template_source(plan_key), note="shipped template")
         organisation_plan_adopt(key=plan_key)
     return users
+
+
+def _phone(rng: random.Random) -> str:
+    prefix = rng.choice(["138", "139", "135", "136", "150", "158", "186", "177", "199"])
+    return prefix + "".join(rng.choice("0123456789") for _ in range(8))
+
+
+def _id_number(rng: random.Random) -> str:
+    birth = timezone.localdate() - timedelta(days=rng.randint(20 * 365, 70 * 365))
+    region = rng.choice(["330102", "330106", "110105", "440304", "420111"])
+    body = f"{region}{birth:%Y%m%d}{rng.randint(100, 999)}"
+    total = sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True))
+    return body + _ID_CHECK[total % 11]
+
+
+def _complainant(rng: random.Random) -> services.ComplainantData:
+    return services.ComplainantData(
+        name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+        phone=_phone(rng),
+        id_number=_id_number(rng) if rng.random() < 0.4 else "",
+        address=(
+            f"{rng.choice(['上城区', '西湖区', '洪山区', '江汉区'])}"
+            f"{rng.choice(['解放路', '文三路', '珞喻路', '建设大道'])}{rng.randint(1, 300)}号"
+        )
+        if rng.random() < 0.5
+        else "",
+    )
+
+
+def _data_for(action, complaint, users: dict[str, User], rng: random.Random) -> dict:
+    """Plausible data for an action, as the person doing it would enter it."""
+    data = {name: TEXTS[name] for name in action.requires if name in TEXTS}
+    kind = action.type
+    if kind in (ActionType.REFUSE, ActionType.APPEAL):
+        data["reason"] = TEXTS["reason"]
+    if kind == ActionType.INVESTIGATE:
+        data.setdefault("findings", TEXTS["findings"])
+    if kind in (ActionType.REPORT, ActionType.PROPOSE, ActionType.REPLY):
+        field = {"report": "report", "propose": "opinion", "reply": "reply"}[kind]
+        data[field] = TEXTS[field]
+    if kind == ActionType.SEND_BACK:
+        data["note"] = "意见不够具体，请补充处理时限。"
+    if kind == ActionType.TRANSFER:
+        data["slip"] = TEXTS["slip"]
+        handlers = [
+            u
+            for u in users.values()
+            if u.has_role(Role.DEPARTMENT_HANDLER) and u.department_id != complaint.department_id
+        ]
+        if handlers:
+            person = rng.choice(handlers)
+            data["department"], data["assignee"] = person.department.code, person.username
+    if kind == ActionType.ASSIGN:
+        people = [u for u in users.values() if u.department_id == complaint.department_id]
+        if people:
+            data["assignee"] = rng.choice(people).username
+    if kind == ActionType.CLASSIFY:
+        severities = [s["key"] for s in complaint.plan_revision.definition["severities"]]
+        others = [s for s in severities if s != complaint.severity]
+        if others:
+            data["severity"] = others[0]
+    if kind == ActionType.CONVENE_MEETING:
+        data["owner"] = users["head"].username
+        data["due_at"] = timezone.now() + timedelta(days=3)
+        data["agenda"] = TEXTS["agenda"]
+    if kind == ActionType.EXECUTE:
+        measure = (action.measures or ["repair"])[0]
+        data["measure"] = measure
+        data["result"] = TEXTS["result"]
+        if measure in MONEY_MEASURES:
+            data["amount"] = str(rng.randint(50, 3000))
+    if kind in (ActionType.RECORD_SATISFACTION, ActionType.RECORD_FOLLOW_UP):
+        data["satisfaction"] = (
+            Satisfaction.SATISFIED if rng.random() < 0.85 else Satisfaction.DISSATISFIED
+        )
+        data["reached"] = True
+        data["remarks"] = TEXTS["remarks"]
+    return data
+
+
+def _walk(complaint, users: dict[str, User], rng: random.Random, steps: int):
+    """Take up to ``steps`` plan actions, each by someone allowed to, as people would."""
+    people = list(users.values())
+    for _step in range(steps):
+        definition = complaint.plan_revision.definition
+        if definition["stages"][complaint.stage].get("terminal") and rng.random() < 0.5:
+            break
+        choices = [
+            (person, action)
+            for person in people
+            for action in actions_available(complaint=complaint, user=person)
+            # Refusals, emergencies and reopening are the exception, not the walk.
+            if action.type
+            not in (
+                ActionType.REFUSE,
+                ActionType.MARK_EMERGENCY,
+                ActionType.REOPEN,
+                ActionType.APPEAL,
+            )
+        ]
+        moving = [
+            (p, a)
+            for p, a in choices
+            if a.to or a.type in (ActionType.RECORD_SATISFACTION, ActionType.RECORD_FOLLOW_UP)
+        ]
+        pool = moving if moving and rng.random() < 0.8 else choices
+        rng.shuffle(pool)
+        for person, action in pool[:4]:
+            try:
+                complaint = action_perform(
+                    complaint=complaint,
+                    actor=person,
+                    action=action.key,
+                    version=complaint.version,
+                    data=_data_for(action, complaint, users, rng),
+                )
+                break
+            except ServiceError:
+                complaint.refresh_from_db()
+                continue
+        else:
+            break
+    return complaint
+
+
+def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 2026) -> dict:
+    """Load a template's demo; refuses to run on a database that already has users."""
+    if User.objects.exists():
+        raise RuntimeError("the database already has users; the demo needs an empty one")
+    rng = random.Random(seed)
+    users = demo_organisation_create(plan)
+    stories = demo_data(plan)["stories"]
+    clerk = users["clerk"]
+    definition = (
+        Complaint._meta.apps.get_model("plans", "Plan")
+        .objects.get(key=plan)
+        .active_revision.definition
+    )
+    channels = [c for c in CHANNEL_WEIGHTS if c in definition["channels"]] or [
+        definition["channels"][0]
+    ]
+    now = timezone.now()
+    for index in range(complaints):
+        age_days = int(365 * (1 - (index / max(complaints, 1)) ** 0.8))
+        received_at = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
+        story = rng.choice(stories)
+        when = timezone.localtime(received_at - timedelta(days=rng.randint(1, 20)))
+        complaint = services.complaint_register(
+            actor=clerk,
+            channel=rng.choices(channels, weights=[CHANNEL_WEIGHTS[c] for c in channels])[0],
+            title=story["title"],
+            description=story["text"].format(when=f"{when:%m月%d日}", price=rng.randint(30, 3000)),
+            category=story["category"],
+            severity=story.get("severity") or definition["severities"][0]["key"],
+            nature=story.get("nature") or definition["natures"][0]["key"],
+            occurred_at=when,
+            merchant=story.get("merchant", ""),
+            product=story.get("product", ""),
+            confidential=rng.random() < 0.01,
+            complainant=_complainant(rng),
+            received_at=received_at,
+        )
+        # Older complaints have gone further: most are closed, recent ones are open.
+        steps = 40 if age_days > 60 else rng.randint(2, 12) if age_days > 7 else rng.randint(0, 3)
+        if not complaint.confidential:
+            _walk(complaint, users, rng, steps)
+    return {
+        "plan": plan,
+        "users": len(users),
+        "complaints": complaints,
+        "open": Complaint.objects.exclude(status__in=[Status.CLOSED, Status.ARCHIVED]).count(),
+    }

@@ -9,6 +9,7 @@ from django.db import connection
 from tousu.accounts.models import User
 from tousu.audit.services import audit_verify
 from tousu.complaints.models import Complainant, Complaint
+from tousu.core.demo import USERNAMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,8 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_demo_loads_every_role_and_complaints_across_statuses_and_channels():
     out = io.StringIO()
     call_command("demo", "--complaints", "60", stdout=out)
-    assert "60 complaints" in out.getvalue()
-    assert User.objects.count() == 9
+    assert "plan market" in out.getvalue() and "60 complaints" in out.getvalue()
+    assert set(USERNAMES) <= set(User.objects.values_list("username", flat=True))
+    assert Complaint.objects.filter(plan_revision__plan__key="market").count() == 60
     assert Complaint.objects.values("status").distinct().count() >= 4
     assert Complaint.objects.values("channel").distinct().count() >= 4
     assert Complaint.objects.values("category").distinct().count() >= 5
@@ -45,3 +47,12 @@ def test_demo_phone_numbers_are_not_in_the_database_in_plain_text():
         assert phone.encode() not in raw
     for id_number in id_numbers:
         assert id_number.encode() not in raw
+
+
+@pytest.mark.parametrize("plan", ["school", "dealer_315", "petition"])
+def test_demo_runs_under_other_plans(plan):
+    call_command("demo", "--plan", plan, "--complaints", "12", stdout=io.StringIO())
+    assert Complaint.objects.filter(plan_revision__plan__key=plan).count() == 12
+    assert Complaint.objects.exclude(
+        stage=Complaint.objects.first().plan_revision.definition["initial_stage"]
+    ).exists()

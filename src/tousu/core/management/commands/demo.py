@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tousu.accounts.models import User
-from tousu.core.demo import DEMO_PASSWORD, USERS, demo_load
+from tousu.core.demo import DEFAULT_PLAN, DEMO_PASSWORD, USERNAMES, demo_load
+from tousu.plans.services import TEMPLATE_KEYS
 
 
 class Command(BaseCommand):
-    help = "Load the demo organisation (a market, one user per role, ~300 complaints)."
+    help = "Load a demo organisation running one of the shipped plans, with its complaints."
 
     def add_arguments(self, parser):
+        parser.add_argument("--plan", default=DEFAULT_PLAN, choices=TEMPLATE_KEYS)
         parser.add_argument("--complaints", type=int, default=300)
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the database has users"
@@ -19,12 +21,9 @@ class Command(BaseCommand):
                 self.stdout.write("demo: the database is not empty, nothing loaded")
                 return
             raise CommandError("the database already has users; the demo needs an empty one")
-        counts = demo_load(complaints=options["complaints"])
+        counts = demo_load(plan=options["plan"], complaints=options["complaints"])
         self.stdout.write(
-            f"demo loaded: {counts['users']} users, {counts['complaints']} complaints "
-            f"({counts['open']} open)"
+            f"demo loaded: plan {counts['plan']}, {counts['users']} users, "
+            f"{counts['complaints']} complaints ({counts['open']} open)"
         )
-        self.stdout.write(
-            f"demo logins (password {DEMO_PASSWORD}): "
-            + ", ".join(f"{u} ({r.label})" for u, _n, r, _d in USERS)
-        )
+        self.stdout.write(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(USERNAMES))
