@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(org):
     user_create(username="root", password="pw-for-tests", is_superuser=True)
-    client = Client()
+    # The admin answers in the browser's language; these tests read English.
+    client = Client(headers={"Accept-Language": "en"})
     assert client.login(username="root", password="pw-for-tests")
     return client
 
