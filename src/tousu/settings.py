@@ -39,12 +39,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "ninja",
+    "django_tasks",
     "tousu.core",
     "tousu.accounts",
     "tousu.audit",
     "tousu.plans",
     "tousu.complaints",
     "tousu.deadlines",
+    "tousu.notifications",
+    "tousu.supervision",
 ]
 
 MIDDLEWARE = [
@@ -169,3 +172,25 @@ LOGGING = {
 }
 
 TOUSU_ORGANISATION_NAME = env_str("ORGANISATION_NAME", "")
+
+# Outgoing mail and notifications.
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_TLS", False)
+EMAIL_TIMEOUT = env_int("NOTIFICATION_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "tousu@localhost")
+SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL", "")
+NOTIFICATION_TIMEOUT = env_int("NOTIFICATION_TIMEOUT", 10)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)
+NOTIFICATION_BACKOFF_CAP_SECONDS = env_int("NOTIFICATION_BACKOFF_CAP_SECONDS", 3600)
+
+# Background jobs run through Django's task API; the immediate backend runs them in the
+# worker process. A large installation names another backend here (database, RQ, Celery).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    }
+}

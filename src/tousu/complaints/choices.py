@@ -63,6 +63,12 @@ class EventAction(models.TextChoices):
     ATTACHMENT_ADDED = "complaint.attachment_added", pgettext_lazy("timeline", "Attachment added")
     # A plan action performed by the workflow engine; its label comes from the plan.
     ACTION = "complaint.action", pgettext_lazy("timeline", "Action")
+    # Done by the worker or a supervisor when time runs short or out.
+    ESCALATED = "complaint.escalated", pgettext_lazy("timeline", "Deadline escalation")
+    FOLLOW_UP_DUE = "complaint.follow_up_due", pgettext_lazy("timeline", "Follow-up visit due")
+    REMINDED = "complaint.reminded", pgettext_lazy("timeline", "Reminder (催办)")
+    SUPERVISED = "complaint.supervised", pgettext_lazy("timeline", "Supervision notice (督办单)")
+    REPEAT = "complaint.repeat", pgettext_lazy("timeline", "Repeat complaint")
 
 
 # Not a change: kept in the audit chain, left off the timeline.

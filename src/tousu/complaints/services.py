@@ -8,7 +8,7 @@ data raises ``InvalidInput`` naming each field before anything is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -45,6 +45,7 @@ from tousu.complaints.validators import (
 )
 from tousu.core.crypto import blind_index
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_start, workflow_started
 
 LIMITS = {
@@ -293,6 +294,8 @@ def complaint_register(
                     setattr(complaint, name, value)
                 complaint.save(update_fields=["plan_revision", "stage", "status", "workflow"])
                 workflow_started(complaint=complaint, at=now)
+                repeat_check(complaint=complaint, now=now)
+                notify_complainant(complaint=complaint, event="received", now=now)
             _search_document_save(complaint)
             audit_record(
                 actor=actor,
@@ -550,3 +553,44 @@ def categories_sync(*, definition: dict) -> None:
     with transaction.atomic():
         walk(definition["categories"], None)
         Category.objects.exclude(key__in=keep).update(is_active=False)
+
+
+REPEAT_WINDOW_DAYS = 365
+
+
+def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
+    """A complaint from the same caller about the same category as one already handled
+    (closed within a year) is a repeat: it is marked on the timeline and the plan's
+    repeat-complaint penalties apply to the department that handled the earlier one."""
+    digest = complaint.complainant.phone_digest
+    if not digest:
+        return None
+    earlier = (
+        Complaint.objects.filter(
+            complainant__phone_digest=digest,
+            category=complaint.category,
+            status__in=[Status.CLOSED, Status.ARCHIVED],
+            received_at__gte=now - timedelta(days=REPEAT_WINDOW_DAYS),
+        )
+        .exclude(pk=complaint.pk)
+        .select_related(
+            "department__parent", "assignee", "received_by", "category", "plan_revision"
+        )
+        .order_by("-received_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    from tousu.supervision.penalties import penalties_for_repeat
+
+    audit_record(
+        actor=None,
+        action=EventAction.REPEAT,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={"earlier": earlier.tracking_no},
+    )
+    if complaint.plan_revision_id:
+        penalties_for_repeat(complaint=complaint, earlier=earlier, now=now)
+    return earlier

@@ -76,15 +76,33 @@ def on_start(*, complaint, definition: dict, at: datetime) -> None:
     _open_stage(complaint, definition, complaint.stage, at)
 
 
+FOLLOW_UP = "follow_up"
+
+
 def on_transition(
-    *, complaint, definition: dict, action_key: str, stage_before: str, at: datetime
+    *,
+    complaint,
+    definition: dict,
+    action_key: str,
+    action_type: str,
+    stage_before: str,
+    at: datetime,
 ) -> None:
     from tousu.deadlines.models import Deadline
-    from tousu.deadlines.services import deadline_close
+    from tousu.deadlines.services import deadline_close, deadline_open
 
     rules = _rules(definition)
     moved = complaint.stage != stage_before
+    terminal = bool(stage_of(definition, complaint.stage).get("terminal"))
     for row in Deadline.objects.filter(complaint=complaint, closed_at__isnull=True):
+        if row.kind == FOLLOW_UP:
+            if action_type == "record_follow_up" or (moved and not terminal):
+                deadline_close(deadline=row, reason=action_key, at=at)
+            continue
+        if terminal:
+            # A closed case has nothing left to be late for.
+            deadline_close(deadline=row, reason=action_key, at=at)
+            continue
         rule = rules.get(row.kind, (row.stage, {}))[1]
         closes_on = rule.get("closes_on")
         if closes_on:
@@ -95,6 +113,18 @@ def on_transition(
     # Also when the stage stays: an action may have changed what a rule's condition
     # sees (e.g. classify raised the severity), and rules already running are skipped.
     _open_stage(complaint, definition, complaint.stage, at)
+    policy = definition.get("follow_up")
+    if moved and terminal and policy and not stage_of(definition, stage_before).get("terminal"):
+        deadline_open(
+            complaint=complaint,
+            stage=complaint.stage,
+            kind=FOLLOW_UP,
+            anchor_at=at,
+            amount=Decimal(str(policy["after"]["amount"])),
+            unit=policy["after"]["unit"],
+            business_hours=definition.get("business_hours"),
+            warn_fraction=None,
+        )
 
 
 MEETING = "meeting"

@@ -161,6 +161,7 @@ def _commit(complaint, actor, spec, definition, version, outcome: _Outcome):
             complaint=complaint,
             definition=definition,
             action_key=spec["key"],
+            action_type=spec["type"],
             stage_before=before,
             at=now,
         )
@@ -169,6 +170,7 @@ def _commit(complaint, actor, spec, definition, version, outcome: _Outcome):
             plan_deadlines.open_meeting(
                 complaint=complaint, due_at=parse_datetime(meeting["due_at"]), at=now
             )
+        _tell_complainant(complaint, spec, definition, before, target, outcome, now)
         audit_record(
             actor=actor,
             action=TIMELINE_ACTION,
@@ -189,6 +191,22 @@ def _commit(complaint, actor, spec, definition, version, outcome: _Outcome):
             },
         )
     return complaint
+
+
+def _tell_complainant(complaint, spec, definition, before, target, outcome, now) -> None:
+    """Replies and closure reach the complainant by the contact they gave (outbox)."""
+    from tousu.notifications.services import notify_complainant
+
+    if spec["type"] == ActionType.REPLY:
+        notify_complainant(
+            complaint=complaint, event="reply", now=now, reply=outcome.event.get("reply", "")
+        )
+    if (
+        target != before
+        and stage_of(definition, target).get("terminal")
+        and not stage_of(definition, before).get("terminal")
+    ):
+        notify_complainant(complaint=complaint, event="closed", now=now)
 
 
 def workflow_start(*, complaint, revision, at: datetime) -> dict:

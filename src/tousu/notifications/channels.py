@@ -1,0 +1,175 @@
+"""Delivering one notification over its channel: SMTP email, group-robot webhooks of
+WeCom (企业微信), DingTalk (钉钉, signed) and Feishu (飞书, signed), and a generic JSON
+webhook for an SMS gateway. Every call has a bounded timeout."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from tousu.notifications.choices import Channel
+
+
+class DeliveryError(Exception):
+    """A delivery failed; ``permanent`` ones are not tried again."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def url_is_allowed(url: str) -> bool:
+    parsed = urllib.parse.urlsplit(url or "")
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def _post_json(url: str, payload: dict, *, key: str) -> bytes:
+    if not url_is_allowed(url):
+        raise DeliveryError("the webhook URL is not http(s)", permanent=True)
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8", "X-Tousu-Key": key},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - scheme checked above
+            request, timeout=settings.NOTIFICATION_TIMEOUT
+        ) as response:
+            return response.read(65536)
+    except urllib.error.HTTPError as exc:
+        # 4xx (but 408 and 429) will not get better by trying again.
+        permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+        raise DeliveryError(f"HTTP {exc.code}", permanent=permanent) from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise DeliveryError(f"no answer: {getattr(exc, 'reason', exc)}") from exc
+
+
+def _robot_answer(raw: bytes, field: str) -> None:
+    """Group robots answer 200 with an error code in the body."""
+    try:
+        answer = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise DeliveryError("the robot's answer is not JSON") from exc
+    code = answer.get(field, answer.get("StatusCode", 0))
+    if code not in (0, "0", None):
+        message = answer.get("errmsg") or answer.get("msg") or ""
+        raise DeliveryError(f"robot error {code}: {message}", permanent=False)
+
+
+def _text(notification) -> str:
+    return f"{notification.subject}\n{notification.body}"
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def feishu_sign(secret: str, timestamp: int) -> str:
+    digest = hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _dingtalk(notification) -> None:
+    url = notification.address
+    if notification.secret:
+        stamp = int(time.time() * 1000)
+        sign = urllib.parse.quote_plus(dingtalk_sign(notification.secret, stamp))
+        url += ("&" if "?" in url else "?") + f"timestamp={stamp}&sign={sign}"
+    payload = {"msgtype": "text", "text": {"content": _text(notification)}}
+    _robot_answer(_post_json(url, payload, key=notification.key), "errcode")
+
+
+def _wecom(notification) -> None:
+    payload = {"msgtype": "text", "text": {"content": _text(notification)}}
+    _robot_answer(_post_json(notification.address, payload, key=notification.key), "errcode")
+
+
+def _feishu(notification) -> None:
+    payload: dict = {"msg_type": "text", "content": {"text": _text(notification)}}
+    if notification.secret:
+        stamp = int(time.time())
+        payload.update(timestamp=str(stamp), sign=feishu_sign(notification.secret, stamp))
+    _robot_answer(_post_json(notification.address, payload, key=notification.key), "code")
+
+
+def _payload(notification, to: str = "") -> dict:
+    return {
+        "key": notification.key,
+        "to": to,
+        "subject": notification.subject,
+        "text": notification.body,
+        "complaint": notification.complaint.tracking_no if notification.complaint_id else None,
+    }
+
+
+def _webhook(notification) -> None:
+    _post_json(notification.address, _payload(notification), key=notification.key)
+
+
+def _sms(notification) -> None:
+    """A text message to a phone number, handed to the configured SMS gateway."""
+    if not settings.SMS_WEBHOOK_URL:
+        raise DeliveryError("no SMS gateway is configured (TOUSU_SMS_WEBHOOK_URL)", permanent=True)
+    _post_json(
+        settings.SMS_WEBHOOK_URL, _payload(notification, notification.address), key=notification.key
+    )
+
+
+def _email(notification) -> None:
+    message = EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        to=[notification.address],
+        headers={
+            # The same key on every try: a receiver can drop a repeated delivery.
+            "Message-ID": make_msgid(
+                idstring=hashlib.sha256(notification.key.encode()).hexdigest()[:16],
+                domain="tousu.local",
+            ),
+            "X-Tousu-Key": notification.key,
+        },
+        connection=get_connection(timeout=settings.NOTIFICATION_TIMEOUT),
+    )
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise DeliveryError("the mail server refused the address", permanent=True) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(
+            f"SMTP {exc.smtp_code}", permanent=500 <= exc.smtp_code < 600 and exc.smtp_code != 554
+        ) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"SMTP: {exc}") from exc
+
+
+ADAPTERS = {
+    Channel.EMAIL: _email,
+    Channel.DINGTALK: _dingtalk,
+    Channel.WECOM: _wecom,
+    Channel.FEISHU: _feishu,
+    Channel.WEBHOOK: _webhook,
+    Channel.SMS: _sms,
+}
+
+
+def deliver(notification) -> None:
+    """Send it; raises ``DeliveryError``."""
+    adapter = ADAPTERS.get(notification.channel)
+    if adapter is None:
+        raise DeliveryError(f"no adapter for {notification.channel}", permanent=True)
+    adapter(notification)

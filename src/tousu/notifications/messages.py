@@ -1,0 +1,60 @@
+"""Message texts: the plan's templates (``messages:``) filled with a complaint's values,
+or Tousu's own wording when the plan has none for that event."""
+
+from __future__ import annotations
+
+import string
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _defaults() -> dict[str, str]:
+    return {
+        "received": _("Your complaint {tracking_no} has been received; we will handle it on time."),
+        "reply": _("Reply to your complaint {tracking_no}: {reply}"),
+        "closed": _("Your complaint {tracking_no} has been closed. Thank you."),
+        "warning": _("Complaint {tracking_no} ({title}) is due at {due_at}: {stage}."),
+        "breach": _("Complaint {tracking_no} ({title}) is overdue since {due_at}: {stage}."),
+        "reminder": _(
+            "Reminder (催办): complaint {tracking_no} ({title}) — {stage}, due {due_at}."
+        ),
+        "supervision": _(
+            "Supervision notice (督办单): complaint {tracking_no} ({title}) must be "
+            "handled by {due_at}."
+        ),
+        "follow_up": _("Follow-up visit due for complaint {tracking_no} ({title})."),
+    }
+
+
+def complaint_context(complaint, **extra) -> dict[str, str]:
+    definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
+    stage = definition["stages"][complaint.stage]["label"] if definition else ""
+    values = {
+        "tracking_no": complaint.tracking_no,
+        "title": complaint.title,
+        "category": complaint.category.name,
+        "severity": complaint.severity,
+        "stage": stage,
+        "department": complaint.department.name,
+        "assignee": complaint.assignee.display_name if complaint.assignee_id else "",
+    }
+    for name, value in extra.items():
+        if hasattr(value, "astimezone"):
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        values[name] = "" if value is None else str(value)
+    return values
+
+
+def message_render(complaint, event: str, **extra) -> tuple[str, str]:
+    """(subject, body) of ``event`` for ``complaint``."""
+    definition = complaint.plan_revision.definition if complaint.plan_revision_id else {}
+    template = (definition or {}).get("messages", {}).get(event) or _defaults().get(event, "")
+    body = string.Formatter().vformat(template, (), _Blank(complaint_context(complaint, **extra)))
+    subject = f"[{complaint.tracking_no}] {body[:60]}"
+    return subject, body

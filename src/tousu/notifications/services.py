@@ -1,0 +1,201 @@
+"""The notification outbox: queueing (inside the caller's transaction), claiming due
+rows without two workers taking the same one, delivering with retries and backoff."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.core.problems import InvalidInput
+from tousu.notifications.channels import DeliveryError, deliver, url_is_allowed
+from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus
+from tousu.notifications.messages import message_render
+from tousu.notifications.models import Notification, UserChannel
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+
+def _rows_for_user(user, *, key: str, subject: str, body: str, complaint, now) -> list:
+    rows = [
+        Notification(
+            key=f"{key}:u{user.pk}:in_app",
+            channel=Channel.IN_APP,
+            recipient=user,
+            subject=subject,
+            body=body,
+            complaint=complaint,
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    ]
+    chosen = {c.channel: c for c in user.notification_channels.all()}
+    if Channel.EMAIL not in chosen and user.email:
+        chosen[Channel.EMAIL] = UserChannel(channel=Channel.EMAIL, address=user.email)
+    for channel, setting in chosen.items():
+        if not setting.enabled or channel == Channel.IN_APP:
+            continue
+        rows.append(
+            Notification(
+                key=f"{key}:u{user.pk}:{channel}",
+                channel=channel,
+                recipient=user,
+                address=setting.address,
+                secret=setting.secret,
+                subject=subject,
+                body=body,
+                complaint=complaint,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return rows
+
+
+def notify_users(
+    *, users, key: str, complaint, event: str, now: datetime | None = None, **extra
+) -> int:
+    """Queue ``event``'s message for each user on each of their channels.
+
+    Call it inside the transaction of the change that causes it. ``key`` names the
+    cause (e.g. ``deadline:12:breach``): queueing the same cause again adds nothing.
+    """
+    now = now or timezone.now()
+    subject, body = message_render(complaint, event, **extra)
+    rows = []
+    for user in {u.pk: u for u in users if u.is_active}.values():
+        rows += _rows_for_user(
+            user, key=key, subject=subject, body=body, complaint=complaint, now=now
+        )
+    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(created)
+
+
+def notify_complainant(*, complaint, event: str, now: datetime | None = None, **extra) -> int:
+    """Tell the complainant (receipt, reply, closure) by the contact they gave.
+
+    The complaint's version is part of the key: each reply is its own message, and
+    queueing the same change again adds nothing."""
+    now = now or timezone.now()
+    person = complaint.complainant
+    subject, body = message_render(complaint, event, **extra)
+    rows = []
+    if person.email:
+        rows.append((Channel.EMAIL, person.email))
+    if person.phone and settings.SMS_WEBHOOK_URL:
+        rows.append((Channel.SMS, person.phone))
+    objects = [
+        Notification(
+            key=f"complaint:{complaint.pk}:v{complaint.version}:{event}:complainant:{channel}",
+            channel=channel,
+            address=address,
+            subject=subject,
+            body=body,
+            complaint=complaint,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for channel, address in rows
+    ]
+    return len(Notification.objects.bulk_create(objects, ignore_conflicts=True))
+
+
+def user_channel_set(
+    *, user, channel: str, address: str, secret: str = "", enabled: bool = True
+) -> UserChannel:
+    """Choose where ``user`` is told; webhook URLs must be http(s)."""
+    if channel not in Channel.values or channel in (Channel.IN_APP, Channel.SMS):
+        raise InvalidInput(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
+    if channel in WEBHOOK_CHANNELS and not url_is_allowed(address):
+        raise InvalidInput(
+            _("A webhook address must be an http(s) URL."),
+            field_errors={"address": [_("A webhook address must be an http(s) URL.")]},
+        )
+    if channel == Channel.EMAIL and "@" not in address:
+        raise InvalidInput(
+            _("Not a valid email address."),
+            field_errors={"address": [_("Not a valid email address.")]},
+        )
+    row, _created = UserChannel.objects.update_or_create(
+        user=user,
+        channel=channel,
+        defaults={"address": address, "secret": secret, "enabled": enabled},
+    )
+    return row
+
+
+def _claim(now: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` due rows for this worker; others skip the locked ones."""
+    with transaction.atomic():
+        due = (
+            Notification.objects.filter(
+                status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERING],
+                next_attempt_at__lte=now,
+            )
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        ids = list(due)
+        Notification.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.DELIVERING, lease_until=now + LEASE, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential: base, 2×base, 4×base … capped."""
+    seconds = settings.NOTIFICATION_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.NOTIFICATION_BACKOFF_CAP_SECONDS))
+
+
+def outbox_deliver(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
+    """Deliver what is due; returns counts of delivered, retried and dead rows."""
+    now = now or timezone.now()
+    counts = {"delivered": 0, "retried": 0, "dead": 0}
+    for pk in _claim(now, limit):
+        row = Notification.objects.select_related("complaint").get(pk=pk)
+        try:
+            deliver(row)
+        except DeliveryError as exc:
+            dead = exc.permanent or row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+            Notification.objects.filter(pk=pk, status=DeliveryStatus.DELIVERING).update(
+                status=DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING,
+                next_attempt_at=now + backoff(row.attempts),
+                lease_until=None,
+                last_error=str(exc)[:1000],
+            )
+            counts["dead" if dead else "retried"] += 1
+            # The key and channel only: addresses and texts may hold personal data.
+            log.warning("notification %s via %s failed: %s", row.pk, row.channel, exc)
+            continue
+        Notification.objects.filter(pk=pk, status=DeliveryStatus.DELIVERING).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=now, lease_until=None, last_error=""
+        )
+        counts["delivered"] += 1
+    return counts
+
+
+def notification_retry(*, notification: Notification, now: datetime | None = None) -> None:
+    """Give a dead notification another round of tries (an operator's decision)."""
+    Notification.objects.filter(pk=notification.pk, status=DeliveryStatus.DEAD).update(
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now or timezone.now(),
+        last_error="",
+    )
+
+
+def notification_read(*, user, notification_id: int) -> None:
+    Notification.objects.filter(pk=notification_id, recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -1,0 +1,158 @@
+"""The assessment ledger (考核): entries from the plan's penalty rules, contests and
+waivers. Entries are never deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.audit.services import audit_record
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.plans.definition import condition_holds
+from tousu.supervision.choices import PenaltyStatus
+from tousu.supervision.models import PenaltyEntry
+from tousu.supervision.people import people_for
+
+
+def _amount(rule: dict, penalties: dict) -> Decimal:
+    amount = Decimal(str(rule["amount"]))
+    minimum = Decimal(str(penalties.get("minimum_per_item", 0)))
+    # An economic penalty is at least the plan's minimum per item; 0 is a record only.
+    return max(amount, minimum) if amount > 0 else amount
+
+
+def _assess(
+    *, complaint, rule: dict, penalties: dict, cause: str, deadline, now: datetime, definition: dict
+) -> int:
+    created = 0
+    for person in people_for(complaint, [rule["target"]], definition):
+        entry, new = PenaltyEntry.objects.get_or_create(
+            key=f"penalty:{rule['key']}:{cause}:u{person.pk}",
+            defaults={
+                "person": person,
+                "rule": rule["key"],
+                "rule_label": rule["label"],
+                "complaint": complaint,
+                "deadline": deadline,
+                "amount": _amount(rule, penalties),
+                "performance": rule.get("performance") or "",
+                "period": f"{timezone.localtime(now):%Y-%m}",
+                "created_at": now,
+            },
+        )
+        if new:
+            created += 1
+            audit_record(
+                actor=None,
+                action="penalty.assessed",
+                object_type="penalty",
+                object_id=str(entry.pk),
+                complaint=complaint,
+                data={
+                    "rule": rule["key"],
+                    "person": person.username,
+                    "amount": str(entry.amount),
+                    "performance": entry.performance,
+                },
+            )
+    return created
+
+
+def penalties_for_breach(*, deadline, now: datetime) -> int:
+    """Apply the plan's rules triggered by this deadline's breach (idempotent)."""
+    complaint = deadline.complaint
+    definition = complaint.plan_revision.definition
+    penalties = definition.get("penalties") or {}
+    created = 0
+    for rule in penalties.get("rules", []):
+        if rule["trigger"].get("breach") != deadline.kind:
+            continue
+        if not condition_holds(rule.get("when"), complaint):
+            continue
+        created += _assess(
+            complaint=complaint,
+            rule=rule,
+            penalties=penalties,
+            cause=f"d{deadline.pk}",
+            deadline=deadline,
+            now=now,
+            definition=definition,
+        )
+    return created
+
+
+def penalties_for_repeat(*, complaint, earlier, now: datetime) -> int:
+    """Apply the repeat-complaint rules: judged against the department that handled the
+    earlier complaint."""
+    definition = complaint.plan_revision.definition
+    penalties = definition.get("penalties") or {}
+    created = 0
+    for rule in penalties.get("rules", []):
+        if not rule["trigger"].get("repeat_complaint"):
+            continue
+        if not condition_holds(rule.get("when"), complaint):
+            continue
+        created += _assess(
+            complaint=earlier,
+            rule=rule,
+            penalties=penalties,
+            cause=f"repeat{complaint.pk}",
+            deadline=None,
+            now=now,
+            definition=definition,
+        )
+    return created
+
+
+def penalty_contest(*, actor, entry: PenaltyEntry, reason: str) -> PenaltyEntry:
+    """The person assessed disputes the entry; it stays in the ledger, marked contested."""
+    if actor.pk != entry.person_id:
+        raise NotAllowed(_("Only the person assessed may contest an entry."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why."), field_errors={"reason": [_("This field is required.")]})
+    if entry.status != PenaltyStatus.ACTIVE:
+        raise Conflict(_("Only an entry in force can be contested."))
+    with transaction.atomic():
+        PenaltyEntry.objects.filter(pk=entry.pk).update(
+            status=PenaltyStatus.CONTESTED, contest_reason=reason[:2000]
+        )
+        audit_record(
+            actor=actor,
+            action="penalty.contested",
+            object_type="penalty",
+            object_id=str(entry.pk),
+            complaint=entry.complaint,
+            data={"reason": reason[:2000]},
+        )
+    entry.refresh_from_db()
+    return entry
+
+
+def penalty_waive(*, actor, entry: PenaltyEntry, reason: str) -> PenaltyEntry:
+    """Leadership waives an entry with a reason; it is kept, never deleted."""
+    if not actor.has_role("leadership"):
+        raise NotAllowed(_("Only the leadership may waive a penalty."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why."), field_errors={"reason": [_("This field is required.")]})
+    if entry.status == PenaltyStatus.WAIVED:
+        raise Conflict(_("The entry is already waived."))
+    with transaction.atomic():
+        PenaltyEntry.objects.filter(pk=entry.pk).update(
+            status=PenaltyStatus.WAIVED, waive_reason=reason[:2000], waived_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="penalty.waived",
+            object_type="penalty",
+            object_id=str(entry.pk),
+            complaint=entry.complaint,
+            data={"reason": reason[:2000]},
+        )
+    entry.refresh_from_db()
+    return entry

@@ -1,0 +1,46 @@
+"""Who a plan's role names mean for one complaint."""
+
+from __future__ import annotations
+
+from tousu.accounts.choices import Role
+from tousu.accounts.models import User
+from tousu.plans.definition import user_plays
+
+
+def department_heads(complaint) -> list[User]:
+    """The heads of the complaint's department, or of the nearest department above it."""
+    department = complaint.department
+    while department is not None:
+        heads = list(
+            User.objects.filter(
+                is_active=True, department=department, groups__name=Role.DEPARTMENT_HEAD
+            )
+        )
+        if heads:
+            return heads
+        department = department.parent
+    return []
+
+
+def people_for(complaint, role_keys: list[str], definition: dict) -> list[User]:
+    """Active staff who play any of ``role_keys`` for ``complaint``."""
+    found: dict[int, User] = {}
+    for key in role_keys:
+        if key == "assignee":
+            people = [complaint.assignee] if complaint.assignee_id else [complaint.received_by]
+        elif key == "received_by":
+            people = [complaint.received_by]
+        elif key == "department_head":
+            people = department_heads(complaint)
+        else:
+            role = definition["roles"].get(key)
+            if role is None:
+                continue
+            candidates = User.objects.filter(
+                is_active=True, groups__name=role["system_role"]
+            ).select_related("department__parent")
+            people = [u for u in candidates if user_plays(u, key, complaint, definition)]
+        for person in people:
+            if person is not None and person.is_active:
+                found[person.pk] = person
+    return sorted(found.values(), key=lambda u: u.username)

@@ -1,0 +1,177 @@
+"""What the worker does with the deadline rows that have come due: warnings, breaches
+(escalation, penalties) and follow-up visits. Each row is handled in its own transaction
+with a row lock (SKIP LOCKED where the database has it), and is marked in that same
+transaction, so however many workers run and however often, each happens once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+
+from tousu.audit.services import audit_record
+from tousu.complaints.choices import EventAction
+from tousu.complaints.models import Complaint
+from tousu.deadlines.models import Deadline
+from tousu.deadlines.selectors import deadlines_due, deadlines_warn
+from tousu.notifications.services import notify_users
+from tousu.plans.definition import condition_holds
+from tousu.supervision.penalties import penalties_for_breach
+from tousu.supervision.people import people_for
+
+FOLLOW_UP = "follow_up"
+
+
+def _rules(definition: dict) -> dict[str, dict]:
+    return {
+        rule["key"]: rule
+        for stage in definition["stages"].values()
+        for rule in stage.get("deadlines", [])
+    }
+
+
+def _lock(pk: int, **open_filter) -> Deadline | None:
+    return (
+        Deadline.objects.select_for_update(skip_locked=True)
+        .select_related(
+            "complaint__plan_revision",
+            "complaint__department__parent",
+            "complaint__category",
+            "complaint__assignee",
+            "complaint__received_by",
+        )
+        .filter(pk=pk, closed_at__isnull=True, paused_at__isnull=True, **open_filter)
+        .first()
+    )
+
+
+def _escalate(row: Deadline, at: str, now: datetime) -> dict:
+    """Run the plan's escalation rules for this deadline at ``at`` (warning/breach)."""
+    complaint = row.complaint
+    definition = complaint.plan_revision.definition
+    rule = _rules(definition).get(row.kind, {})
+    notified: dict[int, object] = {}
+    changes: dict[str, list] = {}
+    for escalation in definition.get("escalations", []):
+        if escalation["at"] != at or escalation["deadline"] not in ("*", row.kind):
+            continue
+        if not condition_holds(escalation.get("when"), complaint):
+            continue
+        for person in people_for(complaint, escalation.get("notify", []), definition):
+            notified[person.pk] = person
+        if escalation.get("raise_severity"):
+            keys = [s["key"] for s in definition["severities"]]
+            current = complaint.severity if complaint.severity in keys else keys[0]
+            higher = keys[min(keys.index(current) + 1, len(keys) - 1)]
+            if higher != complaint.severity:
+                changes["severity"] = [complaint.severity, higher]
+                complaint.severity = higher
+        target_role = escalation.get("reassign_to")
+        group = definition.get("groups", {}).get(escalation.get("hand_to_group") or "")
+        if group and group.get("lead"):
+            target_role = target_role or group["lead"]
+        if target_role:
+            people = people_for(complaint, [target_role], definition)
+            if people and people[0].pk != complaint.assignee_id:
+                changes["assignee"] = [
+                    complaint.assignee.display_name if complaint.assignee_id else None,
+                    people[0].display_name,
+                ]
+                complaint.assignee = people[0]
+                if people[0].department_id and people[0].department_id != complaint.department_id:
+                    changes["department"] = [complaint.department.name, people[0].department.name]
+                    complaint.department = people[0].department
+    values = {
+        k: getattr(complaint, k) for k in ("severity", "assignee", "department") if k in changes
+    }
+    if values:
+        # A system change: it bumps the version, so a person's stale form gets a 409.
+        Complaint.objects.filter(pk=complaint.pk).update(version=F("version") + 1, **values)
+    event = "warning" if at == "warning" else "breach"
+    if notified:
+        notify_users(
+            users=list(notified.values()),
+            key=f"deadline:{row.pk}:{at}",
+            complaint=complaint,
+            event=event,
+            now=now,
+            due_at=row.due_at,
+        )
+    audit_record(
+        actor=None,
+        action=EventAction.ESCALATED,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={
+            "at": at,
+            "deadline": rule.get("label", row.kind),
+            "due_at": row.due_at,
+            "notified": [p.display_name for p in notified.values()],
+            "changes": changes,
+        },
+    )
+    return {"notified": len(notified), "changed": bool(changes)}
+
+
+def _follow_up_due(row: Deadline, now: datetime) -> None:
+    complaint = row.complaint
+    definition = complaint.plan_revision.definition
+    policy = definition.get("follow_up") or {}
+    people = people_for(complaint, policy.get("by", []), definition)
+    notify_users(
+        users=people,
+        key=f"deadline:{row.pk}:follow_up",
+        complaint=complaint,
+        event="follow_up",
+        now=now,
+    )
+    audit_record(
+        actor=None,
+        action=EventAction.FOLLOW_UP_DUE,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={"notified": [p.display_name for p in people]},
+    )
+
+
+def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
+    """Warn, breach and call due follow-ups as of ``now``; returns what it did."""
+    counts = {"warned": 0, "breached": 0, "follow_ups": 0, "penalties": 0}
+    while True:
+        ids = list(deadlines_warn(before=now, limit=batch).values_list("pk", flat=True))
+        done = 0
+        for pk in ids:
+            with transaction.atomic():
+                row = _lock(pk, warned_at__isnull=True)
+                if row is None:
+                    continue
+                Deadline.objects.filter(pk=pk).update(warned_at=now)
+                if row.kind != FOLLOW_UP:
+                    _escalate(row, "warning", now)
+                counts["warned"] += 1
+                done += 1
+        if len(ids) < batch or not done:
+            break
+    while True:
+        ids = list(deadlines_due(before=now, limit=batch).values_list("pk", flat=True))
+        done = 0
+        for pk in ids:
+            with transaction.atomic():
+                row = _lock(pk, breached_at__isnull=True)
+                if row is None:
+                    continue
+                Deadline.objects.filter(pk=pk).update(breached_at=now)
+                if row.kind == FOLLOW_UP:
+                    _follow_up_due(row, now)
+                    counts["follow_ups"] += 1
+                else:
+                    _escalate(row, "breach", now)
+                    counts["penalties"] += penalties_for_breach(deadline=row, now=now)
+                    counts["breached"] += 1
+                done += 1
+        if len(ids) < batch or not done:
+            break
+    return counts
