@@ -182,6 +182,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_TLS", False)
 EMAIL_TIMEOUT = env_int("NOTIFICATION_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "tousu@localhost")
 SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL", "")
+# Where staff open Tousu, for links in notifications.
+BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 NOTIFICATION_TIMEOUT = env_int("NOTIFICATION_TIMEOUT", 10)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)

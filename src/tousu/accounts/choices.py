@@ -18,6 +18,10 @@ class Role(models.TextChoices):
 
 # Roles that see every department's complaints (confidential ones: leadership only).
 ROLES_SEEING_ALL = frozenset({Role.LEADERSHIP, Role.SUPERVISOR, Role.ADMINISTRATOR})
+# Roles that chase deadlines on the supervision board (督办).
+ROLES_SUPERVISING = frozenset(
+    {Role.SUPERVISOR, Role.LEADERSHIP, Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD}
+)
 # Roles that see confidential complaints (state or commercial secrets).
 ROLES_SEEING_CONFIDENTIAL = frozenset({Role.LEADERSHIP})
 

@@ -91,6 +91,13 @@ class User(AbstractUser):
     def has_role(self, *roles: Role | str) -> bool:
         return bool(self.role_codes() & {str(r) for r in roles})
 
+    @property
+    def supervises(self) -> bool:
+        """May use the supervision board (督办)."""
+        from tousu.accounts.choices import ROLES_SUPERVISING
+
+        return self.has_role(*ROLES_SUPERVISING)
+
 
 class ApiToken(models.Model):
     """A staff API token. Only a SHA-256 digest is stored; the token is shown once."""

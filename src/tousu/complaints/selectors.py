@@ -32,12 +32,33 @@ def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
     if roles & ROLES_SEEING_ALL:
         return queryset
     scope = Q(received_by=user) | Q(assignee=user)
+    for revision_id, stages in _plan_stages(user).items():
+        scope |= Q(plan_revision_id=revision_id, stage__in=sorted(stages))
     if user.department_id:
         subtree = getattr(user, "_department_subtree", None)
         if subtree is None:
             subtree = user._department_subtree = department_subtree_ids(user.department_id)
         scope |= Q(department_id__in=subtree)
     return queryset.filter(scope)
+
+
+def _plan_stages(user) -> dict[int, set[str]]:
+    """Stages of the organisation's plan where the user has something to do (cached on
+    the user object for the request)."""
+    cached = getattr(user, "_plan_stages", None)
+    if cached is None:
+        from tousu.accounts.models import Organisation
+        from tousu.plans.definition import stages_acted_in
+        from tousu.plans.models import PlanRevision
+
+        plan_id = Organisation.objects.values_list("plan_id", flat=True).first()
+        revisions = (
+            PlanRevision.objects.filter(plan_id=plan_id).values_list("pk", "definition")
+            if plan_id
+            else []
+        )
+        cached = user._plan_stages = stages_acted_in(user, revisions)
+    return cached
 
 
 SORTS = {

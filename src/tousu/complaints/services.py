@@ -476,7 +476,8 @@ def complaint_assign(
             person.display_name if person else None,
         ]
     values = {"department": target, "assignee": person}
-    if complaint.status == Status.REGISTERED:
+    # Under a plan the stage decides the status; without one, assignment moves it on.
+    if complaint.plan_revision_id is None and complaint.status == Status.REGISTERED:
         values["status"] = Status.ASSIGNED
         changes["status"] = [Status.REGISTERED, Status.ASSIGNED]
     with transaction.atomic():

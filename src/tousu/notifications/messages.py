@@ -35,7 +35,16 @@ def _defaults() -> dict[str, str]:
 def complaint_context(complaint, **extra) -> dict[str, str]:
     definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
     stage = definition["stages"][complaint.stage]["label"] if definition else ""
+    from django.conf import settings
+
+    from tousu.accounts.selectors import organisation_current
+    from tousu.complaints.validators import mask_name
+
+    organisation = organisation_current()
     values = {
+        "organisation": organisation.name if organisation else "",
+        "complainant": mask_name(complaint.complainant.name),
+        "url": f"{settings.BASE_URL}/complaints/{complaint.tracking_no}/",
         "tracking_no": complaint.tracking_no,
         "title": complaint.title,
         "category": complaint.category.name,

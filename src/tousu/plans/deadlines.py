@@ -8,7 +8,7 @@ is performed, wherever the complaint is then.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
@@ -103,7 +103,11 @@ def on_transition(
             # A closed case has nothing left to be late for.
             deadline_close(deadline=row, reason=action_key, at=at)
             continue
-        rule = rules.get(row.kind, (row.stage, {}))[1]
+        rule_stage, rule = rules.get(row.kind, (row.stage, {}))
+        if rule and not condition_holds(rule.get("when"), complaint):
+            # e.g. reclassified from suggestion to problem: the suggestion's clock stops.
+            deadline_close(deadline=row, reason=action_key, at=at)
+            continue
         closes_on = rule.get("closes_on")
         if closes_on:
             if action_key in closes_on:
@@ -137,12 +141,16 @@ def open_meeting(*, complaint, due_at: datetime, at: datetime) -> None:
 
     for row in Deadline.objects.filter(complaint=complaint, kind=MEETING, closed_at__isnull=True):
         deadline_close(deadline=row, reason="meeting reconvened", at=at)
-    hours = Decimal((due_at - at).total_seconds()) / Decimal(3600)
+    hours = (Decimal((due_at - at).total_seconds()) / Decimal(3600)).quantize(
+        Decimal("0.0001"), rounding=ROUND_CEILING
+    )
+    # Amounts keep 4 decimals of an hour; anchoring a hair earlier than now makes the
+    # row fall due exactly at the time the meeting was given.
     deadline_open(
         complaint=complaint,
         stage=complaint.stage,
         kind=MEETING,
-        anchor_at=at,
-        amount=hours.quantize(Decimal("0.0001")),
+        anchor_at=due_at - timedelta(seconds=float(hours * 3600)),
+        amount=hours,
         unit="hours",
     )

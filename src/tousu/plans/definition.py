@@ -91,3 +91,29 @@ def roles_label(definition: dict, role_keys: list[str]) -> str:
         role = definition["roles"].get(key)
         labels.append(role["label"] if role else key)
     return "、".join(labels)
+
+
+def plays_anywhere(user, role: dict) -> bool:
+    """Whether ``user`` plays plan role ``role`` on any complaint (scope ``any``)."""
+    if role.get("scope", "any") != "any" or not user.has_role(role["system_role"]):
+        return False
+    return not role.get("department") or (
+        user.department is not None and role["department"] in _department_codes_up(user.department)
+    )
+
+
+def stages_acted_in(user, revisions) -> dict[int, set[str]]:
+    """For each plan revision, the stages where ``user`` has an action to take.
+
+    Staff see a complaint while its plan gives them something to do with it (finance
+    paying a refund, the office turning a case malicious), wherever it sits."""
+    found: dict[int, set[str]] = {}
+    for revision_id, definition in revisions:
+        roles = definition["roles"]
+        mine = {key for key, role in roles.items() if plays_anywhere(user, role)}
+        if not mine:
+            continue
+        for stage_key, stage in definition["stages"].items():
+            if any(set(action["by"]) & mine for action in stage.get("actions", [])):
+                found.setdefault(revision_id, set()).add(stage_key)
+    return found

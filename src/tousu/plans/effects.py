@@ -153,7 +153,8 @@ def _send_back(spec, definition, complaint, actor, data, outcome, requires) -> N
             _("There is no opinion to send back."),
             field_errors={"action": [_("No opinion to send back.")]},
         )
-    _text(outcome, data, "note", required=True, limit=2000)
+    if "note" not in outcome.errors:  # the engine has checked it when the plan requires it
+        _text(outcome, data, "note", required=True, limit=2000)
     outcome.values["workflow"] = {"opinion": None}
 
 

@@ -117,7 +117,8 @@ def action_perform(
     spec = action_of(definition, complaint.stage, action)
     stage = stage_of(definition, complaint.stage)
     if spec is None or not condition_holds(spec.get("when"), complaint):
-        possible = ", ".join(a["key"] for a in stage.get("actions", [])) or "—"
+        possible = ", ".join(a.key for a in actions_available(complaint=complaint, user=actor))
+        possible = possible or "—"
         raise Conflict(
             _(
                 "“%(action)s” is not possible while the complaint is in stage “%(stage)s” "

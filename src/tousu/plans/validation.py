@@ -359,6 +359,16 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
     if plan.follow_up:
         for i, role in enumerate(plan.follow_up.by):
             c.role(f"follow_up.by.{i}", role)
+        recorded = any(
+            action.type == "record_follow_up"
+            for stage in plan.stages.values()
+            if stage.terminal
+            for action in stage.actions
+        )
+        if not recorded:
+            c.add(
+                "follow_up", "no terminal stage has a record_follow_up action to record the visit"
+            )
         c.stage("follow_up.reopen_to", plan.follow_up.reopen_to)
         if plan.follow_up.reopen_on_dissatisfied and not plan.follow_up.reopen_to:
             c.add("follow_up.reopen_to", "is required when reopen_on_dissatisfied is true")

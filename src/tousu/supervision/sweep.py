@@ -97,6 +97,7 @@ def _escalate(row: Deadline, at: str, now: datetime) -> dict:
             event=event,
             now=now,
             due_at=row.due_at,
+            overdue=_overdue(row.due_at, now),
         )
     audit_record(
         actor=None,
@@ -113,6 +114,12 @@ def _escalate(row: Deadline, at: str, now: datetime) -> dict:
         },
     )
     return {"notified": len(notified), "changed": bool(changes)}
+
+
+def _overdue(due_at: datetime, now: datetime) -> str:
+    from django.utils.timesince import timesince
+
+    return timesince(due_at, now) if now > due_at else ""
 
 
 def _follow_up_due(row: Deadline, now: datetime) -> None:

@@ -1,0 +1,54 @@
+"""A supervisor chases a deadline: a reminder (催办) or a formal supervision notice (督办单)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.audit.services import audit_record
+from tousu.complaints.choices import EventAction
+from tousu.core.problems import InvalidInput, NotAllowed
+from tousu.notifications.services import notify_users
+from tousu.supervision.people import department_heads
+
+KINDS = {"reminder": EventAction.REMINDED, "supervision": EventAction.SUPERVISED}
+
+
+def supervision_remind(*, actor, deadline, kind: str, note: str = "") -> int:
+    """Tell the assignee (or first-contact owner) and the department head; the timeline
+    records who chased whom. Returns the number of notifications queued."""
+    if not actor.supervises:
+        raise NotAllowed(_("Only supervisors and leaders send reminders."))
+    if kind not in KINDS:
+        raise InvalidInput(
+            _("Unknown value “%(value)s”.") % {"value": kind},
+            field_errors={"kind": [_("Choose reminder or supervision.")]},
+        )
+    note = (note or "").strip()[:1000]
+    complaint = deadline.complaint
+    people = [complaint.assignee or complaint.received_by, *department_heads(complaint)]
+    now = timezone.now()
+    with transaction.atomic():
+        count = notify_users(
+            users=people,
+            key=f"deadline:{deadline.pk}:{kind}:{now.isoformat()}",
+            complaint=complaint,
+            event=kind,
+            now=now,
+            due_at=deadline.due_at,
+        )
+        audit_record(
+            actor=actor,
+            action=KINDS[kind],
+            object_type="complaint",
+            object_id=complaint.tracking_no,
+            complaint=complaint,
+            data={
+                "deadline": deadline.kind,
+                "due_at": deadline.due_at,
+                "note": note,
+                "notified": sorted({p.display_name for p in people if p}),
+            },
+        )
+    return count

@@ -1,0 +1,94 @@
+"""Reads for supervision: what is about to breach and what has, and the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tousu.deadlines.models import Deadline
+from tousu.deadlines.selectors import work_calendar_for
+from tousu.supervision.models import PenaltyEntry
+
+
+@dataclass
+class BoardRow:
+    deadline: Deadline
+    label: str
+    overdue: bool
+    working_days: int  # whole working days left (≥ 0) or overdue (≥ 0)
+    hours: int  # hours left or overdue (wall clock)
+
+
+def _label(row: Deadline) -> str:
+    definition = row.complaint.plan_revision.definition if row.complaint.plan_revision_id else {}
+    for stage in (definition or {}).get("stages", {}).values():
+        for rule in stage.get("deadlines", []):
+            if rule["key"] == row.kind:
+                return rule["label"]
+    return row.kind
+
+
+def supervision_board(*, user, now: dt.datetime | None = None, horizon_hours: int = 24) -> dict:
+    """Open deadlines of complaints ``user`` may see that are past their warning point
+    or due within ``horizon_hours``, and those already overdue, grouped by department."""
+    from tousu.complaints.models import Complaint
+
+    now = now or timezone.now()
+    visible = Complaint.objects.visible_to(user).values("pk")
+    rows = list(
+        Deadline.objects.filter(
+            complaint__in=visible, closed_at__isnull=True, paused_at__isnull=True
+        )
+        .filter(due_at__lt=now + dt.timedelta(hours=horizon_hours))
+        .select_related("complaint__department", "complaint__assignee", "complaint__plan_revision")
+        .order_by("due_at")[:500]
+    )
+    if not rows:
+        return {"overdue": {}, "soon": {}, "now": now}
+    first = min(now.date(), *(r.due_at.date() for r in rows)) - dt.timedelta(days=1)
+    last = max(now.date(), *(r.due_at.date() for r in rows)) + dt.timedelta(days=1)
+    calendar = work_calendar_for(first, last)
+    local_now = timezone.localdate(now)
+    groups: dict[str, dict[str, list[BoardRow]]] = {
+        "overdue": defaultdict(list),
+        "soon": defaultdict(list),
+    }
+    for row in rows:
+        overdue = row.due_at <= now
+        a, b = sorted([local_now, timezone.localdate(row.due_at)])
+        days = sum(
+            1 for n in range((b - a).days) if calendar.is_working_day(a + dt.timedelta(days=n + 1))
+        )
+        hours = int(abs((row.due_at - now).total_seconds()) // 3600)
+        groups["overdue" if overdue else "soon"][row.complaint.department.name].append(
+            BoardRow(row, _label(row), overdue, days, hours)
+        )
+    return {"overdue": dict(groups["overdue"]), "soon": dict(groups["soon"]), "now": now}
+
+
+def penalties_for_period(period: str | None = None) -> QuerySet[PenaltyEntry]:
+    qs = PenaltyEntry.objects.select_related("person__department", "complaint", "waived_by")
+    if period:
+        qs = qs.filter(period=period)
+    return qs.order_by("period", "person__username", "pk")
+
+
+def penalty_as_dict(entry: PenaltyEntry) -> dict:
+    return {
+        "id": entry.pk,
+        "period": entry.period,
+        "person": entry.person.username,
+        "name": entry.person.display_name,
+        "department": entry.person.department.name if entry.person.department_id else "",
+        "rule": entry.rule,
+        "rule_label": entry.rule_label,
+        "complaint": entry.complaint.tracking_no,
+        "amount": str(entry.amount),
+        "performance": entry.performance,
+        "status": entry.status,
+        "created_at": timezone.localtime(entry.created_at).isoformat(),
+    }
