@@ -41,6 +41,10 @@ run: demo
 	@echo "  recorder 记录员, handler 承办部门, head 部门负责人, leader 领导小组, supervisor 督办, admin 管理员"
 	@echo "API docs: http://$(TOUSU_HOST):$(TOUSU_PORT)/api/docs"
 	@echo ""
+	@# One worker beside the web server chases deadlines and delivers notifications;
+	@# it stops with the server.
+	$(BIN)/tousu worker --interval 15 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn tousu.wsgi --bind $(TOUSU_HOST):$(TOUSU_PORT) --workers 2 --threads 4 \
 	  --access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("complaints/", include("tousu.complaints.urls")),
     path("plans/", include("tousu.plans.urls")),
     path("supervision/", include("tousu.supervision.urls")),
+    path("notifications/", include("tousu.notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

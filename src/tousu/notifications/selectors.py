@@ -1,0 +1,8 @@
+from tousu.notifications.choices import Channel
+from tousu.notifications.models import Notification
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(
+        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+    ).count()
