@@ -8,7 +8,7 @@ data raises ``InvalidInput`` naming each field before anything is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -36,6 +36,7 @@ from tousu.complaints.models import (
     ComplaintSearchDocument,
     DailySequence,
 )
+from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
 from tousu.complaints.validators import (
     EMAIL,
@@ -535,63 +536,3 @@ def complainant_reveal(*, actor: User, complaint: Complaint, purpose: str = "") 
             data={"purpose": purpose[:200]},
         )
     return complaint.complainant
-
-
-def categories_sync(*, definition: dict) -> None:
-    """Make the category table match a plan's category tree (keys are stable; categories
-    the plan no longer lists are deactivated, never deleted, so old complaints keep them)."""
-    keep: set[str] = set()
-
-    def walk(nodes: list[dict], parent: Category | None) -> None:
-        for node in nodes:
-            category, _created = Category.objects.update_or_create(
-                key=node["key"],
-                defaults={"name": node["label"], "parent": parent, "is_active": True},
-            )
-            keep.add(node["key"])
-            walk(node.get("children", []), category)
-
-    with transaction.atomic():
-        walk(definition["categories"], None)
-        Category.objects.exclude(key__in=keep).update(is_active=False)
-
-
-REPEAT_WINDOW_DAYS = 365
-
-
-def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
-    """A complaint from the same caller about the same category as one already handled
-    (closed within a year) is a repeat: it is marked on the timeline and the plan's
-    repeat-complaint penalties apply to the department that handled the earlier one."""
-    digest = complaint.complainant.phone_digest
-    if not digest:
-        return None
-    earlier = (
-        Complaint.objects.filter(
-            complainant__phone_digest=digest,
-            category=complaint.category,
-            status__in=[Status.CLOSED, Status.ARCHIVED],
-            received_at__gte=now - timedelta(days=REPEAT_WINDOW_DAYS),
-        )
-        .exclude(pk=complaint.pk)
-        .select_related(
-            "department__parent", "assignee", "received_by", "category", "plan_revision"
-        )
-        .order_by("-received_at")
-        .first()
-    )
-    if earlier is None:
-        return None
-    from tousu.supervision.penalties import penalties_for_repeat
-
-    audit_record(
-        actor=None,
-        action=EventAction.REPEAT,
-        object_type="complaint",
-        object_id=complaint.tracking_no,
-        complaint=complaint,
-        data={"earlier": earlier.tracking_no},
-    )
-    if complaint.plan_revision_id:
-        penalties_for_repeat(complaint=complaint, earlier=earlier, now=now)
-    return earlier

@@ -119,7 +119,7 @@ def plan_activate(*, revision: PlanRevision, actor: User | None) -> Plan:
         )
         organisation = Organisation.objects.order_by("pk").first()
         if organisation is not None and organisation.plan_id == plan.pk:
-            from tousu.complaints.services import categories_sync
+            from tousu.complaints.categories import categories_sync
 
             categories_sync(definition=revision.definition)
     return plan
@@ -132,7 +132,7 @@ def organisation_plan_adopt(*, key: str, actor: User | None = None) -> Plan:
         raise InvalidInput(
             _("Unknown plan “%(key)s”.") % {"key": key}, field_errors={"plan": [_("Unknown plan.")]}
         )
-    from tousu.complaints.services import categories_sync
+    from tousu.complaints.categories import categories_sync
 
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().order_by("pk").first()

@@ -1,0 +1,49 @@
+"""Repeat complaints: the same caller about the same thing after it was handled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tousu.audit.services import audit_record
+from tousu.complaints.choices import EventAction, Status
+from tousu.complaints.models import Complaint
+
+REPEAT_WINDOW_DAYS = 365
+
+
+def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
+    """A complaint from the same caller about the same category as one already handled
+    (closed within a year) is a repeat: it is marked on the timeline and the plan's
+    repeat-complaint penalties apply to the department that handled the earlier one."""
+    digest = complaint.complainant.phone_digest
+    if not digest:
+        return None
+    earlier = (
+        Complaint.objects.filter(
+            complainant__phone_digest=digest,
+            category=complaint.category,
+            status__in=[Status.CLOSED, Status.ARCHIVED],
+            received_at__gte=now - timedelta(days=REPEAT_WINDOW_DAYS),
+        )
+        .exclude(pk=complaint.pk)
+        .select_related(
+            "department__parent", "assignee", "received_by", "category", "plan_revision"
+        )
+        .order_by("-received_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    from tousu.supervision.penalties import penalties_for_repeat
+
+    audit_record(
+        actor=None,
+        action=EventAction.REPEAT,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={"earlier": earlier.tracking_no},
+    )
+    if complaint.plan_revision_id:
+        penalties_for_repeat(complaint=complaint, earlier=earlier, now=now)
+    return earlier
