@@ -1,7 +1,8 @@
 """Realistic complaint content for the benchmark, without Django (the client uses it too).
 
-Category keys and department codes are those of ``tousu demo``; the seeder checks them
-against the database and falls back to what it finds there.
+Stories name the demo market's categories; the keys a complaint may use (channels,
+severities, natures, categories) come from the server's vocabulary, which the seeder
+reads from the database, so the content fits whichever plan the demo runs.
 """
 
 from __future__ import annotations
@@ -150,23 +151,40 @@ CATEGORY_DEPARTMENT = {
     "false_advertising": "advertising",
     "service_attitude": "office",
 }
-SEVERITY_WEIGHTS = {"ordinary": 80, "major": 15, "urgent": 5}
-CHANNEL_WEIGHTS = {
-    "phone": 35,
-    "walk_in": 25,
-    "web": 12,
-    "chat": 10,
-    "letter": 5,
-    "email": 6,
-    "api": 4,
-    "import": 3,
+# Relative frequencies; keys the running plan does not offer are left out (see ``pick``).
+WEIGHTS = {
+    "severity": {"ordinary": 80, "major": 15, "urgent": 5},
+    "nature": {"problem": 90, "suggestion": 10},
+    "channel": {
+        "phone": 35,
+        "walk_in": 25,
+        "web": 12,
+        "chat": 10,
+        "letter": 5,
+        "email": 6,
+        "api": 4,
+        "import": 3,
+    },
+}
+# Fallback category for a story whose own category the plan lacks.
+OTHER_CATEGORY = "other"
+
+# What the server accepts: "channel", "severity", "nature" and "category" keys. The
+# seeder reads it from the database (the running plan, else the built-in choices).
+Vocabulary = dict[str, list[str]]
+DEFAULT_VOCABULARY: Vocabulary = {
+    **{name: list(weights) for name, weights in WEIGHTS.items()},
+    "category": sorted({story.category for story in STORIES}),
 }
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-def pick(rng: random.Random, weighted: dict[str, int]) -> str:
-    return rng.choices(list(weighted), weights=list(weighted.values()))[0]
+def pick(rng: random.Random, name: str, vocabulary: Vocabulary) -> str:
+    """A key for ``name`` among those allowed, by the usual frequencies."""
+    allowed = vocabulary[name]
+    weights = WEIGHTS.get(name, {})
+    return rng.choices(allowed, weights=[weights.get(key, 1) for key in allowed])[0]
 
 
 def phone(rng: random.Random) -> str:
@@ -186,9 +204,7 @@ def id_number(rng: random.Random) -> str:
 def complainant(rng: random.Random) -> dict[str, str]:
     address = ""
     if rng.random() < 0.5:
-        address = (
-            f"杭州市{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randint(1, 300)}号"
-        )
+        address = f"杭州市{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randint(1, 300)}号"
     return {
         "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
         "phone": phone(rng),
@@ -198,18 +214,25 @@ def complainant(rng: random.Random) -> dict[str, str]:
     }
 
 
-def complaint(rng: random.Random, *, when: str) -> dict:
+def complaint(
+    rng: random.Random, *, when: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY
+) -> dict:
     """The text fields and choices of one complaint; ``when`` is e.g. ``3月14日``."""
     story = rng.choice(STORIES)
+    categories = vocabulary["category"]
+    if story.category in categories:
+        category = story.category
+    else:
+        category = OTHER_CATEGORY if OTHER_CATEGORY in categories else rng.choice(categories)
     return {
-        "channel": pick(rng, CHANNEL_WEIGHTS),
+        "channel": pick(rng, "channel", vocabulary),
         "title": story.title,
         "description": story.text.format(
             when=when, stall=rng.choice(STALLS), price=rng.randint(30, 3000)
         ),
-        "category": story.category,
-        "severity": pick(rng, SEVERITY_WEIGHTS),
-        "nature": "problem" if rng.random() < 0.9 else "suggestion",
+        "category": category,
+        "severity": pick(rng, "severity", vocabulary),
+        "nature": pick(rng, "nature", vocabulary),
         "occurred_place": rng.choice(STALLS),
         "persons_involved": f"{story.merchant}店员" if rng.random() < 0.5 else "",
         "merchant": story.merchant,

@@ -3,8 +3,9 @@
 Runs against the database of ``TOUSU_DATABASE_URL`` after ``tousu migrate`` and
 ``tousu demo --complaints 0``. Rows go in with ``bulk_create`` in batches (personal data
 is encrypted by the field on save, search documents feed the SQLite FTS5 index through
-its triggers); no audit events are written. Prints one JSON line: API tokens for the
-demo users and the seeding time.
+its triggers); under a plan, complaints start at its first stage as the services start
+them. No audit events or deadlines are written. Prints one JSON line: the seeding time,
+API tokens for the demo users and the keys the services accept (for the HTTP client).
 """
 
 from __future__ import annotations
@@ -37,7 +38,49 @@ def _status(rng: random.Random, age_days: float) -> str:
     return ACTIVE_PATH[reach - 1] if reach else "assigned"
 
 
-def seed(total: int, batch: int, rng: random.Random) -> int:
+def _plan_revision():
+    """The running plan's active revision, or None (no plan, or a tree without plans)."""
+    try:
+        from tousu.complaints.services import plan_revision_current
+    except ImportError:
+        return None
+    return plan_revision_current()
+
+
+def vocabulary(revision) -> data.Vocabulary:
+    """The channel, severity, nature and category keys the services accept now."""
+    from tousu.complaints.choices import Channel, Nature, Severity
+    from tousu.complaints.models import Category
+
+    found = {
+        "channel": list(Channel.values),
+        "severity": list(Severity.values),
+        "nature": list(Nature.values),
+        "category": list(
+            Category.objects.filter(is_active=True).order_by("key").values_list("key", flat=True)
+        ),
+    }
+    if revision is not None:
+        definition = revision.definition
+        found["channel"] = list(definition["channels"])
+        found["severity"] = [s["key"] for s in definition["severities"]]
+        found["nature"] = [n["key"] for n in definition["natures"]]
+    if not all(found.values()):
+        raise SystemExit(f"seed: the database offers no keys for some fields: {found}")
+    return found
+
+
+def _plan_fields(revision, complaint) -> dict:
+    """Plan revision, stage, status and workflow of a complaint just started under the
+    plan (as the services set them); nothing without a plan."""
+    if revision is None:
+        return {}
+    from tousu.plans.engine import workflow_start
+
+    return workflow_start(complaint=complaint, revision=revision, at=complaint.registered_at)
+
+
+def seed(total: int, batch: int, rng: random.Random, revision, words: data.Vocabulary) -> int:
     from django.db import transaction
     from django.utils import timezone
 
@@ -77,10 +120,8 @@ def seed(total: int, batch: int, rng: random.Random) -> int:
             day = timezone.localdate(received_at)
             counters[day] = counters.get(day, 0) + 1
             when = timezone.localtime(received_at - timedelta(days=rng.randint(1, 20)))
-            fields = data.complaint(rng, when=f"{when:%m月%d日}")
-            category = categories.get(fields.pop("category")) or rng.choice(
-                list(categories.values())
-            )
+            fields = data.complaint(rng, when=f"{when:%m月%d日}", vocabulary=words)
+            category = categories[fields.pop("category")]
             status = _status(rng, age)
             department = clerk.department or rng.choice(list(departments.values()))
             assignee = None
@@ -94,21 +135,22 @@ def seed(total: int, batch: int, rng: random.Random) -> int:
             people.append(
                 Complainant(**person, phone_digest=blind_index(person["phone"]), created_at=now)
             )
-            complaints.append(
-                Complaint(
-                    tracking_no=f"TS-{day:%Y%m%d}-{counters[day]:06d}",
-                    category=category,
-                    department=department,
-                    received_by=clerk,
-                    assignee=assignee,
-                    status=status,
-                    occurred_at=when,
-                    received_at=received_at,
-                    registered_at=received_at,
-                    version=1 if status == "registered" else 2,
-                    **fields,
-                )
+            complaint = Complaint(
+                tracking_no=f"TS-{day:%Y%m%d}-{counters[day]:06d}",
+                category=category,
+                department=department,
+                received_by=clerk,
+                assignee=assignee,
+                status=status,
+                occurred_at=when,
+                received_at=received_at,
+                registered_at=received_at,
+                version=1 if status == "registered" else 2,
+                **fields,
             )
+            for name, value in _plan_fields(revision, complaint).items():
+                setattr(complaint, name, value)
+            complaints.append(complaint)
         with transaction.atomic():
             Complainant.objects.bulk_create(people, batch_size=batch)
             for complaint, person in zip(complaints, people, strict=True):
@@ -149,8 +191,10 @@ def main() -> None:
     from tousu.accounts.models import User
     from tousu.accounts.services import token_create
 
+    revision = _plan_revision()
+    words = vocabulary(revision)
     started = time.perf_counter()
-    seeded = seed(args.complaints, args.batch, random.Random(args.seed))
+    seeded = seed(args.complaints, args.batch, random.Random(args.seed), revision, words)
     seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":
         # What autovacuum would have done by the time such a table is in use.
@@ -161,7 +205,13 @@ def main() -> None:
         for name in ("clerk", "leader")
     }
     json.dump(
-        {"seeded": seeded, "seconds": round(seconds, 2), "tokens": tokens},
+        {
+            "seeded": seeded,
+            "seconds": round(seconds, 2),
+            "plan": str(revision.plan.key) if revision is not None else None,
+            "tokens": tokens,
+            "vocabulary": words,
+        },
         sys.stdout,
     )
     sys.stdout.write("\n")

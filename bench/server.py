@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import subprocess
 import time
@@ -27,11 +28,25 @@ class Server:
     base_url: str
     log_path: Path
 
+    def tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
     def problems(self) -> list[str]:
         """Error lines gunicorn and Django logged so far (tracebacks, worker deaths)."""
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         keep = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "Error:")
         return [line for line in text.splitlines() if any(k in line for k in keep)]
+
+
+@functools.cache
+def _private_flags() -> tuple[str, ...]:
+    """gunicorn 27+ opens a control socket at one per-user path; the bench's own server
+    must not take it over from (or remove it under) another gunicorn of the same user."""
+    done = subprocess.run(
+        [str(BIN / "gunicorn"), "--help"], capture_output=True, text=True, check=False
+    )
+    return ("--no-control-socket",) if "--no-control-socket" in done.stdout else ()
 
 
 def _free_port() -> int:
@@ -54,6 +69,7 @@ def gunicorn(env: dict[str, str], log_path: Path, *, timeout: float = 30.0) -> I
         str(WORKERS),
         "--threads",
         str(THREADS),
+        *_private_flags(),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -34,6 +34,21 @@ def url_is_allowed(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
+def _read_within(response, seconds: float) -> bytes:
+    """The body, but never longer than ``seconds`` in all: a host that answers drop by
+    drop is cut off, not waited for."""
+    deadline, chunks, size = time.monotonic() + seconds, [], 0
+    while size < 65536:
+        chunk = response.read(1024)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise DeliveryError("no answer: timed out")
+    return b"".join(chunks)
+
+
 def _post_json(url: str, payload: dict, *, key: str) -> bytes:
     if not url_is_allowed(url):
         raise DeliveryError("the webhook URL is not http(s)", permanent=True)
@@ -47,13 +62,15 @@ def _post_json(url: str, payload: dict, *, key: str) -> bytes:
         with urllib.request.urlopen(  # noqa: S310 - scheme checked above
             request, timeout=settings.NOTIFICATION_TIMEOUT
         ) as response:
-            return response.read(65536)
+            return _read_within(response, settings.NOTIFICATION_TIMEOUT)
     except urllib.error.HTTPError as exc:
         # 4xx (but 408 and 429) will not get better by trying again.
         permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
         raise DeliveryError(f"HTTP {exc.code}", permanent=permanent) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise DeliveryError(f"no answer: {getattr(exc, 'reason', exc)}") from exc
+    except http.client.HTTPException as exc:
+        raise DeliveryError(f"not an HTTP answer: {type(exc).__name__}") from exc
 
 
 def _robot_answer(raw: bytes, field: str) -> None:
@@ -62,6 +79,8 @@ def _robot_answer(raw: bytes, field: str) -> None:
         answer = json.loads(raw or b"{}")
     except ValueError as exc:
         raise DeliveryError("the robot's answer is not JSON") from exc
+    if not isinstance(answer, dict):
+        raise DeliveryError("the robot's answer is not a JSON object")
     code = answer.get(field, answer.get("StatusCode", 0))
     if code not in (0, "0", None):
         message = answer.get("errmsg") or answer.get("msg") or ""
@@ -130,6 +149,11 @@ def _sms(notification) -> None:
     )
 
 
+def message_id(key: str) -> str:
+    """The same Message-ID on every try of one notification."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@tousu.local>"
+
+
 def _email(notification) -> None:
     message = EmailMessage(
         subject=notification.subject,
@@ -137,10 +161,7 @@ def _email(notification) -> None:
         to=[notification.address],
         headers={
             # The same key on every try: a receiver can drop a repeated delivery.
-            "Message-ID": make_msgid(
-                idstring=hashlib.sha256(notification.key.encode()).hexdigest()[:16],
-                domain="tousu.local",
-            ),
+            "Message-ID": message_id(notification.key),
             "X-Tousu-Key": notification.key,
         },
         connection=get_connection(timeout=settings.NOTIFICATION_TIMEOUT),
@@ -148,7 +169,9 @@ def _email(notification) -> None:
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
-        raise DeliveryError("the mail server refused the address", permanent=True) from exc
+        # 4xx is "not now" (greylisting); only 5xx for every address is final.
+        final = all(code >= 500 for code, _msg in exc.recipients.values())
+        raise DeliveryError("the mail server refused the address", permanent=final) from exc
     except smtplib.SMTPResponseException as exc:
         raise DeliveryError(
             f"SMTP {exc.smtp_code}", permanent=500 <= exc.smtp_code < 600 and exc.smtp_code != 554
@@ -168,8 +191,14 @@ ADAPTERS = {
 
 
 def deliver(notification) -> None:
-    """Send it; raises ``DeliveryError``."""
+    """Send it; raises ``DeliveryError`` — whatever went wrong, so that one odd answer
+    never stops the rest of a delivery pass."""
     adapter = ADAPTERS.get(notification.channel)
     if adapter is None:
         raise DeliveryError(f"no adapter for {notification.channel}", permanent=True)
-    adapter(notification)
+    try:
+        adapter(notification)
+    except DeliveryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported on the row, tried again later
+        raise DeliveryError(f"unexpected {type(exc).__name__}: {exc}"[:500]) from exc

@@ -65,5 +65,6 @@ def message_render(complaint, event: str, **extra) -> tuple[str, str]:
     definition = complaint.plan_revision.definition if complaint.plan_revision_id else {}
     template = (definition or {}).get("messages", {}).get(event) or _defaults().get(event, "")
     body = string.Formatter().vformat(template, (), _Blank(complaint_context(complaint, **extra)))
-    subject = f"[{complaint.tracking_no}] {body[:60]}"
+    # A header is one line: replies may carry line breaks.
+    subject = f"[{complaint.tracking_no}] {' '.join(body.split())[:60]}"
     return subject, body

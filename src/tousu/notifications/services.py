@@ -60,6 +60,17 @@ def _rows_for_user(user, *, key: str, subject: str, body: str, complaint, now) -
     return rows
 
 
+def _insert_new(rows: list[Notification]) -> int:
+    """Insert the rows whose key is new; returns how many were queued."""
+    existing = set(
+        Notification.objects.filter(key__in=[r.key for r in rows]).values_list("key", flat=True)
+    )
+    fresh = [r for r in rows if r.key not in existing]
+    # ignore_conflicts still covers a concurrent insert of the same key.
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
+
+
 def notify_users(
     *, users, key: str, complaint, event: str, now: datetime | None = None, **extra
 ) -> int:
@@ -75,8 +86,7 @@ def notify_users(
         rows += _rows_for_user(
             user, key=key, subject=subject, body=body, complaint=complaint, now=now
         )
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(created)
+    return _insert_new(rows)
 
 
 def notify_complainant(*, complaint, event: str, now: datetime | None = None, **extra) -> int:
@@ -105,7 +115,7 @@ def notify_complainant(*, complaint, event: str, now: datetime | None = None, **
         )
         for channel, address in rows
     ]
-    return len(Notification.objects.bulk_create(objects, ignore_conflicts=True))
+    return _insert_new(objects)
 
 
 def user_channel_set(

@@ -33,7 +33,8 @@ def _rules(definition: dict) -> dict[str, dict]:
 
 def _lock(pk: int, **open_filter) -> Deadline | None:
     return (
-        Deadline.objects.select_for_update(skip_locked=True)
+        # Lock the deadline row only: PostgreSQL cannot lock the nullable side of a join.
+        Deadline.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(
             "complaint__plan_revision",
             "complaint__department__parent",

@@ -35,8 +35,10 @@ def run_once(*, now: datetime | None = None) -> WorkerRun:
     try:
         for job in PERIODIC:
             result = job.enqueue(now.isoformat())
-            value = result.return_value if result.is_finished else {}
-            for name, count in (value or {}).items():
+            if result.errors:  # the task's own error, not the backend's "Task failed"
+                error = result.errors[-1]
+                raise RuntimeError(f"{job.name}: {error.exception_class_path}: {error.traceback}")
+            for name, count in (result.return_value or {}).items():
                 counts[name] = counts.get(name, 0) + count
     except Exception as exc:
         WorkerRun.objects.filter(pk=run.pk).update(

@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         now = None
-        if options["now"]:
-            now = parse_datetime(options["now"])
+        if options["now"] is not None:
+            try:
+                now = parse_datetime(options["now"])
+            except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+                now = None
             if now is None or now.tzinfo is None:
                 raise CommandError(
                     f"--now “{options['now']}” is not an ISO 8601 instant with an offset, "

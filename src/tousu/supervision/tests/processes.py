@@ -1,0 +1,228 @@
+"""Helpers for tests that run the worker in other processes: the environment that points
+a child at the test's own database, starting children with a common go signal, and a
+webhook receiver on loopback that counts deliveries by their idempotency key.
+
+Every wait here is bounded; a child that outlives its timeout is killed and the test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+CHILD = "tousu.supervision.tests.worker_child"
+POLL = 0.05
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (pytest-django's test database)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or ""
+    host = f"[{host}]" if ":" in host else quote(host, safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+def worker_env(*, database: bool = True) -> dict[str, str]:
+    """This process's environment, pointed at the same var dir and keys and, unless
+    ``database`` is false, at the same (PostgreSQL) database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    if database:
+        env["TOUSU_DATABASE_URL"] = database_url()
+    env.update(
+        DJANGO_SETTINGS_MODULE="tousu.settings",
+        PYTHONUNBUFFERED="1",
+        TOUSU_VAR_DIR=str(settings.VAR_DIR),
+        # Addresses are encrypted: a child without the same keys could not read them.
+        TOUSU_ENCRYPTION_KEY=settings.ENCRYPTION_KEYS[0],
+        TOUSU_ENCRYPTION_KEYS=",".join(settings.ENCRYPTION_KEYS),
+    )
+    return env
+
+
+def wait_for(condition, *, timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(POLL)
+
+
+class Child:
+    """One child process with its output in files (no pipe can fill up and stall it)."""
+
+    def __init__(
+        self, args: list[str], *, workdir: Path, name: str, ready_path: Path | None = None
+    ):
+        self.name = name
+        self.ready_path = ready_path
+        self.stdout_path = workdir / f"{name}.out"
+        self.stderr_path = workdir / f"{name}.err"
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, *args],
+                env=worker_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8")
+
+    def finish(self, *, timeout: float) -> int:
+        """Wait for the child to end; kill it and fail if it takes longer than ``timeout``."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(
+                f"{self.name} still running after {timeout} s; stderr:\n{self.stderr[-3000:]}"
+            ) from None
+
+    def succeed(self, *, timeout: float) -> str:
+        """Wait for the child; fail unless it exited 0. Returns its standard output."""
+        code = self.finish(timeout=timeout)
+        assert code == 0, f"{self.name} exited {code}; stderr:\n{self.stderr[-3000:]}"
+        return self.stdout
+
+    def json(self, *, timeout: float) -> dict:
+        return json.loads(self.succeed(timeout=timeout).strip().splitlines()[-1])
+
+    def stop(self) -> None:
+        """Kill the child if it is still running (test teardown)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+class Children:
+    """The children a test starts; ``go`` releases those started with ``gated``."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.started: list[Child] = []
+        self.go_file = workdir / "go"
+
+    def command(self, *args: str, name: str) -> Child:
+        """``python -m tousu <args>``, started at once."""
+        child = Child(["-m", "tousu", *args], workdir=self.workdir, name=name)
+        self.started.append(child)
+        return child
+
+    def gated(self, *args: str, name: str) -> Child:
+        """A ``worker_child`` job that sets Django up, says it is ready and waits for go."""
+        ready = self.workdir / f"{name}.ready"
+        child = Child(
+            ["-m", CHILD, str(ready), str(self.go_file), *args],
+            workdir=self.workdir,
+            name=name,
+            ready_path=ready,
+        )
+        self.started.append(child)
+        return child
+
+    def go(self, *, timeout: float = 60) -> None:
+        """Once every gated child is ready, let them all start at the same moment."""
+        gated = [c for c in self.started if c.ready_path is not None]
+
+        def all_ready() -> bool:
+            for child in gated:
+                if child.process.poll() is not None:
+                    raise AssertionError(
+                        f"{child.name} exited {child.process.returncode} before the start; "
+                        f"stderr:\n{child.stderr[-3000:]}"
+                    )
+            return all(c.ready_path.exists() for c in gated if c.ready_path)
+
+        wait_for(all_ready, timeout=timeout, what="the workers to start")
+        self.go_file.touch()
+
+    def stop_all(self) -> None:
+        for child in self.started:
+            child.stop()
+
+
+class Receiver:
+    """A webhook endpoint on loopback: counts deliveries by ``X-Tousu-Key``.
+
+    With ``hold_at=n`` the n-th request is recorded on arrival and then kept waiting
+    (no answer) until ``release()``, so the sender is caught mid-delivery.
+    """
+
+    def __init__(self, *, hold_at: int | None = None):
+        self.lock = threading.Lock()
+        self.keys: list[str] = []
+        self.hold_at = hold_at
+        self.holding = threading.Event()
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                number = receiver.arrived(self.headers.get("X-Tousu-Key", ""))
+                if number == receiver.hold_at:
+                    receiver.holding.set()
+                    receiver.released.wait(timeout=60)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except OSError:
+                    pass  # the sender is gone (killed while we held its request)
+
+            def log_message(self, *args):
+                pass  # quiet: the counts are what the tests read
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True
+        )
+
+    def arrived(self, key: str) -> int:
+        with self.lock:
+            self.keys.append(key)
+            return len(self.keys)
+
+    def counts(self) -> Counter:
+        with self.lock:
+            return Counter(self.keys)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
