@@ -56,6 +56,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/worker_bench.py
 
 lint: install-dev
 	$(BIN)/ruff check src bench

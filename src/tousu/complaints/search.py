@@ -4,7 +4,8 @@ Text is indexed as overlapping character bigrams for runs of CJK characters and 
 lower-cased words for everything else; a query is the phrase of its own bigrams, so a
 two-character keyword is one token and longer keywords match only adjacent bigrams.
 SQLite's FTS5 trigram tokenizer cannot find two-character words; this can, and the
-same document serves PostgreSQL's ``simple`` text search with a GIN index.
+same document serves PostgreSQL's ``simple`` text search (a stored vector column with a
+GIN index).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def complaints_matching(queryset: QuerySet, query: str) -> QuerySet:
         tsquery = " & ".join("(" + " <-> ".join(_pg_quote(t) for t in p) + ")" for p in indexed)
         sql = (
             "SELECT complaint_id FROM complaints_complaintsearchdocument"
-            " WHERE to_tsvector('simple', document) @@ to_tsquery('simple', %s)"
+            " WHERE search_vector @@ to_tsquery('simple', %s)"
         )
         # The query text is a bound parameter; the SQL itself is constant.
         return queryset.filter(pk__in=RawSQL(sql, [tsquery]))  # noqa: S611

@@ -262,6 +262,11 @@ def complaint_register(
             errors.add(f"attachments.{index}", message)
     errors.raise_if_any()
 
+    # The day's counter is taken in its own short transaction, so concurrent intakes do
+    # not queue behind each other's whole registration (a failure leaves a gap: numbers
+    # are unique and sortable, not gapless).
+    with transaction.atomic():
+        tracking_no = _tracking_no_next(received_at)
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -274,7 +279,7 @@ def complaint_register(
                 phone_digest=blind_index(person.phone) if person.phone else "",
             )
             complaint = Complaint.objects.create(
-                tracking_no=_tracking_no_next(received_at),
+                tracking_no=tracking_no,
                 channel=channel,
                 severity=severity,
                 nature=nature,
