@@ -34,7 +34,7 @@ _ORDER = " ORDER BY c.received_at DESC, c.id DESC LIMIT 25"
 _MATCHES = {
     "sqlite": "SELECT rowid FROM complaints_search_fts WHERE complaints_search_fts MATCH %s",
     "postgresql": "SELECT complaint_id FROM complaints_complaintsearchdocument"
-    " WHERE to_tsvector('simple', document) @@ to_tsquery('simple', %s)",
+    " WHERE search_vector @@ to_tsquery('simple', %s)",
 }
 # Built from the constant fragments above only; values are always bound parameters.
 LIST_SQL = _PAGE + _ORDER
