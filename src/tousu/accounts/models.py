@@ -84,7 +84,10 @@ class User(AbstractUser):
     def role_codes(self) -> frozenset[str]:
         cached = getattr(self, "_role_codes", None)
         if cached is None:
-            cached = frozenset(self.groups.values_list("name", flat=True))
+            if "groups" in getattr(self, "_prefetched_objects_cache", {}):
+                cached = frozenset(group.name for group in self.groups.all())
+            else:
+                cached = frozenset(self.groups.values_list("name", flat=True))
             self._role_codes = cached
         return cached
 

@@ -14,7 +14,7 @@ def department_heads(complaint) -> list[User]:
         heads = list(
             User.objects.filter(
                 is_active=True, department=department, groups__name=Role.DEPARTMENT_HEAD
-            )
+            ).prefetch_related("groups", "notification_channels")
         )
         if heads:
             return heads
@@ -22,8 +22,14 @@ def department_heads(complaint) -> list[User]:
     return []
 
 
-def people_for(complaint, role_keys: list[str], definition: dict) -> list[User]:
-    """Active staff who play any of ``role_keys`` for ``complaint``."""
+def people_for(
+    complaint, role_keys: list[str], definition: dict, cache: dict | None = None
+) -> list[User]:
+    """Active staff who play any of ``role_keys`` for ``complaint``.
+
+    ``cache`` (a dict the caller keeps for a batch, e.g. one sweep) holds the staff of
+    each system role, so a batch reads them once, not once per complaint."""
+    cache = {} if cache is None else cache
     found: dict[int, User] = {}
     for key in role_keys:
         if key == "assignee":
@@ -36,9 +42,13 @@ def people_for(complaint, role_keys: list[str], definition: dict) -> list[User]:
             role = definition["roles"].get(key)
             if role is None:
                 continue
-            candidates = User.objects.filter(
-                is_active=True, groups__name=role["system_role"]
-            ).select_related("department__parent")
+            candidates = cache.get(role["system_role"])
+            if candidates is None:
+                candidates = cache[role["system_role"]] = list(
+                    User.objects.filter(is_active=True, groups__name=role["system_role"])
+                    .select_related("department__parent")
+                    .prefetch_related("groups", "notification_channels")
+                )
             people = [u for u in candidates if user_plays(u, key, complaint, definition)]
         for person in people:
             if person is not None and person.is_active:

@@ -41,13 +41,14 @@ def _lock(pk: int, **open_filter) -> Deadline | None:
             "complaint__category",
             "complaint__assignee",
             "complaint__received_by",
+            "complaint__complainant",
         )
         .filter(pk=pk, closed_at__isnull=True, paused_at__isnull=True, **open_filter)
         .first()
     )
 
 
-def _escalate(row: Deadline, at: str, now: datetime) -> dict:
+def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
     """Run the plan's escalation rules for this deadline at ``at`` (warning/breach)."""
     complaint = row.complaint
     definition = complaint.plan_revision.definition
@@ -59,7 +60,7 @@ def _escalate(row: Deadline, at: str, now: datetime) -> dict:
             continue
         if not condition_holds(escalation.get("when"), complaint):
             continue
-        for person in people_for(complaint, escalation.get("notify", []), definition):
+        for person in people_for(complaint, escalation.get("notify", []), definition, cache):
             notified[person.pk] = person
         if escalation.get("raise_severity"):
             keys = [s["key"] for s in definition["severities"]]
@@ -73,7 +74,7 @@ def _escalate(row: Deadline, at: str, now: datetime) -> dict:
         if group and group.get("lead"):
             target_role = target_role or group["lead"]
         if target_role:
-            people = people_for(complaint, [target_role], definition)
+            people = people_for(complaint, [target_role], definition, cache)
             if people and people[0].pk != complaint.assignee_id:
                 changes["assignee"] = [
                     complaint.assignee.display_name if complaint.assignee_id else None,
@@ -123,11 +124,11 @@ def _overdue(due_at: datetime, now: datetime) -> str:
     return timesince(due_at, now) if now > due_at else ""
 
 
-def _follow_up_due(row: Deadline, now: datetime) -> None:
+def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
     complaint = row.complaint
     definition = complaint.plan_revision.definition
     policy = definition.get("follow_up") or {}
-    people = people_for(complaint, policy.get("by", []), definition)
+    people = people_for(complaint, policy.get("by", []), definition, cache)
     notify_users(
         users=people,
         key=f"deadline:{row.pk}:follow_up",
@@ -148,6 +149,7 @@ def _follow_up_due(row: Deadline, now: datetime) -> None:
 def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
     """Warn, breach and call due follow-ups as of ``now``; returns what it did."""
     counts = {"warned": 0, "breached": 0, "follow_ups": 0, "penalties": 0}
+    cache: dict = {}  # staff by system role, read once per sweep
     while True:
         ids = list(deadlines_warn(before=now, limit=batch).values_list("pk", flat=True))
         done = 0
@@ -158,7 +160,7 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
                     continue
                 Deadline.objects.filter(pk=pk).update(warned_at=now)
                 if row.kind != FOLLOW_UP:
-                    _escalate(row, "warning", now)
+                    _escalate(row, "warning", now, cache)
                 counts["warned"] += 1
                 done += 1
         if len(ids) < batch or not done:
@@ -173,10 +175,10 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
                     continue
                 Deadline.objects.filter(pk=pk).update(breached_at=now)
                 if row.kind == FOLLOW_UP:
-                    _follow_up_due(row, now)
+                    _follow_up_due(row, now, cache)
                     counts["follow_ups"] += 1
                 else:
-                    _escalate(row, "breach", now)
+                    _escalate(row, "breach", now, cache)
                     counts["penalties"] += penalties_for_breach(deadline=row, now=now)
                     counts["breached"] += 1
                 done += 1
