@@ -26,6 +26,7 @@ TYPE_FIELDS = {
     ActionType.RECORD_SATISFACTION: ["satisfaction"],
     ActionType.APPEAL: ["reason"],
     ActionType.REFUSE: ["reason"],
+    ActionType.WAIT: ["reason"],
     ActionType.RECORD_FOLLOW_UP: ["reached", "satisfaction", "remarks"],
 }
 

@@ -27,6 +27,8 @@ class ActionType(models.TextChoices):
     SCHEDULE_FOLLOW_UP = "schedule_follow_up", _("Schedule a follow-up visit")
     RECORD_FOLLOW_UP = "record_follow_up", _("Record a follow-up visit")
     MARK_EMERGENCY = "mark_emergency", _("Mark for emergency activation")
+    WAIT = "wait_for_complainant", _("Wait for the complainant (clock paused)")
+    RESUME = "resume", _("Resume (clock runs again)")
 
 
 class Measure(models.TextChoices):

@@ -79,6 +79,28 @@ def on_start(*, complaint, definition: dict, at: datetime) -> None:
 FOLLOW_UP = "follow_up"
 
 
+def clock_pause(*, complaint, at: datetime) -> None:
+    """Stop every running deadline of the complaint (waiting for the complainant)."""
+    from tousu.deadlines.models import Deadline
+    from tousu.deadlines.services import deadline_pause
+
+    for row in Deadline.objects.filter(
+        complaint=complaint, closed_at__isnull=True, paused_at__isnull=True
+    ):
+        deadline_pause(deadline=row, at=at)
+
+
+def clock_resume(*, complaint, at: datetime) -> None:
+    """Restart them; each due time moves by the time the pause did not count."""
+    from tousu.deadlines.models import Deadline
+    from tousu.deadlines.services import deadline_resume
+
+    for row in Deadline.objects.filter(
+        complaint=complaint, closed_at__isnull=True, paused_at__isnull=False
+    ):
+        deadline_resume(deadline=row, at=at)
+
+
 def on_transition(
     *,
     complaint,

@@ -255,6 +255,25 @@ def _follow_up(spec, definition, complaint, actor, data, outcome, requires) -> N
             outcome.values["satisfaction"] = value
 
 
+def _wait(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    if (complaint.workflow or {}).get("waiting"):
+        raise Conflict(
+            _("The clock is already paused for this complaint."),
+            field_errors={"action": [_("Already waiting.")]},
+        )
+    _text(outcome, data, "reason", required=True)
+    outcome.values["workflow"] = {"waiting": True}
+
+
+def _resume(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    if not (complaint.workflow or {}).get("waiting"):
+        raise Conflict(
+            _("The clock of this complaint is not paused."),
+            field_errors={"action": [_("Not waiting.")]},
+        )
+    outcome.values["workflow"] = {"waiting": False}
+
+
 def _mark_emergency(spec, definition, complaint, actor, data, outcome, requires) -> None:
     if complaint.emergency_marked:
         raise Conflict(
@@ -282,4 +301,6 @@ _HANDLERS = {
     ActionType.REOPEN: _reopen,
     ActionType.RECORD_FOLLOW_UP: _follow_up,
     ActionType.MARK_EMERGENCY: _mark_emergency,
+    ActionType.WAIT: _wait,
+    ActionType.RESUME: _resume,
 }

@@ -166,6 +166,10 @@ def _commit(complaint, actor, spec, definition, version, outcome: _Outcome):
             stage_before=before,
             at=now,
         )
+        if spec["type"] == ActionType.WAIT:
+            plan_deadlines.clock_pause(complaint=complaint, at=now)
+        elif spec["type"] == ActionType.RESUME:
+            plan_deadlines.clock_resume(complaint=complaint, at=now)
         meeting = state.get("meeting") if spec["type"] == ActionType.CONVENE_MEETING else None
         if meeting:
             plan_deadlines.open_meeting(

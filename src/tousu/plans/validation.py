@@ -37,6 +37,7 @@ REQUIRES = {
     ActionType.APPEAL: {"reason"},
     ActionType.RECORD_FOLLOW_UP: {"reached", "satisfaction", "remarks"},
     ActionType.REFUSE: {"reason"},
+    ActionType.WAIT: {"reason"},
 }
 # Types that must name the stage they lead to.
 MOVING = {

@@ -192,3 +192,31 @@ def test_urgent_complaints_get_their_own_deadline(shop):
         Deadline.objects.filter(complaint=complaint, closed_at=None).values_list("kind", flat=True)
     )
     assert kinds == {"handling", "urgent_handling"}
+
+
+def test_waiting_for_the_complainant_stops_the_clock(shop):
+    import datetime as dt
+
+    import time_machine
+
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    clerk = api(shop.clerk)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=shanghai), tick=False):
+        complaint = complaint_make(shop.clerk, category="food", channel="phone")
+        no = complaint.tracking_no
+        act(clerk, no, "accept")
+    handling = Deadline.objects.get(complaint=complaint, kind="handling")
+    # 3 working days from Mon Nov 2 (not counted): Tue 3, Wed 4, Thu 5, closing 17:30.
+    assert handling.due_at == dt.datetime(2026, 11, 5, 17, 30, tzinfo=shanghai)
+    with time_machine.travel(dt.datetime(2026, 11, 3, 9, 0, tzinfo=shanghai), tick=False):
+        assert act(clerk, no, "wait").status_code == 422  # the reason is required
+        assert act(clerk, no, "wait", reason="等待消费者补充购物小票").status_code == 200
+        assert act(clerk, no, "wait", reason="again").status_code == 409
+    handling.refresh_from_db()
+    assert handling.paused_at is not None
+    with time_machine.travel(dt.datetime(2026, 11, 5, 9, 0, tzinfo=shanghai), tick=False):
+        assert act(clerk, no, "resume").status_code == 200
+    handling.refresh_from_db()
+    # Paused Tue 09:00 → Thu 09:00: two working days did not count, so Mon Nov 9 17:30.
+    assert handling.paused_at is None
+    assert handling.due_at == dt.datetime(2026, 11, 9, 17, 30, tzinfo=shanghai)
