@@ -5,93 +5,41 @@ assigned, 负责人); investigator = 质量管理部, tech = 技术支持部, an
 leader = 总经理. ``clock`` makes the people act at a given Beijing time.
 """
 
-import json
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from unittest import mock
+from datetime import timedelta
 
 import pytest
-from django.test import Client
 
-from tousu.accounts.services import token_create
 from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.plans.tests.scenario import (
+    act,
+    api,
+    at,
+    clock,
+    keys,
+    labels,
+    open_kinds,
+    registrar,
+    row,
+    seen_by,
+    step,
+)
 
 pytestmark = pytest.mark.django_db
 
 RECEIVED = "2026-11-02T09:15:00+08:00"  # a Monday, for the walks that do not count days
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-@contextmanager
-def clock(text: str):
-    """Everything done inside happens at ``text`` (the engine stamps and counts from now)."""
-    with mock.patch("django.utils.timezone.now", return_value=at(text).astimezone(UTC)):
-        yield
-
-
-def api(user) -> Client:
-    return Client(headers={"Authorization": f"Bearer {token_create(user=user)}"})
-
-
-def register(client, *, received_at=RECEIVED):
-    body = {
+register = registrar(
+    {
         "channel": "phone",
         "title": "智能门锁指纹识别经常失灵",
         "description": "指纹识别成功率明显下降，老人多次被锁在门外，软件升级后仍未改善。",
         "category": "product_function",
         "product": "安居S3智能门锁",
         "complainant": {"name": "周女士", "phone": "13607100000"},
-        "received_at": received_at,
+        "received_at": RECEIVED,
     }
-    response = client.post("/api/v1/complaints", json.dumps(body), content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()["tracking_no"]
-
-
-def act(client, no, action, **data):
-    version = client.get(f"/api/v1/complaints/{no}").json()["version"]
-    return client.post(
-        f"/api/v1/complaints/{no}/actions/{action}",
-        json.dumps({"version": version, **data}),
-        content_type="application/json",
-    )
-
-
-def step(client, no, action, stage, **data) -> dict:
-    """An action that must succeed and leave the complaint in ``stage``."""
-    response = act(client, no, action, **data)
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == stage
-    return response.json()
-
-
-def keys(client, no) -> list[str]:
-    response = client.get(f"/api/v1/complaints/{no}/actions")
-    return [a["key"] for a in response.json()["actions"]] if response.status_code == 200 else []
-
-
-def seen_by(users, no, action) -> set[str]:
-    """Who finds ``action`` in their GET …/actions (not seeing the complaint counts as no)."""
-    return {name for name, user in users.items() if action in keys(api(user), no)}
-
-
-def labels(client, no) -> list[str]:
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    return [e["data"]["label"] for e in timeline if e["action"] == "complaint.action"]
-
-
-def row(no, kind) -> Deadline:
-    """The latest deadline row of ``kind``."""
-    return Deadline.objects.filter(complaint__tracking_no=no, kind=kind).latest("pk")
-
-
-def open_kinds(no) -> set[str]:
-    rows = Deadline.objects.filter(complaint__tracking_no=no, closed_at=None)
-    return set(rows.values_list("kind", flat=True))
+)
 
 
 def test_a_complaint_walks_from_first_response_to_analysis_and_closure(db):

@@ -6,38 +6,28 @@ analyst/mkt_head = 市场部; leader = 总经理. ``clock`` makes the people act
 Beijing time; deadlines are compared with instants counted by hand.
 """
 
-import json
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from unittest import mock
-
 import pytest
-from django.test import Client
 
-from tousu.accounts.services import token_create
 from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.plans.tests.scenario import (
+    act,
+    api,
+    at,
+    clock,
+    events,
+    keys,
+    open_kinds,
+    registrar,
+    row,
+    seen_by,
+    step,
+)
 
 pytestmark = pytest.mark.django_db
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-@contextmanager
-def clock(text: str):
-    """Everything done inside happens at ``text`` (the engine stamps and counts from now)."""
-    with mock.patch("django.utils.timezone.now", return_value=at(text).astimezone(UTC)):
-        yield
-
-
-def api(user) -> Client:
-    return Client(headers={"Authorization": f"Bearer {token_create(user=user)}"})
-
-
-def register(client, *, received_at=None):
-    body = {
+register = registrar(
+    {
         "channel": "phone",
         "title": "新车提车一个月变速箱异响多次维修未好",
         "description": "行驶约一千五百公里后变速箱异响，已到店维修两次仍未解决。",
@@ -45,53 +35,7 @@ def register(client, *, received_at=None):
         "product": "瑞风S5 1.5T",
         "complainant": {"name": "陈先生", "phone": "13971000000"},
     }
-    if received_at:
-        body["received_at"] = received_at
-    response = client.post("/api/v1/complaints", json.dumps(body), content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()["tracking_no"]
-
-
-def act(client, no, action, **data):
-    version = client.get(f"/api/v1/complaints/{no}").json()["version"]
-    return client.post(
-        f"/api/v1/complaints/{no}/actions/{action}",
-        json.dumps({"version": version, **data}),
-        content_type="application/json",
-    )
-
-
-def step(client, no, action, stage, **data) -> dict:
-    """An action that must succeed and leave the complaint in ``stage``."""
-    response = act(client, no, action, **data)
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == stage
-    return response.json()
-
-
-def keys(client, no) -> list[str]:
-    response = client.get(f"/api/v1/complaints/{no}/actions")
-    return [a["key"] for a in response.json()["actions"]] if response.status_code == 200 else []
-
-
-def seen_by(users, no, action) -> set[str]:
-    """Who finds ``action`` in their GET …/actions (not seeing the complaint counts as no)."""
-    return {name for name, user in users.items() if action in keys(api(user), no)}
-
-
-def events(client, no) -> list[dict]:
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    return [e["data"] for e in timeline if e["action"] == "complaint.action"]
-
-
-def row(no, kind) -> Deadline:
-    """The latest deadline row of ``kind``."""
-    return Deadline.objects.filter(complaint__tracking_no=no, kind=kind).latest("pk")
-
-
-def open_kinds(no) -> set[str]:
-    rows = Deadline.objects.filter(complaint__tracking_no=no, closed_at=None)
-    return set(rows.values_list("kind", flat=True))
+)
 
 
 def test_refund_by_finance_and_handling_continues_until_the_consumer_is_satisfied(db):

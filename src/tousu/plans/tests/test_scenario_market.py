@@ -8,104 +8,40 @@ the leadership group.
 """
 
 import json
-from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
-from tousu.accounts.services import token_create
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.plans.tests.scenario import (
+    act,
+    clients,
+    due,
+    fields,
+    keys,
+    open_deadlines,
+    registrar,
+    step,
+)
+from tousu.plans.tests.scenario import at as when
+from tousu.plans.tests.scenario import label_line as labels
 
 pytestmark = pytest.mark.django_db
 
-
-def when(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-@pytest.fixture
-def people():
-    """The market's users by username, each with an API client."""
-    users = demo_organisation_create("market")
-    return {
-        name: Client(headers={"Authorization": f"Bearer {token_create(user=u)}"})
-        for name, u in users.items()
-    }
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Set the server's "now" (stage deadlines count from the moment a stage is entered)."""
-    now = {}
-    monkeypatch.setattr(timezone, "now", lambda: now["at"])
-
-    def set_to(text: str) -> None:
-        now["at"] = when(text).astimezone(UTC)
-
-    return set_to
-
-
-def register(client, **fields) -> str:
-    body = {
+register = registrar(
+    {
         "channel": "walk_in",
         "title": "电热水壶使用一周漏水",
         "description": "在A区12号鑫达电器行购买电热水壶，使用一周后底座漏水，商家拒绝调换。",
         "category": "other",
         "complainant": {"name": "张伟", "phone": "13912345678"},
-        **fields,
     }
-    response = client.post("/api/v1/complaints", json.dumps(body), content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()["tracking_no"]
+)
 
 
-def act(client, no, action, **data):
-    read = client.get(f"/api/v1/complaints/{no}")
-    assert read.status_code == 200, f"{no} cannot be read: {read.status_code}"
-    version = read.json()["version"]
-    return client.post(
-        f"/api/v1/complaints/{no}/actions/{action}",
-        json.dumps({"version": version, **data}),
-        content_type="application/json",
-    )
-
-
-def step(client, no, action, stage, **data) -> dict:
-    """Perform an action that must succeed and leave the complaint in ``stage``."""
-    response = act(client, no, action, **data)
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == stage
-    return response.json()
-
-
-def keys(client, no) -> list[str]:
-    response = client.get(f"/api/v1/complaints/{no}/actions")
-    assert response.status_code == 200, response.content
-    return [a["key"] for a in response.json()["actions"]]
-
-
-def fields(response) -> list[str]:
-    assert response.status_code == 422, response.content
-    return [e["field"] for e in response.json()["errors"]]
-
-
-def open_deadlines(client, no) -> dict[str, datetime]:
-    return {
-        d["key"]: when(d["due_at"])
-        for d in client.get(f"/api/v1/complaints/{no}").json()["deadlines"]
-    }
-
-
-def due(no, kind) -> datetime:
-    return Deadline.objects.get(complaint__tracking_no=no, kind=kind).due_at
-
-
-def labels(client, no) -> str:
-    """The plan actions on the timeline, in order, as one line."""
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    return " ".join(e["data"]["label"] for e in timeline if e["action"] == "complaint.action")
+@pytest.fixture
+def people():
+    """The market's users by username, each with an API client."""
+    return clients("market")
 
 
 REFUND = {"measure": "refund", "amount": "299", "result": "商家已退款299元"}

@@ -6,97 +6,47 @@ group_head/group_officer = 集访工作组, head/handler = 县人社局 (有权�
 housing_*/town_* = other units, reviewer = 上一级机关 (复查/复核).
 """
 
-import json
 import re
-from datetime import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from tousu.accounts.services import token_create
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.plans.tests.scenario import (
+    act,
+    at,
+    clients,
+    due,
+    keys,
+    labels,
+    open_kinds,
+    registrar,
+    step,
+)
 
-pytestmark = pytest.mark.django_db
+# The clock fixture hands out the instants with the offset they are written in.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(utc=False)]
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def register(client, *, category, severity="ordinary", received_at=None):
-    body = {
+register = registrar(
+    {
         "channel": "walk_in",
         "title": "信访事项",
         "description": "来访反映的问题，接待员如实记录。",
-        "category": category,
-        "severity": severity,
+        "severity": "ordinary",
         "department": "office",  # the 办公室 registers and routes 来信来访
         "complainant": {"name": "张卫东", "phone": "13912345678"},
     }
-    if received_at:
-        body["received_at"] = received_at
-    response = client.post("/api/v1/complaints", json.dumps(body), content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()["tracking_no"]
+)
 
 
-def act(client, no, action, **data):
-    version = client.get(f"/api/v1/complaints/{no}").json()["version"]
-    return client.post(
-        f"/api/v1/complaints/{no}/actions/{action}",
-        json.dumps({"version": version, **data}),
-        content_type="application/json",
-    )
-
-
-def step(client, no, action, stage, **data):
-    """Perform an action that must succeed and land in ``stage``; returns the detail."""
-    response = act(client, no, action, **data)
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == stage
-    return response.json()
+@pytest.fixture
+def p(db):
+    return clients("petition")
 
 
 def move(client, no, action, stage, department):
     """A transfer action (转送/交办/移交) with its slip (投诉接收单)."""
     return step(client, no, action, stage, department=department, slip=f"移交{department}，附材料")
-
-
-def keys(client, no):
-    return [a["key"] for a in client.get(f"/api/v1/complaints/{no}/actions").json()["actions"]]
-
-
-def labels(client, no):
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    return [e["data"]["label"] for e in timeline if e["action"] == "complaint.action"]
-
-
-def due(no, kind) -> datetime:
-    return Deadline.objects.get(complaint__tracking_no=no, kind=kind).due_at
-
-
-def open_kinds(no) -> set[str]:
-    rows = Deadline.objects.filter(complaint__tracking_no=no, closed_at=None)
-    return set(rows.values_list("kind", flat=True))
-
-
-@pytest.fixture
-def p(db):
-    users = demo_organisation_create("petition")
-    return {
-        name: Client(headers={"Authorization": f"Bearer {token_create(user=u)}"})
-        for name, u in users.items()
-    }
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Stands the test on the instant the scenario names (staff act on those days)."""
-    now = {"at": timezone.now()}
-    monkeypatch.setattr(timezone, "now", lambda: now["at"])
-    return lambda text: now.update(at=at(text))
 
 
 def to_evaluation(p, no):

@@ -6,19 +6,27 @@ Demo people (school.demo.yaml): clerk/mediator/office_head = 行政部 (投诉�
 区域经理. Times written "+08:00" are Beijing time; ``clock`` makes the people act then.
 """
 
-import json
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import yaml
 from django.test import Client
 
-from tousu.accounts.services import token_create
 from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.plans.tests.scenario import (
+    act,
+    api,
+    at,
+    clock,
+    keys,
+    labels,
+    open_kinds,
+    registrar,
+    row,
+    seen_by,
+    step,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,82 +34,19 @@ NATIONAL_DAY_EVE = "2026-09-30T16:00:00+08:00"
 SPRING_FESTIVAL_EVE = "2026-02-13T10:00:00+08:00"
 TEMPLATE = Path(__file__).parents[1] / "templates_yaml" / "school.yaml"
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-@contextmanager
-def clock(text: str):
-    """Everything done inside happens at ``text`` (the engine stamps and counts from now)."""
-    with mock.patch("django.utils.timezone.now", return_value=at(text).astimezone(UTC)):
-        yield
-
-
-def api(user) -> Client:
-    return Client(headers={"Authorization": f"Bearer {token_create(user=user)}"})
+register = registrar(
+    {
+        "channel": "phone",
+        "title": "数学老师本月第二次迟到二十分钟",
+        "description": "初二数学提高班任课老师迟到约二十分钟，耽误的课时没有补上。",
+        "category": "teacher_attendance",
+        "complainant": {"name": "李女士", "phone": "13807150000"},
+    }
+)
 
 
 def people(users, *names) -> list[Client]:
     return [api(users[name]) for name in names]
-
-
-def register(client, *, nature, channel="phone", received_at=None):
-    body = {
-        "channel": channel,
-        "title": "数学老师本月第二次迟到二十分钟",
-        "description": "初二数学提高班任课老师迟到约二十分钟，耽误的课时没有补上。",
-        "category": "teacher_attendance",
-        "nature": nature,
-        "complainant": {"name": "李女士", "phone": "13807150000"},
-    }
-    if received_at:
-        body["received_at"] = received_at
-    response = client.post("/api/v1/complaints", json.dumps(body), content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()["tracking_no"]
-
-
-def act(client, no, action, **data):
-    version = client.get(f"/api/v1/complaints/{no}").json()["version"]
-    return client.post(
-        f"/api/v1/complaints/{no}/actions/{action}",
-        json.dumps({"version": version, **data}),
-        content_type="application/json",
-    )
-
-
-def step(client, no, action, stage, **data) -> dict:
-    """An action that must succeed and leave the complaint in ``stage``."""
-    response = act(client, no, action, **data)
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == stage
-    return response.json()
-
-
-def keys(client, no) -> list[str]:
-    response = client.get(f"/api/v1/complaints/{no}/actions")
-    return [a["key"] for a in response.json()["actions"]] if response.status_code == 200 else []
-
-
-def seen_by(users, no, action) -> set[str]:
-    """Who finds ``action`` in their GET …/actions (not seeing the complaint counts as no)."""
-    return {name for name, user in users.items() if action in keys(api(user), no)}
-
-
-def labels(client, no) -> list[str]:
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    return [e["data"]["label"] for e in timeline if e["action"] == "complaint.action"]
-
-
-def row(no, kind) -> Deadline:
-    """The latest deadline row of ``kind``."""
-    return Deadline.objects.filter(complaint__tracking_no=no, kind=kind).latest("pk")
-
-
-def open_kinds(no) -> set[str]:
-    rows = Deadline.objects.filter(complaint__tracking_no=no, closed_at=None)
-    return set(rows.values_list("kind", flat=True))
 
 
 def left_open(no) -> set[str]:

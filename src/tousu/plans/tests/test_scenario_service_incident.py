@@ -6,100 +6,39 @@ Demo people (service_incident.demo.yaml): clerk = 客服人员 (cs), head = 客�
 (emergency_office), investigator = 现场指挥组 (it), tech = 技术处置人员 (it), leader = 组长.
 """
 
-import json
-from datetime import datetime
-
 import pytest
-from django.test import Client
-from django.utils import timezone
 
-from tousu.accounts.services import token_create
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.plans.tests.scenario import (
+    act,
+    at,
+    clients,
+    due,
+    hand_over,
+    keys,
+    labels,
+    open_kinds,
+    registrar,
+    step,
+)
 
-pytestmark = pytest.mark.django_db
+# The clock fixture hands out the instants with the offset they are written in.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(utc=False)]
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def register(client, *, category, severity="major", received_at=None):
-    body = {
+register = registrar(
+    {
         "channel": "phone",
         "title": "事件报告",
         "description": "客服人员接报的突发事件。",
-        "category": category,
-        "severity": severity,
+        "severity": "major",
         "complainant": {"name": "李明", "phone": "13912345678"},
     }
-    if received_at:
-        body["received_at"] = received_at
-    response = client.post("/api/v1/complaints", json.dumps(body), content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()["tracking_no"]
-
-
-def act(client, no, action, **data):
-    version = client.get(f"/api/v1/complaints/{no}").json()["version"]
-    return client.post(
-        f"/api/v1/complaints/{no}/actions/{action}",
-        json.dumps({"version": version, **data}),
-        content_type="application/json",
-    )
-
-
-def step(client, no, action, stage, **data):
-    """Perform an action that must succeed and land in ``stage``; returns the detail."""
-    response = act(client, no, action, **data)
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == stage
-    return response.json()
-
-
-def hand_over(client, no, department, assignee, note):
-    """Plain assignment (POST …/assignment): the case moves to ``department``."""
-    version = client.get(f"/api/v1/complaints/{no}").json()["version"]
-    body = {"version": version, "department": department, "assignee": assignee, "note": note}
-    response = client.post(
-        f"/api/v1/complaints/{no}/assignment", json.dumps(body), content_type="application/json"
-    )
-    assert response.status_code == 200, response.content
-
-
-def keys(client, no):
-    return [a["key"] for a in client.get(f"/api/v1/complaints/{no}/actions").json()["actions"]]
-
-
-def labels(client, no):
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    return [e["data"]["label"] for e in timeline if e["action"] == "complaint.action"]
-
-
-def due(no, kind) -> datetime:
-    return Deadline.objects.get(complaint__tracking_no=no, kind=kind).due_at
-
-
-def open_kinds(no) -> set[str]:
-    rows = Deadline.objects.filter(complaint__tracking_no=no, closed_at=None)
-    return set(rows.values_list("kind", flat=True))
+)
 
 
 @pytest.fixture
 def s(db):
-    users = demo_organisation_create("service_incident")
-    return {
-        name: Client(headers={"Authorization": f"Bearer {token_create(user=u)}"})
-        for name, u in users.items()
-    }
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Stands the test on the instant the scenario names (staff act on those days)."""
-    now = {"at": timezone.now()}
-    monkeypatch.setattr(timezone, "now", lambda: now["at"])
-    return lambda text: now.update(at=at(text))
+    return clients("service_incident")
 
 
 def reported(s, no):
