@@ -97,6 +97,8 @@ def timeline_rows(events) -> list[dict]:
             ]
         if event.action == EventAction.ACTION:
             changes += _action_rows(data)
+        else:
+            changes += _system_rows(data)
         rows.append(
             {
                 "seq": event.seq,
@@ -145,3 +147,31 @@ def deadline_rows(complaint) -> list[dict]:
         }
         for d in deadlines_open(complaint)
     ]
+
+
+_SYSTEM_FIELDS = {
+    "deadline": _lazy("Deadline"),
+    "notified": _lazy("Notified"),
+    "earlier": _lazy("Earlier complaint"),
+}
+
+
+def _system_rows(data: dict) -> list[dict]:
+    """What the worker or a supervisor did: which deadline, who was told."""
+    rows = []
+    if data.get("at") in ("warning", "breach"):
+        rows.append(
+            {
+                "field": str(_lazy("Point")),
+                "before": None,
+                "after": str(_lazy("warning") if data["at"] == "warning" else _lazy("breach")),
+            }
+        )
+    for name, label in _SYSTEM_FIELDS.items():
+        value = data.get(name)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        rows.append({"field": str(label), "before": None, "after": str(value)})
+    return rows

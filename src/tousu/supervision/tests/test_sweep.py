@@ -138,6 +138,11 @@ def test_a_breach_raises_severity_and_notifies_the_head_on_the_timeline(shop):
     )
     entries = PenaltyEntry.objects.filter(complaint__tracking_no=no)
     assert [(e.person.username, e.amount) for e in entries] == [("handler", 100)]
+    page = Client()
+    page.login(username="clerk", password=PASSWORD)
+    timeline = page.get(f"/complaints/{no}/").content.decode().split('id="timeline"')[1]
+    assert "时限预警/超期处理" in timeline and "超期" in timeline
+    assert "普通 → 重大" in timeline and "孙志强" in timeline
 
 
 def _plus_minute(moment, minutes=1):
