@@ -101,6 +101,7 @@ class ComplaintRegisterForm(forms.Form):
             ("", _("My department")),
             *_department_choices(),
         ]
+        _plan_choices(self)
         for name in self.REQUIRED:
             self.fields[name].widget.attrs["required"] = True
             self.fields[name].widget.attrs["aria-required"] = "true"
@@ -151,6 +152,30 @@ class ComplaintEditForm(forms.Form):
         for name, messages in field_errors.items():
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
+
+
+def _plan_choices(form: forms.Form, *, filtering: bool = False) -> None:
+    """Under a plan, offer the plan's own severities, natures and channels."""
+    from tousu.complaints.services import plan_revision_current
+
+    revision = plan_revision_current()
+    if revision is None:
+        return
+    definition = revision.definition
+    labels = dict(Channel.choices)
+    fields = {
+        "severity": [(s["key"], s["label"]) for s in definition["severities"]],
+        "nature": [(n["key"], n["label"]) for n in definition["natures"]],
+        "channel": _blank([(c, labels.get(c, c)) for c in definition["channels"]]),
+    }
+    for name, choices in fields.items():
+        if name not in form.fields:
+            continue
+        if filtering and name != "channel":
+            choices = _blank(choices)
+        form.fields[name].choices = choices
+        if not filtering and name != "channel":
+            form.fields[name].initial = choices[0][0]
 
 
 class ComplaintAssignForm(forms.Form):
@@ -204,3 +229,4 @@ class ComplaintFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _blank(_category_choices())
         self.fields["department"].choices = _blank(_department_choices())
+        _plan_choices(self, filtering=True)

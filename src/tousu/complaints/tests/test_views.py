@@ -178,3 +178,13 @@ def test_edit_saves_changes_and_refuses_a_stale_form(org):
     assert Complaint.objects.get().title == "电热水壶漏水（已核实）"
     too_long = clerk.post(url, {**data, "version": 2, "title": "长" * 200})
     assert 'data-field="title">最多 120 个字符' in too_long.content.decode()
+
+
+def test_under_a_plan_the_form_offers_the_plans_own_choices(org):
+    from tousu.plans.services import organisation_plan_adopt, plan_load, template_source
+
+    plan_load(source=template_source("school"))
+    organisation_plan_adopt(key="school")
+    html = login(org.clerk).get("/complaints/new/").content.decode()
+    assert 'value="malicious"' in html and "恶意" in html  # the school's third nature
+    assert "教学投诉" in html or "课程" in html  # its categories
