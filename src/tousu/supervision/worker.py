@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -30,6 +30,10 @@ def worker_name() -> str:
 def run_once(*, now: datetime | None = None) -> WorkerRun:
     """One pass as of ``now`` (the real clock when not given)."""
     now = now or timezone.now()
+    # A pass still "running" after an hour belonged to a worker that was killed mid-pass.
+    WorkerRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=timezone.now() - timedelta(hours=1)
+    ).update(status=RunStatus.FAILED, error="abandoned: the worker stopped mid-pass")
     run = WorkerRun.objects.create(worker=worker_name(), now=now)
     counts: dict[str, int] = {}
     try:

@@ -238,3 +238,16 @@ def test_worker_refuses_a_now_that_is_not_an_instant(db):
             call_command("worker", "--once", "--now", bad)
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("penalties", "list", "--period", "2026-13")
+
+
+def test_a_pass_left_running_by_a_killed_worker_is_marked_abandoned(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = WorkerRun.objects.create(
+        worker="host:1", now=timezone.now(), started_at=timezone.now() - timedelta(hours=2)
+    )
+    worker(timezone.now().isoformat())
+    stale.refresh_from_db()
+    assert stale.status == "failed" and "abandoned" in stale.error
