@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 CHILD = "tousu.supervision.tests.worker_child"
-POLL = 0.05
+SERVER_POLL = 0.05  # how often the test web server checks for shutdown
 
 
 def database_url() -> str:
@@ -54,33 +55,30 @@ def worker_env(*, database: bool = True) -> dict[str, str]:
     return env
 
 
-def wait_for(condition, *, timeout: float, what: str) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL)
-
-
 class Child:
     """One child process with its output in files (no pipe can fill up and stall it)."""
 
-    def __init__(
-        self, args: list[str], *, workdir: Path, name: str, ready_path: Path | None = None
-    ):
+    def __init__(self, args: list[str], *, workdir: Path, name: str, gated: bool = False):
         self.name = name
-        self.ready_path = ready_path
+        # A gated child says it is ready on a pipe and waits for "go" on its stdin.
+        self.ready_fd: int | None = None
+        write_fd = None
+        if gated:
+            self.ready_fd, write_fd = os.pipe()
+            args = [args[0], args[1], str(write_fd), *args[2:]]
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, *args],
                 env=worker_env(),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if gated else subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
+                pass_fds=(write_fd,) if write_fd is not None else (),
             )
+        if write_fd is not None:
+            os.close(write_fd)  # the child holds the only write end now
 
     @property
     def stdout(self) -> str:
@@ -123,7 +121,6 @@ class Children:
     def __init__(self, workdir: Path):
         self.workdir = workdir
         self.started: list[Child] = []
-        self.go_file = workdir / "go"
 
     def command(self, *args: str, name: str) -> Child:
         """``python -m tousu <args>``, started at once."""
@@ -133,31 +130,30 @@ class Children:
 
     def gated(self, *args: str, name: str) -> Child:
         """A ``worker_child`` job that sets Django up, says it is ready and waits for go."""
-        ready = self.workdir / f"{name}.ready"
-        child = Child(
-            ["-m", CHILD, str(ready), str(self.go_file), *args],
-            workdir=self.workdir,
-            name=name,
-            ready_path=ready,
-        )
+        child = Child(["-m", CHILD, *args], workdir=self.workdir, name=name, gated=True)
         self.started.append(child)
         return child
 
     def go(self, *, timeout: float = 60) -> None:
         """Once every gated child is ready, let them all start at the same moment."""
-        gated = [c for c in self.started if c.ready_path is not None]
-
-        def all_ready() -> bool:
-            for child in gated:
-                if child.process.poll() is not None:
-                    raise AssertionError(
-                        f"{child.name} exited {child.process.returncode} before the start; "
-                        f"stderr:\n{child.stderr[-3000:]}"
-                    )
-            return all(c.ready_path.exists() for c in gated if c.ready_path)
-
-        wait_for(all_ready, timeout=timeout, what="the workers to start")
-        self.go_file.touch()
+        gated = [c for c in self.started if c.ready_fd is not None]
+        deadline = time.monotonic() + timeout
+        for child in gated:
+            # Blocks until the child writes its byte, or its end closes because it died.
+            readable, _w, _x = select.select(
+                [child.ready_fd], [], [], max(deadline - time.monotonic(), 0)
+            )
+            said = os.read(child.ready_fd, 1) if readable else b""
+            os.close(child.ready_fd)
+            child.ready_fd = None
+            if said != b"r":
+                code = child.process.poll()
+                raise AssertionError(
+                    f"{child.name} did not get ready (exit {code}); stderr:\n{child.stderr[-3000:]}"
+                )
+        for child in gated:
+            child.process.stdin.write(b"go\n")
+            child.process.stdin.close()
 
     def stop_all(self) -> None:
         for child in self.started:
@@ -202,7 +198,7 @@ class Receiver:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True
+            target=self.server.serve_forever, kwargs={"poll_interval": SERVER_POLL}, daemon=True
         )
 
     def arrived(self, key: str) -> int:

@@ -30,7 +30,7 @@ from tousu.notifications.models import Notification
 from tousu.notifications.services import LEASE
 from tousu.supervision.choices import RunStatus
 from tousu.supervision.models import PenaltyEntry, WorkerRun
-from tousu.supervision.tests.processes import Children, Receiver, wait_for, worker_env
+from tousu.supervision.tests.processes import Children, Receiver, worker_env
 from tousu.supervision.worker import run_once
 
 CHILD_TIMEOUT = 60  # seconds; each of these tests takes a few
@@ -102,12 +102,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing(children):
     with Receiver(hold_at=5) as receiver:
         keys = outbox(30, url=receiver.url, due=now - timedelta(minutes=1))
         doomed = children.command("worker", "--once", "--now", now.isoformat(), name="doomed")
-        wait_for(
-            lambda: receiver.holding.is_set() or doomed.process.poll() is not None,
-            timeout=CHILD_TIMEOUT,
-            what="the worker's fifth delivery",
-        )
-        assert receiver.holding.is_set(), doomed.stderr[-3000:]
+        # The receiver holds the fifth request: the worker is now mid-delivery.
+        assert receiver.holding.wait(timeout=CHILD_TIMEOUT), doomed.stderr[-3000:]
         doomed.process.send_signal(signal.SIGKILL)
         assert doomed.finish(timeout=10) == -signal.SIGKILL
         receiver.release()

@@ -1,23 +1,21 @@
 """A worker job run in a child process by the worker tests, started on a common signal.
 
-    python -m tousu.supervision.tests.worker_child READY GO command ARG…
+    python -m tousu.supervision.tests.worker_child READY_FD command ARG…
         ``tousu worker ARG…`` (the management command itself)
-    python -m tousu.supervision.tests.worker_child READY GO drain NOW LIMIT
+    python -m tousu.supervision.tests.worker_child READY_FD drain NOW LIMIT
         ``outbox_deliver(now=NOW, limit=LIMIT)`` until a pass finds nothing to claim
 
-The child sets Django up, creates READY, and waits (bounded) for GO to exist, so that two
-children start their work at the same moment. It prints one JSON line of what it did.
+The child sets Django up, writes a byte to the pipe READY_FD and blocks reading a line
+from standard input, which the parent writes to all children at once, so that they start
+their work at the same moment. It prints one JSON line of what it did.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-import time
 from datetime import datetime
-from pathlib import Path
-
-START_TIMEOUT = 60.0
 
 
 def main(argv: list[str]) -> int:
@@ -28,14 +26,12 @@ def main(argv: list[str]) -> int:
 
     from tousu.notifications.services import outbox_deliver
 
-    ready, go, mode, *args = argv
-    Path(ready).touch()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not Path(go).exists():
-        if time.monotonic() > deadline:
-            print("no go signal", file=sys.stderr)
-            return 3
-        time.sleep(0.01)
+    ready_fd, mode, *args = argv
+    os.write(int(ready_fd), b"r")
+    os.close(int(ready_fd))
+    if sys.stdin.readline().strip() != "go":  # the parent closed without saying go
+        print("no go signal", file=sys.stderr)
+        return 3
     if mode == "command":
         call_command(*args)
         print(json.dumps({}))
