@@ -62,50 +62,49 @@ def _assess(
     return created
 
 
-def penalties_for_breach(*, deadline, now: datetime) -> int:
-    """Apply the plan's rules triggered by this deadline's breach (idempotent)."""
-    complaint = deadline.complaint
+def _apply(*, complaint, judged, triggered, cause: str, deadline, now: datetime) -> int:
+    """Apply each of the plan's rules that ``triggered`` picks and whose condition holds
+    for ``complaint``; the entries fall on the people of ``judged``."""
     definition = complaint.plan_revision.definition
     penalties = definition.get("penalties") or {}
     created = 0
     for rule in penalties.get("rules", []):
-        if rule["trigger"].get("breach") != deadline.kind:
-            continue
-        if not condition_holds(rule.get("when"), complaint):
-            continue
-        created += _assess(
-            complaint=complaint,
-            rule=rule,
-            penalties=penalties,
-            cause=f"d{deadline.pk}",
-            deadline=deadline,
-            now=now,
-            definition=definition,
-        )
+        if triggered(rule["trigger"]) and condition_holds(rule.get("when"), complaint):
+            created += _assess(
+                complaint=judged,
+                rule=rule,
+                penalties=penalties,
+                cause=cause,
+                deadline=deadline,
+                now=now,
+                definition=definition,
+            )
     return created
+
+
+def penalties_for_breach(*, deadline, now: datetime) -> int:
+    """Apply the plan's rules triggered by this deadline's breach (idempotent)."""
+    return _apply(
+        complaint=deadline.complaint,
+        judged=deadline.complaint,
+        triggered=lambda trigger: trigger.get("breach") == deadline.kind,
+        cause=f"d{deadline.pk}",
+        deadline=deadline,
+        now=now,
+    )
 
 
 def penalties_for_repeat(*, complaint, earlier, now: datetime) -> int:
     """Apply the repeat-complaint rules: judged against the department that handled the
     earlier complaint."""
-    definition = complaint.plan_revision.definition
-    penalties = definition.get("penalties") or {}
-    created = 0
-    for rule in penalties.get("rules", []):
-        if not rule["trigger"].get("repeat_complaint"):
-            continue
-        if not condition_holds(rule.get("when"), complaint):
-            continue
-        created += _assess(
-            complaint=earlier,
-            rule=rule,
-            penalties=penalties,
-            cause=f"repeat{complaint.pk}",
-            deadline=None,
-            now=now,
-            definition=definition,
-        )
-    return created
+    return _apply(
+        complaint=complaint,
+        judged=earlier,
+        triggered=lambda trigger: bool(trigger.get("repeat_complaint")),
+        cause=f"repeat{complaint.pk}",
+        deadline=None,
+        now=now,
+    )
 
 
 def penalty_contest(*, actor, entry: PenaltyEntry, reason: str) -> PenaltyEntry:

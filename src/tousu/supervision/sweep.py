@@ -146,42 +146,43 @@ def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
     )
 
 
+def _drain(select, mark: str, handle, *, now: datetime, batch: int) -> None:
+    """Handle every row ``select`` finds, each in its own transaction: lock it (skipping
+    rows another worker holds), set ``mark`` so it is never handled again, act on it."""
+    while True:
+        ids = list(select(before=now, limit=batch).values_list("pk", flat=True))
+        done = 0
+        for pk in ids:
+            with transaction.atomic():
+                row = _lock(pk, **{f"{mark}__isnull": True})
+                if row is None:
+                    continue
+                Deadline.objects.filter(pk=pk).update(**{mark: now})
+                handle(row)
+                done += 1
+        if len(ids) < batch or not done:
+            return
+
+
 def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
     """Warn, breach and call due follow-ups as of ``now``; returns what it did."""
     counts = {"warned": 0, "breached": 0, "follow_ups": 0, "penalties": 0}
     cache: dict = {}  # staff by system role, read once per sweep
-    while True:
-        ids = list(deadlines_warn(before=now, limit=batch).values_list("pk", flat=True))
-        done = 0
-        for pk in ids:
-            with transaction.atomic():
-                row = _lock(pk, warned_at__isnull=True)
-                if row is None:
-                    continue
-                Deadline.objects.filter(pk=pk).update(warned_at=now)
-                if row.kind != FOLLOW_UP:
-                    _escalate(row, "warning", now, cache)
-                counts["warned"] += 1
-                done += 1
-        if len(ids) < batch or not done:
-            break
-    while True:
-        ids = list(deadlines_due(before=now, limit=batch).values_list("pk", flat=True))
-        done = 0
-        for pk in ids:
-            with transaction.atomic():
-                row = _lock(pk, breached_at__isnull=True)
-                if row is None:
-                    continue
-                Deadline.objects.filter(pk=pk).update(breached_at=now)
-                if row.kind == FOLLOW_UP:
-                    _follow_up_due(row, now, cache)
-                    counts["follow_ups"] += 1
-                else:
-                    _escalate(row, "breach", now, cache)
-                    counts["penalties"] += penalties_for_breach(deadline=row, now=now)
-                    counts["breached"] += 1
-                done += 1
-        if len(ids) < batch or not done:
-            break
+
+    def warn(row: Deadline) -> None:
+        if row.kind != FOLLOW_UP:
+            _escalate(row, "warning", now, cache)
+        counts["warned"] += 1
+
+    def breach(row: Deadline) -> None:
+        if row.kind == FOLLOW_UP:
+            _follow_up_due(row, now, cache)
+            counts["follow_ups"] += 1
+        else:
+            _escalate(row, "breach", now, cache)
+            counts["penalties"] += penalties_for_breach(deadline=row, now=now)
+            counts["breached"] += 1
+
+    _drain(deadlines_warn, "warned_at", warn, now=now, batch=batch)
+    _drain(deadlines_due, "breached_at", breach, now=now, batch=batch)
     return counts
