@@ -70,8 +70,12 @@ def supervision_board(*, user, now: dt.datetime | None = None, horizon_hours: in
     return {"overdue": dict(groups["overdue"]), "soon": dict(groups["soon"]), "now": now}
 
 
-def penalties_for_period(period: str | None = None) -> QuerySet[PenaltyEntry]:
+def penalties_for_period(period: str | None = None, *, user=None) -> QuerySet[PenaltyEntry]:
+    """The ledger of a month. Supervisors, leadership and administrators see everyone's
+    entries; anybody else (``user`` given) only their own."""
     qs = PenaltyEntry.objects.select_related("person__department", "complaint", "waived_by")
+    if user is not None and not user.has_role("supervisor", "leadership", "administrator"):
+        qs = qs.filter(person=user)
     if period:
         qs = qs.filter(period=period)
     return qs.order_by("period", "person__username", "pk")

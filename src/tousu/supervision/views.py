@@ -54,9 +54,7 @@ def remind(request: HttpRequest, deadline_id: int) -> HttpResponse:
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period") or f"{timezone.localdate():%Y-%m}"
-    entries = penalties_for_period(period)
-    if not request.user.has_role("supervisor", "leadership", "administrator"):
-        entries = entries.filter(person=request.user)
+    entries = penalties_for_period(period, user=request.user)
     return render(
         request,
         "supervision/ledger.html",

@@ -251,3 +251,27 @@ def test_a_pass_left_running_by_a_killed_worker_is_marked_abandoned(db):
     worker(timezone.now().isoformat())
     stale.refresh_from_db()
     assert stale.status == "failed" and "abandoned" in stale.error
+
+
+def test_staff_see_only_their_own_ledger_entries(shop):
+    from tousu.complaints.tests.factories import complaint_make
+
+    complaint = complaint_make(shop.clerk, category="food", channel="phone")
+    for person in (shop.clerk, shop.handler):
+        PenaltyEntry.objects.create(
+            key=f"t:{person.pk}",
+            person=person,
+            rule="r",
+            rule_label=f"规则-{person.username}",
+            complaint=complaint,
+            amount=100,
+            period="2026-11",
+        )
+    own = Client()
+    own.login(username="handler", password=PASSWORD)
+    html = own.get("/supervision/penalties/?period=2026-11").content.decode()
+    assert "规则-handler" in html and "规则-clerk" not in html
+    boss = Client()
+    boss.login(username="supervisor", password=PASSWORD)
+    html = boss.get("/supervision/penalties/?period=2026-11").content.decode()
+    assert "规则-handler" in html and "规则-clerk" in html
