@@ -38,9 +38,9 @@ from tousu.complaints.selectors import (
     complaint_timeline,
     complaints_list,
 )
+from tousu.complaints.workflow import complaint_act
 from tousu.core.problems import NotFound
 from tousu.deadlines.selectors import deadlines_open
-from tousu.plans import engine
 from tousu.plans.engine import actions_available
 
 router = Router(tags=["complaints"])
@@ -216,7 +216,7 @@ def action_perform(request, tracking_no: str, action: str, payload: ActionIn):
     version = data.pop("version")
     if "due_at" in data:
         data["due_at"] = _aware(data["due_at"])
-    complaint = engine.action_perform(
+    complaint = complaint_act(
         complaint=complaint, actor=request.user, action=action, version=version, data=data
     )
     return _detail(complaint)

@@ -71,5 +71,12 @@ class EventAction(models.TextChoices):
     REPEAT = "complaint.repeat", pgettext_lazy("timeline", "Repeat complaint")
 
 
+class ParticipantPart(models.TextChoices):
+    """Why a person has a part in a case besides its department."""
+
+    ACTED = "acted", _("Acted on it")
+    CO_OWNER = "co_owner", _("Co-owner (supervising)")
+
+
 # Not a change: kept in the audit chain, left off the timeline.
 COMPLAINANT_VIEWED = "complainant.viewed"

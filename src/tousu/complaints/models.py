@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tousu.complaints.choices import Channel, Nature, Severity, Status
+from tousu.complaints.choices import Channel, Nature, ParticipantPart, Severity, Status
 from tousu.core.crypto import EncryptedTextField
 
 
@@ -161,6 +161,39 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.tracking_no
+
+
+class Participant(models.Model):
+    """A person with a part in a case besides its department: who acted on it (they keep
+    seeing it, read-only once their step is done) and who an escalation added as a
+    co-owner (督办人, a group lead). Invariant: one row per complaint, person and part;
+    rows are added, never moved, so escalation never takes a case away from anyone."""
+
+    complaint = models.ForeignKey(
+        Complaint,
+        verbose_name=_("complaint"),
+        on_delete=models.CASCADE,
+        related_name="participants",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="participations",
+    )
+    part = models.CharField(_("part"), max_length=16, choices=ParticipantPart.choices)
+    since = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "user", "part"], name="participant_once")
+        ]
+        indexes = [models.Index(fields=["user", "complaint"], name="participant_user")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}/{self.user_id}/{self.part}"
 
 
 class ComplaintSearchDocument(models.Model):

@@ -12,7 +12,7 @@ from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.models import AuditEvent
 from tousu.complaints.choices import EventAction
-from tousu.complaints.models import Complaint
+from tousu.complaints.models import Complaint, Participant
 from tousu.complaints.search import complaints_matching
 from tousu.core.problems import NotFound
 
@@ -22,7 +22,8 @@ def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
 
     Confidential complaints are seen by leadership only. Everybody else sees the
     complaints of their department and the departments below it, the ones they
-    received (首问负责) and the ones assigned to them.
+    received (首问负责), the ones assigned to them, the ones they acted on or were made
+    co-owner of (participants), and the ones whose plan gives them an action now.
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
@@ -31,7 +32,11 @@ def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
         queryset = queryset.filter(confidential=False)
     if roles & ROLES_SEEING_ALL:
         return queryset
-    scope = Q(received_by=user) | Q(assignee=user)
+    scope = (
+        Q(received_by=user)
+        | Q(assignee=user)
+        | Q(pk__in=Participant.objects.filter(user=user).values("complaint_id"))
+    )
     for revision_id, stages in _plan_stages(user).items():
         scope |= Q(plan_revision_id=revision_id, stage__in=sorted(stages))
     if user.department_id:
@@ -138,6 +143,11 @@ def complaint_get_visible(*, user, tracking_no: str) -> Complaint:
     if complaint is None:
         raise NotFound(f"no complaint {tracking_no}")
     return complaint
+
+
+def complaint_visible_to(*, user, complaint: Complaint) -> bool:
+    """Whether ``user`` may open ``complaint`` (the gate, for one case)."""
+    return complaint_visibility_filter(Complaint.objects.filter(pk=complaint.pk), user).exists()
 
 
 def complaint_timeline(complaint: Complaint) -> QuerySet:

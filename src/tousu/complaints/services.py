@@ -44,8 +44,15 @@ from tousu.complaints.validators import (
     phone_is_valid,
     phone_normalise,
 )
+from tousu.complaints.versions import bump_version, stale
+from tousu.complaints.workflow import (
+    complaint_assign_by_plan,
+    complaint_reclassify,
+    complaint_transfer,
+    writable_check,
+)
 from tousu.core.crypto import blind_index
-from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_start, workflow_started
 
@@ -359,39 +366,52 @@ def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUploa
     return complaint.attachments.get(file=name)
 
 
-def bump_version(complaint: Complaint, version: int, **values) -> None:
-    """Save ``values`` only if nobody saved since ``version`` was read."""
-    values["updated_at"] = timezone.now()
-    updated = Complaint.objects.filter(pk=complaint.pk, version=version).update(
-        version=F("version") + 1, **values
-    )
-    if not updated:
-        raise Conflict(
-            _(
-                "Someone else changed this complaint after you opened it. "
-                "Reload it to see their change, then make yours again."
-            ),
-            field_errors={"version": [_("This version is out of date.")]},
-        )
-    complaint.refresh_from_db()
+EDITABLE = (*TEXT_FIELDS, "occurred_at", "severity", "nature", "category")
+PLAN_FIELDS = ("severity", "nature", "category")
 
 
-EDITABLE = (*TEXT_FIELDS, "occurred_at", "severity", "nature", "confidential", "category")
+def _plan_changes(complaint: Complaint, changes: dict) -> dict[str, str]:
+    """Take the plan-governed fields out of ``changes``; return those that really change
+    (category by its key)."""
+    current = {
+        "severity": complaint.severity,
+        "nature": complaint.nature,
+        "category": complaint.category.key,
+    }
+    asked = {name: changes.pop(name) for name in PLAN_FIELDS if name in changes}
+    return {
+        name: value
+        for name, value in asked.items()
+        if value not in (None, "") and value != current[name]
+    }
 
 
-def complaint_update(*, actor: User, complaint: Complaint, version: int, **changes) -> Complaint:
+def complaint_update(
+    *, actor: User, complaint: Complaint, version: int, note: str = "", **changes
+) -> Complaint:
     """Change the complaint's own fields (not its status, department or complainant).
 
+    Under a plan, severity, nature and category are the plan's to change: a change of
+    them is the plan's classify action for this stage (its guards, deadlines and
+    messages) or is refused naming that action. Confidentiality is its own action
+    (``complaint_confidentiality_set``). A complaint in a terminal stage is read-only.
     ``version`` is the version the actor saw; a stale one raises ``Conflict``.
     """
     if not actor.has_perm("complaints.change_complaint"):
         raise NotAllowed(_("You may not change this complaint."))
+    writable_check(complaint)
+    if "confidential" in changes:
+        raise InvalidInput(
+            _("Confidentiality is set or cleared by its own action, with a reason."),
+            field_errors={"confidential": [_("Use the action “Set confidentiality”.")]},
+        )
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(
             _("These fields cannot be changed here."),
             field_errors={name: [_("Cannot be changed here.")] for name in sorted(unknown)},
         )
+    governed = _plan_changes(complaint, changes) if complaint.plan_revision_id else {}
     errors = _Errors()
     values: dict = {}
     for name, value in changes.items():
@@ -418,20 +438,28 @@ def complaint_update(*, actor: User, complaint: Complaint, version: int, **chang
                 str(before) if name == "category" else before,
                 str(value) if name == "category" else value,
             ]
-    if not diff:
+    if not diff and not governed:
         return complaint
+    if complaint.version != version:
+        raise stale(complaint, version)
     with transaction.atomic():
-        bump_version(complaint, version, **values)
-        if diff.keys() & set(TEXT_FIELDS):
-            _search_document_save(complaint)
-        audit_record(
-            actor=actor,
-            action=EventAction.UPDATED,
-            object_type="complaint",
-            object_id=complaint.tracking_no,
-            complaint=complaint,
-            data={"changes": diff},
-        )
+        if governed:
+            complaint_reclassify(
+                complaint=complaint, actor=actor, version=version, changes=governed, note=note
+            )
+            version = complaint.version
+        if diff:
+            bump_version(complaint, version, **values)
+            if diff.keys() & set(TEXT_FIELDS):
+                _search_document_save(complaint)
+            audit_record(
+                actor=actor,
+                action=EventAction.UPDATED,
+                object_type="complaint",
+                object_id=complaint.tracking_no,
+                complaint=complaint,
+                data={"changes": diff},
+            )
     return complaint
 
 
@@ -447,10 +475,13 @@ def complaint_assign(
     """Assign the complaint to a person, or transfer it to another department.
 
     A transfer (department changes) needs a note saying why; the assignee, if given,
-    must belong to the target department or one below it.
+    must belong to the target department or one below it. Under a plan a transfer is
+    the plan's transfer action (the note is its slip) and an assignment its assign
+    action where the stage has one; a plan without a transfer here refuses it.
     """
     if not actor.has_perm("complaints.assign_complaint"):
         raise NotAllowed(_("You may not assign or transfer complaints."))
+    writable_check(complaint)
     errors = _Errors()
     note = errors.text("note", note)
     target = _department_get(errors, "department", department)
@@ -473,6 +504,24 @@ def complaint_assign(
             _("Nothing to change."),
             field_errors={"assignee": [_("Already assigned to this person.")]},
         )
+    if complaint.plan_revision_id is not None:
+        if complaint.version != version:
+            raise stale(complaint, version)
+        with transaction.atomic():
+            if transfer:
+                complaint_transfer(
+                    complaint=complaint,
+                    actor=actor,
+                    version=version,
+                    department=department,
+                    assignee=assignee,
+                    note=note,
+                )
+                return complaint
+            if person is not None and complaint_assign_by_plan(
+                complaint=complaint, actor=actor, version=version, assignee=assignee
+            ):
+                return complaint
     changes = {}
     if transfer:
         changes["department"] = [complaint.department.name, target.name]
@@ -495,34 +544,6 @@ def complaint_assign(
             object_id=complaint.tracking_no,
             complaint=complaint,
             data={"changes": changes, "note": note},
-        )
-    return complaint
-
-
-def complaint_status_set(
-    *, actor: User, complaint: Complaint, version: int, status: str, note: str = ""
-) -> Complaint:
-    """Move the complaint to ``status``.
-
-    Until the workflow engine (plans) drives stages, this is the one place a status
-    changes; the engine will call it for each transition it allows.
-    """
-    if not actor.has_perm("complaints.change_complaint"):
-        raise NotAllowed(_("You may not change this complaint."))
-    errors = _Errors()
-    errors.choice("status", status, Status)
-    note = errors.text("note", note)
-    errors.raise_if_any()
-    before = complaint.status
-    with transaction.atomic():
-        bump_version(complaint, version, status=status)
-        audit_record(
-            actor=actor,
-            action=EventAction.STATUS_CHANGED,
-            object_type="complaint",
-            object_id=complaint.tracking_no,
-            complaint=complaint,
-            data={"changes": {"status": [before, status]}, "note": note},
         )
     return complaint
 

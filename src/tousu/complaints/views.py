@@ -30,8 +30,8 @@ from tousu.complaints.selectors import (
     complaint_timeline,
     complaints_list,
 )
+from tousu.complaints.workflow import complaint_act
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
-from tousu.plans import engine
 from tousu.plans.engine import actions_available
 
 PAGE_SIZE = 25
@@ -249,7 +249,7 @@ def complaint_action(request: HttpRequest, tracking_no: str, action: str) -> Htt
     form = ActionForm(request.POST, action=available[action], complaint=complaint)
     if form.is_valid():
         try:
-            engine.action_perform(
+            complaint_act(
                 complaint=complaint,
                 actor=request.user,
                 action=action,

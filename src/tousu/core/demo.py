@@ -19,9 +19,10 @@ from tousu.complaints import services
 from tousu.complaints.choices import Channel, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.validators import _ID_CHECK, _ID_WEIGHTS
+from tousu.complaints.workflow import complaint_act
 from tousu.core.problems import ServiceError
 from tousu.plans.choices import MONEY_MEASURES, ActionType, Satisfaction
-from tousu.plans.engine import action_perform, actions_available
+from tousu.plans.engine import actions_available
 
 DEMO_PASSWORD = "tousu-demo"  # noqa: S105 - documented in the README; for the demo only
 DEFAULT_PLAN = "market"
@@ -242,7 +243,7 @@ def _walk(complaint, users: dict[str, User], rng: random.Random, steps: int):
         rng.shuffle(pool)
         for person, action in pool[:4]:
             try:
-                complaint = action_perform(
+                complaint = complaint_act(
                     complaint=complaint,
                     actor=person,
                     action=action.key,

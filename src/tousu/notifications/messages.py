@@ -29,6 +29,14 @@ def _defaults() -> dict[str, str]:
             "handled by {due_at}."
         ),
         "follow_up": _("Follow-up visit due for complaint {tracking_no} ({title})."),
+        "handoff": _(
+            "Complaint {tracking_no} ({title}) is now yours to act on: {stage}. "
+            "Next deadline: {due_at}. {url}"
+        ),
+        "co_owner": _(
+            "You now supervise complaint {tracking_no} ({title}) beside {department}: "
+            "{stage}, due {due_at}. {url}"
+        ),
     }
 
 

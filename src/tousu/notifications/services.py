@@ -4,7 +4,9 @@ rows without two workers taking the same one, delivering with retries and backof
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -72,17 +74,29 @@ def _insert_new(rows: list[Notification]) -> int:
 
 
 def notify_users(
-    *, users, key: str, complaint, event: str, now: datetime | None = None, **extra
+    *,
+    users,
+    key: str,
+    complaint,
+    event: str,
+    can_see: Callable[[Any], bool],
+    now: datetime | None = None,
+    **extra,
 ) -> int:
     """Queue ``event``'s message for each user on each of their channels.
 
-    Call it inside the transaction of the change that causes it. ``key`` names the
-    cause (e.g. ``deadline:12:breach``): queueing the same cause again adds nothing.
+    ``can_see`` is the visibility gate of the message's subject: a user it refuses is
+    neither sent the message nor named in it. Call it inside the transaction of the
+    change that causes it. ``key`` names the cause (e.g. ``deadline:12:breach``):
+    queueing the same cause again adds nothing.
     """
     now = now or timezone.now()
+    allowed = [u for u in {u.pk: u for u in users if u.is_active}.values() if can_see(u)]
+    if not allowed:
+        return 0
     subject, body = message_render(complaint, event, **extra)
     rows = []
-    for user in {u.pk: u for u in users if u.is_active}.values():
+    for user in allowed:
         rows += _rows_for_user(
             user, key=key, subject=subject, body=body, complaint=complaint, now=now
         )

@@ -1,5 +1,6 @@
-"""What each action type checks and changes. ``apply`` fills an ``_Outcome``: the
-fields to save, the event's data, the stage to move to, or the errors found."""
+"""What each action type checks and changes. ``apply`` fills an ``Outcome``: the
+fields to save, the event's data, the stage to move to, or the errors found. Nothing
+here writes: the complaint app applies the outcome."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.selectors import department_subtree_ids
-from tousu.complaints.models import Category
 from tousu.core.problems import Conflict
 from tousu.plans.choices import MONEY_MEASURES, ActionType, Measure
-from tousu.plans.engine import SATISFIED, _text, parse_amount, parse_when
+from tousu.plans.outcome import SATISFIED, parse_amount, parse_when
+from tousu.plans.outcome import text_field as _text
 
 
 def apply(kind: ActionType, spec, definition, complaint, actor, data, outcome) -> None:
@@ -48,7 +49,7 @@ def _classify(spec, definition, complaint, actor, data, outcome, requires) -> No
             changed = True
     key = data.get("category")
     if key:
-        category = Category.objects.filter(key=key, is_active=True).first()
+        category = outcome.category_of(key)
         if category is None:
             outcome.error("category", _("Unknown category “%(value)s”.") % {"value": key})
         elif category.pk != complaint.category_id:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from tousu.audit.services import audit_record
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.plans.definition import condition_holds
+from tousu.plans.people import people_for
 from tousu.supervision.choices import PenaltyStatus
 from tousu.supervision.models import PenaltyEntry
-from tousu.supervision.people import people_for
 
 
 def _amount(rule: dict, penalties: dict) -> Decimal:

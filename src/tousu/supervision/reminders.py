@@ -8,16 +8,17 @@ from django.utils.translation import gettext as _
 
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction
+from tousu.complaints.notify import staff_notify
 from tousu.core.problems import InvalidInput, NotAllowed
-from tousu.notifications.services import notify_users
-from tousu.supervision.people import department_heads
+from tousu.plans.people import department_heads
 
 KINDS = {"reminder": EventAction.REMINDED, "supervision": EventAction.SUPERVISED}
 
 
 def supervision_remind(*, actor, deadline, kind: str, note: str = "") -> int:
     """Tell the assignee (or first-contact owner) and the department head; the timeline
-    records who chased whom. Returns the number of notifications queued."""
+    records who chased whom. Returns how many people were told (only those who may see
+    the complaint)."""
     if not actor.supervises:
         raise NotAllowed(_("Only supervisors and leaders send reminders."))
     if kind not in KINDS:
@@ -30,7 +31,7 @@ def supervision_remind(*, actor, deadline, kind: str, note: str = "") -> int:
     people = [complaint.assignee or complaint.received_by, *department_heads(complaint)]
     now = timezone.now()
     with transaction.atomic():
-        count = notify_users(
+        told = staff_notify(
             users=people,
             key=f"deadline:{deadline.pk}:{kind}:{now.isoformat()}",
             complaint=complaint,
@@ -48,7 +49,7 @@ def supervision_remind(*, actor, deadline, kind: str, note: str = "") -> int:
                 "deadline": deadline.kind,
                 "due_at": deadline.due_at,
                 "note": note,
-                "notified": sorted({p.display_name for p in people if p}),
+                "notified": [p.display_name for p in told],
             },
         )
-    return count
+    return len(told)

@@ -8,17 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction
-from tousu.complaints.models import Complaint
+from tousu.complaints.notify import staff_notify
+from tousu.complaints.workflow import complaint_escalate
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
-from tousu.notifications.services import notify_users
 from tousu.plans.definition import condition_holds
+from tousu.plans.people import people_for
 from tousu.supervision.penalties import penalties_for_breach
-from tousu.supervision.people import people_for
 
 FOLLOW_UP = "follow_up"
 
@@ -49,12 +48,17 @@ def _lock(pk: int, **open_filter) -> Deadline | None:
 
 
 def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
-    """Run the plan's escalation rules for this deadline at ``at`` (warning/breach)."""
+    """Run the plan's escalation rules for this deadline at ``at`` (warning/breach).
+
+    Escalation adds, never takes away: it tells people, may raise the severity through
+    the plan and may add a co-owner (the rule's ``reassign_to`` role or the named
+    group's lead); the department keeps the case and its accountability."""
     complaint = row.complaint
     definition = complaint.plan_revision.definition
     rule = _rules(definition).get(row.kind, {})
     notified: dict[int, object] = {}
-    changes: dict[str, list] = {}
+    co_owners: dict[int, object] = {}
+    severity = None
     for escalation in definition.get("escalations", []):
         if escalation["at"] != at or escalation["deadline"] not in ("*", row.kind):
             continue
@@ -64,58 +68,31 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
             notified[person.pk] = person
         if escalation.get("raise_severity"):
             keys = [s["key"] for s in definition["severities"]]
-            current = complaint.severity if complaint.severity in keys else keys[0]
-            higher = keys[min(keys.index(current) + 1, len(keys) - 1)]
-            if higher != complaint.severity:
-                changes["severity"] = [complaint.severity, higher]
-                complaint.severity = higher
+            current = (severity or complaint.severity) if complaint.severity in keys else keys[0]
+            severity = keys[min(keys.index(current) + 1, len(keys) - 1)]
         target_role = escalation.get("reassign_to")
         group = definition.get("groups", {}).get(escalation.get("hand_to_group") or "")
         if group and group.get("lead"):
             target_role = target_role or group["lead"]
         if target_role:
             people = people_for(complaint, [target_role], definition, cache)
-            if people and people[0].pk != complaint.assignee_id:
-                changes["assignee"] = [
-                    complaint.assignee.display_name if complaint.assignee_id else None,
-                    people[0].display_name,
-                ]
-                complaint.assignee = people[0]
-                if people[0].department_id and people[0].department_id != complaint.department_id:
-                    changes["department"] = [complaint.department.name, people[0].department.name]
-                    complaint.department = people[0].department
-    values = {
-        k: getattr(complaint, k) for k in ("severity", "assignee", "department") if k in changes
-    }
-    if values:
-        # A system change: it bumps the version, so a person's stale form gets a 409.
-        Complaint.objects.filter(pk=complaint.pk).update(version=F("version") + 1, **values)
-    event = "warning" if at == "warning" else "breach"
-    if notified:
-        notify_users(
-            users=list(notified.values()),
-            key=f"deadline:{row.pk}:{at}",
-            complaint=complaint,
-            event=event,
-            now=now,
-            due_at=row.due_at,
-            overdue=_overdue(row.due_at, now),
-        )
-    audit_record(
-        actor=None,
-        action=EventAction.ESCALATED,
-        object_type="complaint",
-        object_id=complaint.tracking_no,
+            if people and people[0].pk not in (complaint.assignee_id,):
+                co_owners[people[0].pk] = people[0]
+    result = complaint_escalate(
         complaint=complaint,
-        data={
-            "at": at,
-            "deadline": rule.get("label", row.kind),
-            "due_at": row.due_at,
-            "notified": [p.display_name for p in notified.values()],
-            "changes": changes,
-        },
+        by="worker",
+        key=f"deadline:{row.pk}:{at}",
+        event="warning" if at == "warning" else "breach",
+        label=rule.get("label", row.kind),
+        data={"at": at, "due_at": row.due_at},
+        notify=list(notified.values()),
+        severity=severity,
+        co_owners=list(co_owners.values()),
+        now=now,
+        due_at=row.due_at,
+        overdue=_overdue(row.due_at, now),
     )
-    return {"notified": len(notified), "changed": bool(changes)}
+    return {"notified": len(result["notified"]), "changed": bool(result["changes"])}
 
 
 def _overdue(due_at: datetime, now: datetime) -> str:
@@ -128,9 +105,8 @@ def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
     complaint = row.complaint
     definition = complaint.plan_revision.definition
     policy = definition.get("follow_up") or {}
-    people = people_for(complaint, policy.get("by", []), definition, cache)
-    notify_users(
-        users=people,
+    people = staff_notify(
+        users=people_for(complaint, policy.get("by", []), definition, cache),
         key=f"deadline:{row.pk}:follow_up",
         complaint=complaint,
         event="follow_up",
@@ -142,7 +118,7 @@ def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
         object_type="complaint",
         object_id=complaint.tracking_no,
         complaint=complaint,
-        data={"notified": [p.display_name for p in people]},
+        data={"by": "worker", "notified": [p.display_name for p in people]},
     )
 
 

@@ -4,9 +4,14 @@ from django.test import Client
 from tousu.complaints.tests.factories import complaint_make
 from tousu.conftest import PASSWORD
 from tousu.notifications.models import Notification, UserChannel
-from tousu.notifications.services import notify_users
+from tousu.notifications.services import notify_users as _notify_users
 
 pytestmark = pytest.mark.django_db
+
+
+def notify_users(**kwargs):
+    """The outbox itself, without a subject's gate (the gate has its own tests)."""
+    return _notify_users(can_see=lambda user: True, **kwargs)
 
 
 def login(user) -> Client:

@@ -14,7 +14,6 @@ from tousu.plans.tests.scenario import (
     at,
     clients,
     due,
-    hand_over,
     keys,
     labels,
     open_kinds,
@@ -146,7 +145,15 @@ def test_each_emergency_class_activates_at_once_and_follows_its_own_steps(c, kin
     assert act(c["clerk"], no, "accept_complaint").status_code == 409
     data = step(c["clerk"], no, "activate", "handling")
     assert data["emergency_marked"] and open_kinds(no) == opened
-    hand_over(c["head"], no, department, specialist, "交专业部门处置")
+    step(
+        c["head"],
+        no,
+        "dispatch",
+        "handling",
+        department=department,
+        assignee=specialist,
+        slip="交专业部门处置",
+    )
     assert keys(c[specialist], no) == actions
     assert act(c[specialist], no, "assign_owner", assignee=specialist).status_code == 409
     for user, action, stage, data in steps:
@@ -161,7 +168,7 @@ def test_bad_paths_are_409_with_the_reason_and_422_naming_the_field(c):
     no = register(c["clerk"], category="quality")
     early = act(c["clerk"], no, "reply_result", reply="x")
     assert early.status_code == 409
-    assert "接报登记" in early.json()["detail"] and "accept_complaint" in early.json()["detail"]
+    assert "接报登记" in early.json()["detail"] and "记录投诉内容" in early.json()["detail"]
     step(c["clerk"], no, "accept_complaint", "handling")
     for data, field in [({}, "assignee"), ({"assignee": "fund"}, "assignee")]:
         wrong = act(c["head"], no, "assign_owner", **data)

@@ -176,7 +176,7 @@ def test_wrong_stage_is_409_and_missing_data_is_422(db):
     no = register(clerk)
     early = act(clerk, no, "reply", reply="已处理")
     assert early.status_code == 409
-    assert "投诉接收" in early.json()["detail"] and "transfer" in early.json()["detail"]
+    assert "投诉接收" in early.json()["detail"] and "确定责任部门并通知" in early.json()["detail"]
     bare = act(clerk, no, "transfer")
     assert [e["field"] for e in bare.json()["errors"]] == ["department", "slip"]
     step(clerk, no, "transfer", "investigation", department="after_sales", slip="三包")
@@ -221,9 +221,10 @@ def test_finance_pays_the_refund_while_after_sales_keeps_the_case(db):
     assert paid["assignee"] == "handler"
     step(handler, no, "reply", "feedback", reply="检测费已退还。")
     step(clerk, no, "satisfaction", "archived", satisfaction="satisfied")
-    # Archived: the refund is done, so 财务部 loses sight of the case; 市场部 may still
+    # Archived: 财务部, who paid, still sees the case read-only; 市场部 may still
     # analyse it and the 客服 records the callback.
-    assert finance.get(f"/api/v1/complaints/{no}").status_code == 404
+    assert finance.get(f"/api/v1/complaints/{no}").status_code == 200
+    assert keys(finance, no) == []
     assert keys(analyst, no) == ["cause_analysis"]
     assert open_kinds(no) == {"follow_up"}
     assert seen_by(u, no, "follow_up") == {"clerk"}

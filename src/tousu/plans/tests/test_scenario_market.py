@@ -122,22 +122,30 @@ def test_no_department_executes_before_the_leadership_group_approves(people):
     step(leader, no, "send_back", "investigation", note="请补充商家进货凭证后再提意见")
     assert act(leader, no, "approve").status_code == 409
     step(investigator, no, "propose", "approval", opinion="商家退货退款299元并赔偿100元")
-    # Handed to quality early (plain assignment): the department still cannot execute.
+    # Handing it to quality early is refused: the plan transfers only after approval.
     version = clerk.get(f"/api/v1/complaints/{no}").json()["version"]
     body = {"version": version, "department": "quality", "assignee": "handler", "note": "先了解"}
     moved = clerk.post(
         f"/api/v1/complaints/{no}/assignment", json.dumps(body), content_type="application/json"
     )
-    assert moved.status_code == 200, moved.content
-    assert keys(handler, no) == []
-    early = act(handler, no, "execute", **REFUND)
-    assert early.status_code == 409
-    assert "领导小组审批" in early.json()["detail"] and "execute" in early.json()["detail"]
+    assert moved.status_code == 409, moved.content
+    assert "领导小组审批" in moved.json()["detail"]
+    assert handler.get(f"/api/v1/complaints/{no}").status_code == 404
     step(leader, no, "approve", "execution")
+    step(
+        clerk,
+        no,
+        "transfer",
+        "execution",
+        department="quality",
+        slip="转质量部执行",
+        assignee="handler",
+    )
     assert keys(handler, no) == ["execute"]
     step(handler, no, "execute", "feedback", measure="compensate", amount="399", result="已赔付")
     assert labels(clerk, no) == (
-        "受理并转交调查员 提出处理意见 退回重新调查 提出处理意见 批准处理意见 执行处理意见"
+        "受理并转交调查员 提出处理意见 退回重新调查 提出处理意见 批准处理意见 "
+        "转交相关部门执行 执行处理意见"
     )
 
 
@@ -254,8 +262,8 @@ def test_bad_paths(people):
     response = act(clerk, no, "reply", reply="已处理")
     assert response.status_code == 409
     detail = response.json()["detail"]
-    assert "reply" in detail and "投诉受理" in detail
-    assert "accept" in detail and "refuse" in detail
+    assert "告知消费者处理结果" in detail and "投诉受理" in detail
+    assert "受理并转交调查员" in detail and "不予受理" in detail and "accept" not in detail
     assert fields(act(clerk, no, "refuse")) == ["reason"]
     step(clerk, no, "accept", "investigation")
     assert act(leader, no, "approve").status_code == 409

@@ -225,7 +225,10 @@ def test_wrong_stage_is_409_and_missing_data_is_422(db):
     no = register(clerk, nature="problem")
     early = act(clerk, no, "interview", findings="x")
     assert early.status_code == 409
-    assert "接收投诉" in early.json()["detail"] and "forward_problem" in early.json()["detail"]
+    assert (
+        "接收投诉" in early.json()["detail"]
+        and "登记并会同被投诉部门约见" in early.json()["detail"]
+    )
     # A path of another nature is not possible either.
     assert act(clerk, no, "forward_suggestion", department="teaching", slip="x").status_code == 409
     no_slip = act(clerk, no, "forward_problem", department="campus_donghu")

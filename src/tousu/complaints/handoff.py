@@ -1,0 +1,70 @@
+"""After a transition, the people who now have something to do with the case are told,
+and a case nobody holds gets the one person who can take it on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tousu.accounts.selectors import department_subtree_ids
+from tousu.complaints.models import Complaint
+from tousu.complaints.notify import staff_notify
+from tousu.deadlines.models import Deadline
+from tousu.plans.definition import condition_holds, stage_of, user_plays
+from tousu.plans.people import people_for
+
+
+def people_with_actions(complaint: Complaint, cache: dict | None = None) -> list:
+    """Active staff who have at least one action on ``complaint`` in its stage now."""
+    definition = complaint.plan_revision.definition
+    roles: list[str] = []
+    for action in stage_of(definition, complaint.stage).get("actions", []):
+        if condition_holds(action.get("when"), complaint):
+            roles += [r for r in action["by"] if r not in roles]
+    # people_for reads "assignee" as the first contact while nobody holds the case;
+    # here only those who really play one of the roles count.
+    return [
+        p
+        for p in people_for(complaint, roles, definition, cache)
+        if any(user_plays(p, role, complaint, definition) for role in roles)
+    ]
+
+
+def handoff_notify(
+    *,
+    complaint: Complaint,
+    actor,
+    cause: str,
+    moved: bool,
+    assignee_changed: bool,
+    now: datetime,
+) -> list:
+    """Tell whoever now has an action (never the actor), through the gate; give a case
+    without an assignee to the only person of its department who can act on it."""
+    if not (moved or assignee_changed):
+        return []
+    people = people_with_actions(complaint)
+    if complaint.assignee_id is None and not stage_of(
+        complaint.plan_revision.definition, complaint.stage
+    ).get("terminal"):
+        subtree = department_subtree_ids(complaint.department_id)
+        local = [p for p in people if p.department_id in subtree]
+        if len(local) == 1:
+            Complaint.objects.filter(pk=complaint.pk).update(assignee=local[0])
+            complaint.assignee = local[0]
+    due = (
+        Deadline.objects.filter(complaint=complaint, closed_at__isnull=True)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    audience = [p for p in people if p.pk != getattr(actor, "pk", None)]
+    if complaint.assignee_id and complaint.assignee_id != getattr(actor, "pk", None):
+        audience.append(complaint.assignee)
+    return staff_notify(
+        users=audience,
+        key=f"{cause}:handoff",
+        complaint=complaint,
+        event="handoff",
+        now=now,
+        due_at=due or "",
+    )

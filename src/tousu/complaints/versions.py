@@ -1,0 +1,68 @@
+"""Optimistic concurrency for complaints: every change bumps the version, and a change
+based on an older version is refused with a 409."""
+
+from __future__ import annotations
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.complaints.models import Complaint
+from tousu.core.problems import Conflict
+
+
+def stale(complaint: Complaint | None = None, version: int | None = None) -> Conflict:
+    """The 409 for a form or request based on an old version; it names what changed
+    since, when the timeline tells."""
+    message = _(
+        "Someone else changed this complaint after you opened it. "
+        "Reload it to see their change, then make yours again."
+    )
+    if complaint is not None:
+        from tousu.audit.models import AuditEvent
+
+        last = (
+            AuditEvent.objects.filter(complaint=complaint)
+            .exclude(action="complainant.viewed")
+            .order_by("-seq")
+            .values_list("action", "data")
+            .first()
+        )
+        if last:
+            label = last[1].get("label") or last[1].get("deadline") or ""
+            if last[0] == "complaint.escalated":
+                message = _(
+                    "While you had it open, the deadline “%(label)s” was escalated "
+                    "(%(changes)s). Reload the complaint, then make your change again."
+                ) % {
+                    "label": label,
+                    "changes": "、".join(
+                        _field_label(n) for n in sorted(last[1].get("changes", {}))
+                    )
+                    or _("people told"),
+                }
+            elif label:
+                message = _(
+                    "While you had it open, “%(label)s” was done on this complaint. "
+                    "Reload it, then make your change again."
+                ) % {"label": label}
+    return Conflict(message, field_errors={"version": [_("This version is out of date.")]})
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Complaint._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a change that is not a field (co-owners)
+        return str(_("co-owners")) if name == "co_owners" else _("other")
+
+
+def bump_version(complaint: Complaint, version: int, **values) -> None:
+    """Save ``values`` only if nobody saved since ``version`` was read."""
+    values["updated_at"] = timezone.now()
+    updated = Complaint.objects.filter(pk=complaint.pk, version=version).update(
+        version=F("version") + 1, **values
+    )
+    if not updated:
+        raise stale(complaint, version)
+    complaint.refresh_from_db()

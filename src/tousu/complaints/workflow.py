@@ -1,0 +1,295 @@
+"""The one writer of a complaint under a plan: it applies what the engine decided.
+
+People act through ``complaint_act`` (a plan action by its key); the worker and other
+system actors through ``complaint_escalate``. Each runs in one transaction: the
+complaint's fields, stage and status (with its version bumped, so a stale form gets a
+409), the closed and opened deadline rows, the participants, the messages to the
+complainant and to whoever now has something to do, and the timeline event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.audit.services import audit_record
+from tousu.complaints.choices import EventAction, ParticipantPart
+from tousu.complaints.handoff import handoff_notify
+from tousu.complaints.models import Category, Complaint, Participant
+from tousu.complaints.notify import staff_notify
+from tousu.complaints.versions import bump_version, stale
+from tousu.core.problems import Conflict
+from tousu.notifications.services import notify_complainant
+from tousu.plans import deadlines as plan_deadlines
+from tousu.plans import engine
+from tousu.plans.choices import ActionType
+from tousu.plans.definition import stage_of
+from tousu.plans.engine import Decision
+
+
+def category_active(key: str) -> Category | None:
+    return Category.objects.filter(key=key, is_active=True).first()
+
+
+def complaint_act(
+    *, complaint: Complaint, actor, action: str, version: int, data: dict | None = None
+) -> Complaint:
+    """Perform the plan action ``action`` on ``complaint`` as ``actor``.
+
+    Raises ``Conflict`` (409), ``NotAllowed`` (403) or ``InvalidInput`` (422) as the
+    engine decides (see ``engine.decide``); nothing changes then. Returns the complaint
+    as saved.
+    """
+    if complaint.version != version:
+        raise stale(complaint, version)
+    now = timezone.now()
+    decision = engine.decide(
+        complaint=complaint,
+        actor=actor,
+        action=action,
+        data=data,
+        category_of=category_active,
+        now=now,
+    )
+    with transaction.atomic():
+        decision_apply(
+            complaint=complaint, actor=actor, decision=decision, version=version, now=now
+        )
+    return complaint
+
+
+def writable_check(complaint: Complaint) -> None:
+    """A case in a terminal stage is read-only but for the plan's own actions there
+    (reopen, appeal, follow-up): no edits, transfers or attachments."""
+    if complaint.plan_revision_id is None:
+        return
+    stage = stage_of(complaint.plan_revision.definition, complaint.stage)
+    if stage.get("terminal"):
+        raise Conflict(
+            _("The complaint is in stage “%(stage)s”: it can no longer be changed.")
+            % {"stage": stage["label"]},
+            field_errors={"stage": [_("Read-only in this stage.")]},
+        )
+
+
+def _plan_action(complaint: Complaint, actor, kind: str, fields: list[str]):
+    """The first action of type ``kind`` the actor may take now that stays in the
+    stage (a classify that moves, such as 转为恶意投诉, is taken by its own button);
+    refuses, naming the plan's action, when there is none."""
+    definition = complaint.plan_revision.definition
+    stage = stage_of(definition, complaint.stage)
+    for action in engine.actions_available(complaint=complaint, user=actor):
+        if action.type == kind and (
+            kind != ActionType.CLASSIFY or action.to in (None, complaint.stage)
+        ):
+            return action
+    named = [a["label"] for a in stage.get("actions", []) if a["type"] == kind]
+    if named:
+        message = _(
+            "Under the plan this is done by the action “%(action)s”, which you may not "
+            "take in stage “%(stage)s”."
+        ) % {"action": "、".join(named), "stage": stage["label"]}
+    else:
+        message = _(
+            "The plan has no action for this in stage “%(stage)s”, so it cannot be done now."
+        ) % {"stage": stage["label"]}
+    raise Conflict(message, field_errors={name: [message] for name in fields})
+
+
+def complaint_reclassify(
+    *, complaint: Complaint, actor, version: int, changes: dict[str, str], note: str = ""
+) -> None:
+    """Severity, nature or category changed on the edit page or by PATCH: the plan's
+    classify action of this stage, with its guards, deadlines and messages (inside the
+    caller's transaction)."""
+    action = _plan_action(complaint, actor, ActionType.CLASSIFY, sorted(changes))
+    data = {**changes, "note": note} if note else dict(changes)
+    complaint_act(complaint=complaint, actor=actor, action=action.key, version=version, data=data)
+
+
+def complaint_transfer(
+    *, complaint: Complaint, actor, version: int, department: str, assignee: str, note: str
+) -> None:
+    """A move to another department under a plan is the plan's transfer action (with the
+    note as its slip); a plan without one here refuses."""
+    action = _plan_action(complaint, actor, ActionType.TRANSFER, ["department"])
+    data = {"department": department, "slip": note, "assignee": assignee}
+    complaint_act(complaint=complaint, actor=actor, action=action.key, version=version, data=data)
+
+
+def complaint_assign_by_plan(*, complaint: Complaint, actor, version: int, assignee: str) -> bool:
+    """The plan's assign action when the stage has one for the actor; False when it has
+    none (a plain assignment inside the department then stands)."""
+    for action in engine.actions_available(complaint=complaint, user=actor):
+        if action.type == ActionType.ASSIGN:
+            complaint_act(
+                complaint=complaint,
+                actor=actor,
+                action=action.key,
+                version=version,
+                data={"assignee": assignee},
+            )
+            return True
+    return False
+
+
+def decision_apply(
+    *, complaint: Complaint, actor, decision: Decision, version: int, now: datetime
+) -> None:
+    """Write ``decision`` (inside the caller's transaction)."""
+    definition = complaint.plan_revision.definition
+    spec = decision.spec
+    before_assignee = complaint.assignee_id
+    bump_version(complaint, version, workflow=decision.workflow, **decision.values)
+    plan_deadlines.on_transition(
+        complaint=complaint,
+        definition=definition,
+        action_key=spec["key"],
+        action_type=spec["type"],
+        stage_before=decision.stage_before,
+        at=now,
+    )
+    if spec["type"] == ActionType.WAIT:
+        plan_deadlines.clock_pause(complaint=complaint, at=now)
+    elif spec["type"] == ActionType.RESUME:
+        plan_deadlines.clock_resume(complaint=complaint, at=now)
+    meeting = (
+        decision.workflow.get("meeting") if spec["type"] == ActionType.CONVENE_MEETING else None
+    )
+    if meeting:
+        plan_deadlines.open_meeting(
+            complaint=complaint, due_at=datetime.fromisoformat(meeting["due_at"]), at=now
+        )
+    if getattr(actor, "pk", None):
+        participant_add(complaint=complaint, user=actor, part=ParticipantPart.ACTED, now=now)
+    _tell_complainant(complaint, decision, definition, now)
+    audit_record(
+        actor=actor,
+        action=EventAction.ACTION,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data=decision.event,
+    )
+    handoff_notify(
+        complaint=complaint,
+        actor=actor,
+        cause=f"action:{complaint.pk}:v{complaint.version}",
+        moved=decision.moved,
+        assignee_changed=complaint.assignee_id != before_assignee,
+        now=now,
+    )
+
+
+def participant_add(*, complaint: Complaint, user, part: str, now: datetime) -> None:
+    """Keep ``user`` as one of the case's participants (idempotent)."""
+    Participant.objects.get_or_create(
+        complaint=complaint, user=user, part=part, defaults={"since": now}
+    )
+
+
+# Which plan message each action type sends the complainant (when the plan has it).
+COMPLAINANT_MESSAGES = {
+    ActionType.ACCEPT: "accepted",
+    ActionType.REFUSE: "refused",
+    ActionType.TRANSFER: "transferred",
+    ActionType.APPEAL: "appeal_received",
+    ActionType.CONVENE_MEETING: "meeting",
+}
+
+
+def _tell_complainant(complaint, decision: Decision, definition: dict, now: datetime) -> None:
+    """Replies, acceptance, refusal (with the reason), transfer, appeal receipt, meeting
+    and closure reach the complainant by the contact they gave (outbox)."""
+    kind = decision.spec["type"]
+    messages = definition.get("messages", {})
+    extra: dict[str, Any] = {
+        name: decision.event[name] for name in ("reply", "reason") if name in decision.event
+    }
+    if kind == ActionType.REPLY:
+        notify_complainant(complaint=complaint, event="reply", now=now, **extra)
+    event = COMPLAINANT_MESSAGES.get(kind)
+    if event and event in messages:
+        notify_complainant(complaint=complaint, event=event, now=now, **extra)
+    if (
+        decision.moved
+        and stage_of(definition, decision.stage_after).get("terminal")
+        and not stage_of(definition, decision.stage_before).get("terminal")
+    ):
+        notify_complainant(complaint=complaint, event="closed", now=now)
+
+
+def complaint_escalate(
+    *,
+    complaint: Complaint,
+    by: str,
+    key: str,
+    event: str,
+    label: str,
+    data: dict[str, Any],
+    notify: list,
+    severity: str | None = None,
+    co_owners: list | None = None,
+    now: datetime,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A system transition (the worker's escalation of a deadline): raise the severity
+    through the plan (its deadlines re-evaluated as a classify would), add co-owners
+    (督办人, a group lead) beside the department — which keeps the case, its actions and
+    its accountability — and tell ``notify`` (message ``event``) and the new co-owners,
+    through the gate. Inside the caller's transaction; one timeline event says what
+    changed and who was told."""
+    changes: dict[str, list] = {}
+    before = complaint.stage
+    if severity and severity != complaint.severity:
+        changes["severity"] = [complaint.severity, severity]
+        bump_version(complaint, complaint.version, severity=severity)
+        plan_deadlines.on_transition(
+            complaint=complaint,
+            definition=complaint.plan_revision.definition,
+            action_key="escalation",
+            action_type="escalate",
+            stage_before=before,
+            at=now,
+        )
+    added = []
+    for person in co_owners or []:
+        _, created = Participant.objects.get_or_create(
+            complaint=complaint, user=person, part=ParticipantPart.CO_OWNER, defaults={"since": now}
+        )
+        if created:
+            added.append(person)
+    if added:
+        changes["co_owners"] = [[], [p.display_name for p in added]]
+        if "severity" not in changes:
+            # Others' open forms are stale now: they get a 409 naming the escalation.
+            bump_version(complaint, complaint.version)
+    told = staff_notify(users=notify, key=key, complaint=complaint, event=event, now=now, **extra)
+    seen = {p.pk for p in told}
+    told += staff_notify(
+        users=[p for p in added if p.pk not in seen],
+        key=f"{key}:co_owner",
+        complaint=complaint,
+        event="co_owner",
+        now=now,
+        **extra,
+    )
+    audit_record(
+        actor=None,
+        action=EventAction.ESCALATED,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={
+            "by": by,
+            "deadline": label,
+            **data,
+            "notified": [p.display_name for p in told],
+            "changes": changes,
+        },
+    )
+    return {"notified": told, "changes": changes}
