@@ -28,6 +28,9 @@ SECRET_KEY = secret_from_env_or_file("SECRET_KEY", VAR_DIR / "secret_key", new_d
 ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", []) or [
     secret_from_env_or_file("ENCRYPTION_KEY", VAR_DIR / "encryption_key", new_fernet_key)
 ]
+# The key of the search digests (phone numbers, names): its own and stable, so rotating
+# the encryption keys does not make the stored digests unfindable.
+INDEX_KEY = secret_from_env_or_file("INDEX_KEY", VAR_DIR / "index_key", new_django_secret)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -107,7 +110,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "complaints:list"
+LOGIN_REDIRECT_URL = "work"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tousu.api import api
+from tousu.complaints import views as complaint_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="complaints:list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="work", permanent=False)),
+    path("work/", complaint_views.my_work, name="work"),
     path("accounts/", include("tousu.accounts.urls")),
     path("complaints/", include("tousu.complaints.urls")),
     path("plans/", include("tousu.plans.urls")),

@@ -76,6 +76,8 @@ def _list_item(c: Complaint) -> dict:
         "assignee": c.assignee.username if c.assignee else None,
         "complainant": masked_complainant(c.complainant),
         "received_at": _local(c.received_at),
+        "next_due": _local(getattr(c, "next_due", None)),
+        "stage": c.stage,
         "version": c.version,
     }
 

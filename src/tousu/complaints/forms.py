@@ -154,6 +154,25 @@ class ComplaintEditForm(forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
+def _stage_choices() -> list[tuple[str, str]]:
+    """The stages of the organisation's plan (its active revision), in plan order."""
+    from tousu.complaints.services import plan_revision_current
+
+    revision = plan_revision_current()
+    if revision is None:
+        return []
+    return [(key, stage["label"]) for key, stage in revision.definition["stages"].items()]
+
+
+def _assignee_choices() -> list[tuple[str, str]]:
+    from tousu.accounts.models import User
+
+    return [
+        (u.username, f"{u.display_name}（{u.username}）")
+        for u in User.objects.filter(is_active=True).order_by("username")
+    ]
+
+
 def _plan_choices(form: forms.Form, *, filtering: bool = False) -> None:
     """Under a plan, offer the plan's own severities, natures and channels."""
     from tousu.complaints.services import plan_revision_current
@@ -198,7 +217,7 @@ class ComplaintAssignForm(forms.Form):
 
 
 class ComplaintFilterForm(forms.Form):
-    q = forms.CharField(label=_("Keyword"), required=False)
+    q = forms.CharField(label=_("Keyword"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), choices=_blank(Status.choices), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
     severity = forms.ChoiceField(
@@ -206,6 +225,10 @@ class ComplaintFilterForm(forms.Form):
     )
     department = forms.ChoiceField(label=_("Department"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    mine = forms.BooleanField(label=_("Waiting for me"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue"), required=False)
     received_from = forms.DateField(
         label=_("Received from"), widget=forms.DateInput(attrs={"type": "date"}), required=False
     )
@@ -216,6 +239,7 @@ class ComplaintFilterForm(forms.Form):
         label=_("Sort"),
         choices=[
             ("-received", _("Newest first")),
+            ("due", _("Deadline soonest")),
             ("received", _("Oldest first")),
             ("-tracking_no", _("Tracking number ↓")),
             ("tracking_no", _("Tracking number ↑")),
@@ -229,4 +253,11 @@ class ComplaintFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _blank(_category_choices())
         self.fields["department"].choices = _blank(_department_choices())
+        self.fields["stage"].choices = _blank(_stage_choices())
+        self.fields["assignee"].choices = [
+            ("", "—"),
+            ("me", _("Me")),
+            ("none", _("Nobody")),
+            *_assignee_choices(),
+        ]
         _plan_choices(self, filtering=True)

@@ -41,7 +41,9 @@ class Complainant(models.Model):
 
     Only the services of this app read the clear values; lists show masked forms and a
     full view is recorded in the audit chain. ``phone_digest`` is a keyed digest for
-    finding a caller's earlier complaints without decrypting every row.
+    finding a caller's earlier complaints without decrypting every row, ``name_digest``
+    the same for the normalised name; ``keys`` hold the digests of the phone number's
+    suffixes (complaints.lookup).
     """
 
     name = EncryptedTextField(_("name"))
@@ -50,6 +52,7 @@ class Complainant(models.Model):
     address = EncryptedTextField(_("address"), blank=True)
     email = EncryptedTextField(_("email"), blank=True)
     phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    name_digest = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -58,6 +61,23 @@ class Complainant(models.Model):
 
     def __str__(self) -> str:
         return f"complainant {self.pk}"
+
+
+class ComplainantKey(models.Model):
+    """A keyed digest of one suffix (4+ digits) of a complainant's phone number, so a
+    caller who gives the last digits is found without decrypting any row."""
+
+    complainant = models.ForeignKey(
+        Complainant, on_delete=models.CASCADE, related_name="keys", verbose_name=_("complainant")
+    )
+    digest = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("complainant look-up key")
+        verbose_name_plural = _("complainant look-up keys")
+
+    def __str__(self) -> str:
+        return f"key of complainant {self.complainant_id}"
 
 
 class ComplaintQuerySet(models.QuerySet):

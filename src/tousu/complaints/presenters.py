@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from tousu.complaints.choices import Channel, EventAction, Nature, Severity, Status
 from tousu.complaints.models import Complainant, Complaint
@@ -30,41 +31,77 @@ _CHOICES = {"severity": Severity, "nature": Nature, "channel": Channel, "status"
 _ACTIONS = dict(EventAction.choices)
 # The data fields of plan actions, in the order the timeline shows them.
 ACTION_FIELDS = {
-    "stage": _lazy("Stage"),
-    "department": _lazy("Department"),
-    "assignee": _lazy("Assignee"),
-    "slip": _lazy("Transfer slip"),
-    "findings": _lazy("Findings"),
-    "evidence": _lazy("Evidence"),
-    "report": _lazy("Report"),
-    "opinion": _lazy("Opinion"),
-    "owner": _lazy("Meeting owner"),
-    "due_at": _lazy("Due"),
-    "agenda": _lazy("Agenda"),
-    "measure": _lazy("Measure"),
-    "amount": _lazy("Amount (yuan)"),
-    "result": _lazy("Result"),
-    "reply": _lazy("Reply"),
-    "satisfaction": _lazy("Satisfaction"),
-    "reason": _lazy("Reason"),
-    "round": _lazy("Appeal round"),
-    "reached": _lazy("Reached"),
-    "remarks": _lazy("Remarks"),
+    "stage": gettext_lazy("Stage"),
+    "department": gettext_lazy("Department"),
+    "assignee": gettext_lazy("Assignee"),
+    "slip": gettext_lazy("Transfer slip"),
+    "findings": gettext_lazy("Findings"),
+    "evidence": gettext_lazy("Evidence"),
+    "report": gettext_lazy("Report"),
+    "opinion": gettext_lazy("Opinion"),
+    "owner": gettext_lazy("Meeting owner"),
+    "due_at": gettext_lazy("Due"),
+    "agenda": gettext_lazy("Agenda"),
+    "measure": gettext_lazy("Measure"),
+    "amount": gettext_lazy("Amount (yuan)"),
+    "result": gettext_lazy("Result"),
+    "reply": gettext_lazy("Reply"),
+    "satisfaction": gettext_lazy("Satisfaction"),
+    "reason": gettext_lazy("Reason"),
+    "round": gettext_lazy("Appeal round"),
+    "reached": gettext_lazy("Reached"),
+    "remarks": gettext_lazy("Remarks"),
 }
 
 
+_OTHER_FIELDS = {
+    "co_owners": gettext_lazy("Co-owners (supervising)"),
+    "note": gettext_lazy("Note"),
+}
+_PLAN_LISTS = {"severity": "severities", "nature": "natures"}
+# Deadline kinds the engine opens itself, not from a plan rule.
+_BUILT_IN_DEADLINES = {
+    "follow_up": gettext_lazy("Follow-up visit"),
+    "meeting": gettext_lazy("Meeting time limit"),
+}
+ACTORS = {
+    "worker": gettext_lazy("system (deadline worker)"),
+    "trigger": gettext_lazy("system (plan trigger)"),
+    "import": gettext_lazy("system (import)"),
+    "complainant": gettext_lazy("the complainant"),
+}
+
+
+def plan_label(definition: dict | None, kind: str, key: str) -> str:
+    """The plan's label of a severity or nature (``kind`` is ``severities`` or
+    ``natures``); the code's own label where there is no plan."""
+    for item in (definition or {}).get(kind, []):
+        if item["key"] == key:
+            return item["label"]
+    name = {"severities": "severity", "natures": "nature"}[kind]
+    return value_label(name, key)
+
+
 def field_label(name: str) -> str:
+    if name in _OTHER_FIELDS:
+        return str(_OTHER_FIELDS[name])
     try:
         return str(Complaint._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 - not a model field (e.g. "note")
-        return name
+    except FieldDoesNotExist:
+        return str(_("other"))
 
 
-def value_label(name: str, value) -> str:
-    if value is None or value == "":
+def value_label(name: str, value, definition: dict | None = None) -> str:
+    if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return "、".join(value_label(name, v, definition) for v in value)
+    if definition and name in _PLAN_LISTS:
+        return plan_label(definition, _PLAN_LISTS[name], value)
+    if definition and name == "stage" and value in definition["stages"]:
+        return definition["stages"][value]["label"]
     if name in ("measure", "satisfaction"):
         from tousu.plans.choices import Measure, Satisfaction
 
@@ -77,22 +114,34 @@ def value_label(name: str, value) -> str:
     return str(value)
 
 
-def timeline_rows(events) -> list[dict]:
-    """Timeline events with translated labels, for the complaint page."""
+def _actor(event) -> str:
+    if event.actor:
+        return event.actor.display_name
+    by = (event.data or {}).get("by")
+    return str(ACTORS.get(by, _("system")))
+
+
+def timeline_rows(events, definition: dict | None = None) -> list[dict]:
+    """Timeline events with translated labels (the plan's, where it has them), for the
+    complaint page: no internal key reaches the reader."""
     rows = []
     for event in events:
         data = event.data or {}
         changes = [
             {
                 "field": field_label(name),
-                "before": value_label(name, before),
-                "after": value_label(name, after),
+                "before": value_label(name, before, definition),
+                "after": value_label(name, after, definition),
             }
             for name, (before, after) in data.get("changes", {}).items()
         ]
         if "fields" in data:  # registration: show what it was registered with
             changes = [
-                {"field": field_label(name), "before": None, "after": value_label(name, value)}
+                {
+                    "field": field_label(name),
+                    "before": None,
+                    "after": value_label(name, value, definition),
+                }
                 for name, value in data["fields"].items()
             ]
         if event.action == EventAction.ACTION:
@@ -103,7 +152,7 @@ def timeline_rows(events) -> list[dict]:
             {
                 "seq": event.seq,
                 "at": event.at,
-                "actor": event.actor.display_name if event.actor else _("system"),
+                "actor": _actor(event),
                 "action": data.get("label")
                 if event.action == EventAction.ACTION
                 else _ACTIONS.get(event.action, event.action),
@@ -128,6 +177,16 @@ def _action_rows(data: dict) -> list[dict]:
     return rows
 
 
+def deadline_label(definition: dict, kind: str) -> str:
+    """A deadline's name: the plan rule's label, or the engine's own for the kinds it
+    opens itself (follow-up visit, meeting)."""
+    for stage in definition["stages"].values():
+        for rule in stage.get("deadlines", []):
+            if rule["key"] == kind:
+                return rule["label"]
+    return str(_BUILT_IN_DEADLINES.get(kind, _("Deadline")))
+
+
 def deadline_rows(complaint) -> list[dict]:
     """The complaint's open deadlines with their plan labels, soonest first."""
     if complaint.plan_revision_id is None:
@@ -141,7 +200,7 @@ def deadline_rows(complaint) -> list[dict]:
     }
     return [
         {
-            "label": labels.get(d.kind, d.kind),
+            "label": labels.get(d.kind) or str(_BUILT_IN_DEADLINES.get(d.kind, _("Deadline"))),
             "due_at": d.due_at,
             "provisional": d.provisional,
         }
@@ -150,9 +209,9 @@ def deadline_rows(complaint) -> list[dict]:
 
 
 _SYSTEM_FIELDS = {
-    "deadline": _lazy("Deadline"),
-    "notified": _lazy("Notified"),
-    "earlier": _lazy("Earlier complaint"),
+    "deadline": gettext_lazy("Deadline"),
+    "notified": gettext_lazy("Notified"),
+    "earlier": gettext_lazy("Earlier complaint"),
 }
 
 
@@ -162,9 +221,11 @@ def _system_rows(data: dict) -> list[dict]:
     if data.get("at") in ("warning", "breach"):
         rows.append(
             {
-                "field": str(_lazy("Point")),
+                "field": str(gettext_lazy("Point")),
                 "before": None,
-                "after": str(_lazy("warning") if data["at"] == "warning" else _lazy("breach")),
+                "after": str(
+                    gettext_lazy("warning") if data["at"] == "warning" else gettext_lazy("breach")
+                ),
             }
         )
     for name, label in _SYSTEM_FIELDS.items():

@@ -99,6 +99,8 @@ class ComplaintListItem(Schema):
     assignee: str | None
     complainant: MaskedComplainant
     received_at: datetime
+    next_due: datetime | None = Field(None, description="the earliest running deadline")
+    stage: str = ""
     version: int
 
 
@@ -118,7 +120,6 @@ class DeadlineOut(Schema):
 
 class ComplaintOut(ComplaintListItem):
     plan: PlanRef | None
-    stage: str
     stage_label: str
     satisfaction: str
     emergency_marked: bool
@@ -149,9 +150,19 @@ class ComplaintFilterIn(Schema):
     severity: str = ""
     department: str = ""
     channel: str = ""
+    stage: str = Field("", description="a stage key of the plan")
+    assignee: str = Field("", description="a username, `me` or `none`")
+    mine: bool = Field(False, description="only complaints the plan gives me an action on now")
+    overdue: bool = Field(False, description="only complaints past a running deadline")
     received_from: date | None = None
     received_to: date | None = None
-    q: str = Field("", description="keywords in the complaint text (Chinese: 2+ characters)")
+    q: str = Field(
+        "",
+        max_length=200,
+        description="keywords in the complaint text (Chinese: 2+ characters), a whole "
+        "tracking number, or — for roles that may see complainants — the complainant's "
+        "phone number (whole or its last 4+ digits) or whole name",
+    )
     sort: str = Field("-received", description=", ".join(SORTS))
     page: int = Field(1, ge=1)
     page_size: int = Field(25, ge=1, le=100)

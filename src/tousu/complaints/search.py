@@ -43,6 +43,12 @@ def _query_phrases(query: str) -> list[list[str]]:
     return [tokens for word in query.split() if (tokens := _tokens(word))]
 
 
+def query_has_text(query: str) -> bool:
+    """Whether ``query`` holds any word or Chinese character to look for (not only
+    punctuation)."""
+    return bool(_query_phrases(query))
+
+
 def complaints_matching(queryset: QuerySet, query: str) -> QuerySet:
     """Narrow ``queryset`` (of complaints) to those whose text holds every keyword."""
     phrases = _query_phrases(query)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.models import AuditEvent
+from tousu.complaints.awaiting import complaints_awaiting, with_next_deadline
 from tousu.complaints.choices import EventAction
-from tousu.complaints.models import Complaint, Participant
-from tousu.complaints.search import complaints_matching
+from tousu.complaints.lookup import (
+    NAME_LIMIT,
+    PHONE_SUFFIX_MIN,
+    name_key,
+    name_normalise,
+    phone_digits,
+    phone_key,
+)
+from tousu.complaints.models import ComplainantKey, Complaint, Participant
+from tousu.complaints.search import complaints_matching, query_has_text
 from tousu.core.problems import NotFound
 
 
@@ -73,6 +83,7 @@ SORTS = {
     "-tracking_no": ("-tracking_no",),
     "severity": ("severity", "-received_at"),
     "status": ("status", "-received_at"),
+    "due": (F("next_due").asc(nulls_last=True), "-received_at"),
 }
 
 
@@ -85,6 +96,10 @@ class ComplaintFilter:
     severity: str = ""
     department: str = ""
     channel: str = ""
+    stage: str = ""
+    assignee: str = ""  # a username, "me" or "none"
+    mine: bool = False  # 待我办理: the plan gives the user an action now
+    overdue: bool = False
     received_from: date | None = None
     received_to: date | None = None
     q: str = ""
@@ -112,13 +127,54 @@ def complaints_list(*, user, filters: ComplaintFilter) -> QuerySet:
         qs = qs.filter(department__code=filters.department)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif filters.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee:
+        qs = qs.filter(assignee__username=filters.assignee)
+    if filters.mine:
+        qs = complaints_awaiting(user, qs)
+    qs = with_next_deadline(qs)
+    if filters.overdue:
+        qs = qs.filter(next_due__lte=timezone.now())
     if filters.received_from:
         qs = qs.filter(received_at__gte=_start_of(filters.received_from))
     if filters.received_to:
         qs = qs.filter(received_at__lt=_start_of(filters.received_to) + timedelta(days=1))
     if filters.q.strip():
-        qs = complaints_matching(qs, filters.q.strip())
+        qs = complaints_found(qs, filters.q.strip(), user=user)
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-received"]))
+
+
+TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
+SEARCH_LIMIT = 200
+
+
+def complaints_found(queryset: QuerySet, query: str, *, user) -> QuerySet:
+    """Narrow ``queryset`` to complaints that match ``query`` by what people say: the
+    whole tracking number, the text, and — only for roles that may see complainants —
+    the complainant's phone number (whole or its last 4+ digits) or whole name, by their
+    keyed digests (no row is decrypted). A query with nothing to match finds nothing."""
+    query = query.strip()[:SEARCH_LIMIT]
+    found = Q()
+    if TRACKING_NO.fullmatch(query.upper()):
+        found |= Q(tracking_no=query.upper())
+    if query_has_text(query):
+        found |= Q(pk__in=complaints_matching(Complaint.objects.all(), query).values("pk"))
+    if user.has_perm("complaints.view_complainant"):
+        digits = phone_digits(query)
+        if len(digits) >= PHONE_SUFFIX_MIN and not re.search(r"[^\d\s+()（）\-—]", query):
+            keyed = ComplainantKey.objects.filter(digest=phone_key(digits))
+            found |= Q(complainant_id__in=keyed.values("complainant_id"))
+        name = name_normalise(query)
+        if name and len(name) <= NAME_LIMIT:
+            found |= Q(complainant__name_digest=name_key(name))
+    if not found:
+        return queryset.none()
+    return queryset.filter(found)
 
 
 def complaint_get_visible(*, user, tracking_no: str) -> Complaint:

@@ -28,10 +28,12 @@ from tousu.complaints.choices import (
     Severity,
     Status,
 )
+from tousu.complaints.lookup import complainant_digests, complainant_keys
 from tousu.complaints.models import (
     Attachment,
     Category,
     Complainant,
+    ComplainantKey,
     Complaint,
     ComplaintSearchDocument,
     DailySequence,
@@ -51,7 +53,6 @@ from tousu.complaints.workflow import (
     complaint_transfer,
     writable_check,
 )
-from tousu.core.crypto import blind_index
 from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_start, workflow_started
@@ -283,8 +284,9 @@ def complaint_register(
                 id_number=person.id_number,
                 address=person.address,
                 email=person.email,
-                phone_digest=blind_index(person.phone) if person.phone else "",
+                **complainant_digests(name=person.name, phone=person.phone),
             )
+            ComplainantKey.objects.bulk_create(complainant_keys(person_row))
             complaint = Complaint.objects.create(
                 tracking_no=tracking_no,
                 channel=channel,

@@ -19,7 +19,10 @@ def phone_normalise(raw: str) -> str:
         value = value[3:]
     elif value.startswith("0086"):
         value = value[4:]
-    return value.replace("—", "-")
+    value = value.replace("—", "-")
+    # A mobile number is stored as its 11 digits, however it was grouped (139-1234-5678).
+    digits = value.replace("-", "")
+    return digits if MOBILE.match(digits) else value
 
 
 def phone_is_valid(value: str) -> bool:

@@ -16,6 +16,7 @@ from tousu.accounts.selectors import department_subtree_ids
 from tousu.complaints import services
 from tousu.complaints.action_forms import ActionForm
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.awaiting import urgency, work_list
 from tousu.complaints.choices import SEVERITY_COLOURS, STATUS_COLOURS
 from tousu.complaints.forms import (
     ComplaintAssignForm,
@@ -23,7 +24,13 @@ from tousu.complaints.forms import (
     ComplaintFilterForm,
     ComplaintRegisterForm,
 )
-from tousu.complaints.presenters import deadline_rows, masked_complainant, timeline_rows
+from tousu.complaints.models import Complaint
+from tousu.complaints.presenters import (
+    deadline_rows,
+    masked_complainant,
+    plan_label,
+    timeline_rows,
+)
 from tousu.complaints.selectors import (
     ComplaintFilter,
     complaint_get_visible,
@@ -47,11 +54,15 @@ def _visible_or_404(request: HttpRequest, tracking_no: str):
 @login_required
 def complaint_list(request: HttpRequest) -> HttpResponse:
     form = ComplaintFilterForm(request.GET or None)
-    values = form.cleaned_data if form.is_valid() else {}
+    valid = form.is_valid() if form.is_bound else True
+    values = form.cleaned_data if form.is_bound and valid else {}
     filters = ComplaintFilter(**{k: v for k, v in values.items() if v not in (None, "")})
-    page = Paginator(complaints_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # A filter that is not valid shows its error beside the field, and no list that
+    # silently ignores it.
+    found = (
+        complaints_list(user=request.user, filters=filters) if valid else Complaint.objects.none()
     )
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {
             "complaint": c,
@@ -63,7 +74,14 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     ]
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "invalid": not valid,
+        "now": timezone.now(),
+    }
     template = (
         "complaints/_list_results.html"
         if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results"
@@ -158,7 +176,7 @@ def _detail_context(request, complaint, assign_form=None, failed_action=None) ->
         "complaint": complaint,
         "complainant": masked_complainant(complaint.complainant),
         "attachments": list(complaint.attachments.all()),
-        "timeline": timeline_rows(complaint_timeline(complaint)),
+        "timeline": timeline_rows(complaint_timeline(complaint), definition),
         "severity_colour": SEVERITY_COLOURS.get(complaint.severity, "secondary"),
         "status_colour": STATUS_COLOURS.get(complaint.status, "secondary"),
         "can_assign": request.user.has_perm("complaints.assign_complaint"),
@@ -294,3 +312,24 @@ def attachment_download(request: HttpRequest, tracking_no: str, pk: int) -> File
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    """我的待办: every staff member's home page — what is theirs to do now, soonest
+    deadline first, overdue and about-to-breach marked."""
+    now = timezone.now()
+    page = Paginator(work_list(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for c in page.object_list:
+        definition = c.plan_revision.definition
+        rows.append(
+            {
+                "complaint": c,
+                "stage": definition["stages"][c.stage]["label"],
+                "actions": [a.label for a in actions_available(complaint=c, user=request.user)],
+                "urgency": urgency(c.next_due, c.next_warn, now),
+                "severity": plan_label(definition, "severities", c.severity),
+            }
+        )
+    return render(request, "complaints/work.html", {"page": page, "rows": rows, "now": now})

@@ -32,10 +32,14 @@ def decrypt(token: str) -> str:
     return plain.decode("utf-8")
 
 
-def blind_index(text: str) -> str:
-    """A keyed digest for exact look-ups (e.g. by phone) without storing the value."""
-    key = hashlib.sha256(b"tousu-blind-index:" + settings.ENCRYPTION_KEYS[0].encode()).digest()
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+def blind_index(text: str, *, purpose: str = "phone") -> str:
+    """A keyed digest for exact look-ups (by phone, a phone's last digits, a name)
+    without storing the value. Its key is ``settings.INDEX_KEY``, not an encryption key:
+    those rotate, and the digests must stay findable. ``purpose`` separates the kinds,
+    so a name and a number that happen to be equal never match each other."""
+    key = hashlib.sha256(b"tousu-blind-index:" + settings.INDEX_KEY.encode()).digest()
+    message = f"{purpose}:{text}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class EncryptedTextField(models.TextField):

@@ -12,6 +12,7 @@ from django.db import transaction
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction
 from tousu.complaints.notify import staff_notify
+from tousu.complaints.presenters import deadline_label
 from tousu.complaints.workflow import complaint_escalate
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
@@ -20,14 +21,6 @@ from tousu.plans.people import people_for
 from tousu.supervision.penalties import penalties_for_breach
 
 FOLLOW_UP = "follow_up"
-
-
-def _rules(definition: dict) -> dict[str, dict]:
-    return {
-        rule["key"]: rule
-        for stage in definition["stages"].values()
-        for rule in stage.get("deadlines", [])
-    }
 
 
 def _lock(pk: int, **open_filter) -> Deadline | None:
@@ -55,7 +48,6 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
     group's lead); the department keeps the case and its accountability."""
     complaint = row.complaint
     definition = complaint.plan_revision.definition
-    rule = _rules(definition).get(row.kind, {})
     notified: dict[int, object] = {}
     co_owners: dict[int, object] = {}
     severity = None
@@ -83,7 +75,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
         by="worker",
         key=f"deadline:{row.pk}:{at}",
         event="warning" if at == "warning" else "breach",
-        label=rule.get("label", row.kind),
+        label=deadline_label(definition, row.kind),
         data={"at": at, "due_at": row.due_at},
         notify=list(notified.values()),
         severity=severity,
