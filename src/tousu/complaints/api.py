@@ -27,6 +27,7 @@ from tousu.complaints.schemas import (
     ComplaintOut,
     ComplaintPage,
     ComplaintPatch,
+    ConfidentialityIn,
     DepartmentRef,
     Problem,
     Ref,
@@ -38,7 +39,7 @@ from tousu.complaints.selectors import (
     complaint_timeline,
     complaints_list,
 )
-from tousu.complaints.workflow import complaint_act
+from tousu.complaints.workflow import complaint_act, complaint_confidentiality_set
 from tousu.core.problems import NotFound
 from tousu.deadlines.selectors import deadlines_open
 from tousu.plans.engine import actions_available
@@ -194,6 +195,16 @@ def complaint_assign(request, tracking_no: str, payload: AssignIn):
     """Assign to a person, or transfer to another department (with a note)."""
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
     complaint = services.complaint_assign(actor=request.user, complaint=complaint, **payload.dict())
+    return _detail(complaint)
+
+
+@router.post("/complaints/{tracking_no}/confidentiality", response={200: ComplaintOut, **ERRORS})
+def confidentiality_set(request, tracking_no: str, payload: ConfidentialityIn):
+    """Set or clear the confidential flag, with a reason (leadership and the plan's roles)."""
+    complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
+    complaint = complaint_confidentiality_set(
+        complaint=complaint, actor=request.user, **payload.dict()
+    )
     return _detail(complaint)
 
 

@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.complaints.models import Complaint
+from tousu.complaints.revisions import plan_revisions
 from tousu.deadlines.models import Deadline
 
 ALWAYS = Q(pk__isnull=False)
@@ -36,7 +37,7 @@ def _codes_up(department) -> set[str]:
     return codes
 
 
-def _role_condition(user, role_key: str, definition: dict) -> Q | None:
+def role_condition(user, role_key: str, definition: dict) -> Q | None:
     """Where ``user`` plays plan role ``role_key`` (None: nowhere) — the query form of
     ``plans.definition.user_plays``."""
     if role_key == "assignee":
@@ -94,7 +95,7 @@ def awaiting_condition(user, revisions) -> Q | None:
                 who: Q | None = None
                 for role_key in action["by"]:
                     if role_key not in roles:
-                        roles[role_key] = _role_condition(user, role_key, definition)
+                        roles[role_key] = role_condition(user, role_key, definition)
                     if roles[role_key] is not None:
                         who = roles[role_key] if who is None else who | roles[role_key]
                 if who is None:
@@ -105,21 +106,11 @@ def awaiting_condition(user, revisions) -> Q | None:
     return found
 
 
-def _revisions():
-    from tousu.accounts.models import Organisation
-    from tousu.plans.models import PlanRevision
-
-    plan_id = Organisation.objects.values_list("plan_id", flat=True).first()
-    if not plan_id:
-        return []
-    return list(PlanRevision.objects.filter(plan_id=plan_id).values_list("pk", "definition"))
-
-
 def complaints_awaiting(user, queryset: QuerySet | None = None) -> QuerySet:
     """Visible complaints where ``user`` has something to do now, soonest deadline
     first (cases without a running deadline last)."""
     base = Complaint.objects.visible_to(user) if queryset is None else queryset
-    condition = awaiting_condition(user, _revisions())
+    condition = awaiting_condition(user, plan_revisions(user))
     if condition is None:
         return base.none()
     return base.filter(condition)

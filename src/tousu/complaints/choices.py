@@ -69,6 +69,10 @@ class EventAction(models.TextChoices):
     REMINDED = "complaint.reminded", pgettext_lazy("timeline", "Reminder (催办)")
     SUPERVISED = "complaint.supervised", pgettext_lazy("timeline", "Supervision notice (督办单)")
     REPEAT = "complaint.repeat", pgettext_lazy("timeline", "Repeat complaint")
+    CONFIDENTIALITY = (
+        "complaint.confidentiality",
+        pgettext_lazy("timeline", "Confidentiality set or cleared"),
+    )
 
 
 class ParticipantPart(models.TextChoices):

@@ -135,14 +135,22 @@ class ComplaintEditForm(forms.Form):
     persons_involved = forms.CharField(label=_("Persons involved"), required=False)
     merchant = forms.CharField(label=_("Merchant"), required=False)
     product = forms.CharField(label=_("Product or service"), required=False)
+    note = forms.CharField(
+        label=_("Why the classification changes"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        help_text=_("Changing severity, nature or category is the plan's classify action."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _blank(_category_choices())
+        _plan_choices(self)
 
     @classmethod
     def for_complaint(cls, complaint, data=None):
-        initial = {name: getattr(complaint, name) for name in cls.base_fields}
+        initial = {name: getattr(complaint, name) for name in cls.base_fields if name != "note"}
         initial["category"] = complaint.category.key
         if complaint.occurred_at:
             initial["occurred_at"] = timezone.localtime(complaint.occurred_at)

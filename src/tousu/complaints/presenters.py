@@ -148,6 +148,10 @@ def timeline_rows(events, definition: dict | None = None) -> list[dict]:
             changes += _action_rows(data)
         else:
             changes += _system_rows(data)
+            if data.get("reason"):
+                changes.append(
+                    {"field": str(gettext_lazy("Reason")), "before": None, "after": data["reason"]}
+                )
         rows.append(
             {
                 "seq": event.seq,

@@ -59,6 +59,12 @@ class AssignIn(Schema):
     note: str = Field("", description="required for a transfer")
 
 
+class ConfidentialityIn(Schema):
+    version: int
+    confidential: bool
+    reason: str = Field(description="why it is set or cleared (on the timeline)")
+
+
 class Ref(Schema):
     key: str
     name: str

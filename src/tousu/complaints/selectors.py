@@ -12,7 +12,7 @@ from django.utils import timezone
 from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.models import AuditEvent
-from tousu.complaints.awaiting import complaints_awaiting, with_next_deadline
+from tousu.complaints.awaiting import complaints_awaiting, role_condition, with_next_deadline
 from tousu.complaints.choices import EventAction
 from tousu.complaints.lookup import (
     NAME_LIMIT,
@@ -23,14 +23,18 @@ from tousu.complaints.lookup import (
     phone_key,
 )
 from tousu.complaints.models import ComplainantKey, Complaint, Participant
+from tousu.complaints.revisions import plan_revisions
 from tousu.complaints.search import complaints_matching, query_has_text
 from tousu.core.problems import NotFound
+from tousu.plans.definition import stages_acted_in, user_plays
 
 
 def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
     """Leadership, supervisors and administrators see all; others their departments'.
 
-    Confidential complaints are seen by leadership only. Everybody else sees the
+    Confidential complaints are seen by leadership, by the roles the plan names to
+    handle them (``confidentiality.roles``), and by the people holding the case (its
+    assignee, co-owners and those who acted on it). Everybody else sees the
     complaints of their department and the departments below it, the ones they
     received (首问负责), the ones assigned to them, the ones they acted on or were made
     co-owner of (participants), and the ones whose plan gives them an action now.
@@ -38,15 +42,21 @@ def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
     roles = user.role_codes()
+    mine = Participant.objects.filter(user=user).values("complaint_id")
     if not roles & ROLES_SEEING_CONFIDENTIAL:
-        queryset = queryset.filter(confidential=False)
+        allowed = Q(confidential=False) | Q(assignee=user) | Q(pk__in=mine)
+        for revision_id, definition in plan_revisions(user):
+            handlers = None
+            for role_key in (definition.get("confidentiality") or {}).get("roles", []):
+                condition = role_condition(user, role_key, definition)
+                if condition is not None:
+                    handlers = condition if handlers is None else handlers | condition
+            if handlers is not None:
+                allowed |= Q(plan_revision_id=revision_id) & handlers
+        queryset = queryset.filter(allowed)
     if roles & ROLES_SEEING_ALL:
         return queryset
-    scope = (
-        Q(received_by=user)
-        | Q(assignee=user)
-        | Q(pk__in=Participant.objects.filter(user=user).values("complaint_id"))
-    )
+    scope = Q(received_by=user) | Q(assignee=user) | Q(pk__in=mine)
     for revision_id, stages in _plan_stages(user).items():
         scope |= Q(plan_revision_id=revision_id, stage__in=sorted(stages))
     if user.department_id:
@@ -57,22 +67,37 @@ def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
     return queryset.filter(scope)
 
 
+def complaint_visible_by_rules(user, complaint: Complaint, participants: set[int]) -> bool:
+    """The gate's rules for one complaint held in memory (``participants``: the ids of
+    its participants) — for walking a plan's states without a database; a test holds it
+    equal to ``complaint_visibility_filter``."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    roles = user.role_codes()
+    held = complaint.assignee_id == user.pk or user.pk in participants
+    if complaint.confidential and not roles & ROLES_SEEING_CONFIDENTIAL and not held:
+        definition = complaint.plan_revision.definition if complaint.plan_revision_id else {}
+        handlers = (definition.get("confidentiality") or {}).get("roles", [])
+        if not any(user_plays(user, role, complaint, definition) for role in handlers):
+            return False
+    if roles & ROLES_SEEING_ALL or held or complaint.received_by_id == user.pk:
+        return True
+    if complaint.stage in _plan_stages(user).get(complaint.plan_revision_id, set()):
+        return True
+    if user.department_id is None:
+        return False
+    subtree = getattr(user, "_department_subtree", None)
+    if subtree is None:
+        subtree = user._department_subtree = department_subtree_ids(user.department_id)
+    return complaint.department_id in subtree
+
+
 def _plan_stages(user) -> dict[int, set[str]]:
     """Stages of the organisation's plan where the user has something to do (cached on
     the user object for the request)."""
     cached = getattr(user, "_plan_stages", None)
     if cached is None:
-        from tousu.accounts.models import Organisation
-        from tousu.plans.definition import stages_acted_in
-        from tousu.plans.models import PlanRevision
-
-        plan_id = Organisation.objects.values_list("plan_id", flat=True).first()
-        revisions = (
-            PlanRevision.objects.filter(plan_id=plan_id).values_list("pk", "definition")
-            if plan_id
-            else []
-        )
-        cached = user._plan_stages = stages_acted_in(user, revisions)
+        cached = user._plan_stages = stages_acted_in(user, plan_revisions(user))
     return cached
 
 

@@ -239,6 +239,10 @@ def complaint_register(
         errors.key("channel", channel, definition["channels"])
         errors.key("severity", severity, [s["key"] for s in definition["severities"]])
         errors.key("nature", nature, [n["key"] for n in definition["natures"]])
+        # A nature the plan holds confidential (e.g. 涉密) makes the complaint so.
+        confidential = confidential or nature in (definition.get("confidentiality") or {}).get(
+            "natures", []
+        )
     texts = {
         name: errors.text(name, value, required=name in ("title", "description"))
         for name, value in (

@@ -21,10 +21,10 @@ def stale(complaint: Complaint | None = None, version: int | None = None) -> Con
     )
     if complaint is not None:
         from tousu.audit.models import AuditEvent
+        from tousu.complaints.choices import EventAction
 
         last = (
-            AuditEvent.objects.filter(complaint=complaint)
-            .exclude(action="complainant.viewed")
+            AuditEvent.objects.filter(complaint=complaint, action__in=EventAction.values)
             .order_by("-seq")
             .values_list("action", "data")
             .first()

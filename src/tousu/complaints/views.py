@@ -37,7 +37,11 @@ from tousu.complaints.selectors import (
     complaint_timeline,
     complaints_list,
 )
-from tousu.complaints.workflow import complaint_act
+from tousu.complaints.workflow import (
+    complaint_act,
+    complaint_confidentiality_set,
+    confidentiality_may_set,
+)
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.plans.engine import actions_available
 
@@ -183,6 +187,7 @@ def _detail_context(request, complaint, assign_form=None, failed_action=None) ->
         "can_edit": request.user.has_perm("complaints.change_complaint"),
         "can_reveal": request.user.has_perm("complaints.view_complainant"),
         "assign_form": assign_form or _assign_form(complaint),
+        "can_set_confidentiality": confidentiality_may_set(complaint=complaint, actor=request.user),
         "now": timezone.now(),
     }
 
@@ -333,3 +338,28 @@ def my_work(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "complaints/work.html", {"page": page, "rows": rows, "now": now})
+
+
+@login_required
+@require_POST
+def complaint_confidentiality(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    complaint = _visible_or_404(request, tracking_no)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        complaint_confidentiality_set(
+            complaint=complaint,
+            actor=request.user,
+            version=version,
+            confidential=request.POST.get("confidential") == "1",
+            reason=request.POST.get("reason", ""),
+        )
+    except (InvalidInput, Conflict, NotAllowed) as exc:
+        messages.error(request, exc.detail)
+        context = _detail_context(request, complaint)
+        context["confidentiality_errors"] = exc.field_errors
+        return render(request, "complaints/detail.html", context, status=exc.status)
+    messages.success(request, _("Saved."))
+    return redirect("complaints:detail", tracking_no=tracking_no)

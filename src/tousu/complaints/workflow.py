@@ -9,6 +9,7 @@ complainant and to whoever now has something to do, and the timeline event.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -16,18 +17,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.accounts.choices import ROLES_SEEING_CONFIDENTIAL
+from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, ParticipantPart
-from tousu.complaints.handoff import handoff_notify
+from tousu.complaints.handoff import handoff_notify, people_with_actions
 from tousu.complaints.models import Category, Complaint, Participant
 from tousu.complaints.notify import staff_notify
+from tousu.complaints.selectors import complaint_visible_by_rules
 from tousu.complaints.versions import bump_version, stale
-from tousu.core.problems import Conflict
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
 from tousu.plans import deadlines as plan_deadlines
 from tousu.plans import engine
 from tousu.plans.choices import ActionType
-from tousu.plans.definition import stage_of
+from tousu.plans.definition import stage_of, user_plays
 from tousu.plans.engine import Decision
 
 
@@ -55,11 +59,53 @@ def complaint_act(
         category_of=category_active,
         now=now,
     )
+    if decision.spec["type"] in (ActionType.TRANSFER, ActionType.ASSIGN):
+        _someone_takes_it_on(complaint, actor, decision)
     with transaction.atomic():
         decision_apply(
             complaint=complaint, actor=actor, decision=decision, version=version, now=now
         )
     return complaint
+
+
+def _someone_takes_it_on(complaint: Complaint, actor, decision: Decision) -> None:
+    """A hand-off must reach someone: a transfer needs someone in the receiving
+    department (or the person named) who could see the case and act on it in its next
+    stage; an assignment needs the assignee to have something to do there."""
+    definition = complaint.plan_revision.definition
+    if stage_of(definition, decision.stage_after).get("terminal"):
+        return
+    after = copy.copy(complaint)
+    for name, value in decision.values.items():
+        setattr(after, name, value)
+    after.workflow = decision.workflow
+    participants = set(complaint.participants.values_list("user_id", flat=True))
+    participants.add(actor.pk)
+    if decision.spec["type"] == ActionType.TRANSFER:
+        subtree = department_subtree_ids(after.department_id)
+        candidates = [
+            p
+            for p in people_with_actions(after)
+            if p.department_id in subtree or p.pk == after.assignee_id
+        ]
+    else:
+        candidates = [p for p in people_with_actions(after) if p.pk == after.assignee_id]
+    if any(complaint_visible_by_rules(p, after, participants) for p in candidates):
+        return
+    stage = stage_of(definition, decision.stage_after)["label"]
+    if decision.spec["type"] == ActionType.TRANSFER:
+        message = _(
+            "Nobody in %(department)s could see this complaint and act on it in stage "
+            "“%(stage)s”: choose another department or a person who can."
+        ) % {"department": after.department.name, "stage": stage}
+        fields = {"department": [message], "assignee": [message]}
+    else:
+        message = _(
+            "%(person)s has nothing to do in stage “%(stage)s” under the plan: choose "
+            "someone who has."
+        ) % {"person": after.assignee.display_name, "stage": stage}
+        fields = {"assignee": [message]}
+    raise Conflict(message, field_errors=fields)
 
 
 def writable_check(complaint: Complaint) -> None:
@@ -293,3 +339,56 @@ def complaint_escalate(
         },
     )
     return {"notified": told, "changes": changes}
+
+
+def confidentiality_may_set(*, complaint: Complaint, actor) -> bool:
+    """Leadership, and the roles the plan names (``confidentiality.by``)."""
+    if actor.has_role(*ROLES_SEEING_CONFIDENTIAL):
+        return True
+    if complaint.plan_revision_id is None:
+        return False
+    definition = complaint.plan_revision.definition
+    return any(
+        user_plays(actor, role, complaint, definition)
+        for role in (definition.get("confidentiality") or {}).get("by", [])
+    )
+
+
+def complaint_confidentiality_set(
+    *, complaint: Complaint, actor, version: int, confidential: bool, reason: str
+) -> Complaint:
+    """Set or clear the confidential flag (保密) — an action of its own, guarded by role
+    and plan, with its reason on the timeline; never a field of an edit."""
+    if not confidentiality_may_set(complaint=complaint, actor=actor):
+        raise NotAllowed(_("Your role may not set or clear the confidentiality of a complaint."))
+    writable_check(complaint)
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Say why.")]
+    elif len(reason) > 500:
+        errors["reason"] = [
+            _("At most %(limit)d characters (this has %(count)d).")
+            % {"limit": 500, "count": len(reason)}
+        ]
+    if bool(confidential) == complaint.confidential:
+        errors["confidential"] = [_("Nothing to change.")]
+    if errors:
+        raise InvalidInput(_("Some fields are not valid."), field_errors=errors)
+    if complaint.version != version:
+        raise stale(complaint, version)
+    with transaction.atomic():
+        before = complaint.confidential
+        bump_version(complaint, version, confidential=bool(confidential))
+        participant_add(
+            complaint=complaint, user=actor, part=ParticipantPart.ACTED, now=timezone.now()
+        )
+        audit_record(
+            actor=actor,
+            action=EventAction.CONFIDENTIALITY,
+            object_type="complaint",
+            object_id=complaint.tracking_no,
+            complaint=complaint,
+            data={"changes": {"confidential": [before, bool(confidential)]}, "reason": reason},
+        )
+    return complaint

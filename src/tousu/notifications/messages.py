@@ -40,6 +40,11 @@ def _defaults() -> dict[str, str]:
     }
 
 
+def message_kinds() -> set[str]:
+    """Every kind of message Tousu has its own wording for."""
+    return set(_defaults())
+
+
 def complaint_context(complaint, **extra) -> dict[str, str]:
     definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
     stage = definition["stages"][complaint.stage]["label"] if definition else ""

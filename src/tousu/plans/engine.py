@@ -143,6 +143,11 @@ def decide(
     effects.apply(ActionType(spec["type"]), spec, definition, complaint, actor, data, outcome)
     if outcome.errors:
         raise InvalidInput(_("Some fields are not valid."), field_errors=outcome.errors)
+    natures = (definition.get("confidentiality") or {}).get("natures", [])
+    if outcome.values.get("nature") in natures and not complaint.confidential:
+        # e.g. 涉密: the nature makes the complaint confidential by itself.
+        outcome.values["confidential"] = True
+        outcome.event.setdefault("changes", {})["confidential"] = [False, True]
     now = now or timezone.now()
     before = complaint.stage
     target = outcome.to or before

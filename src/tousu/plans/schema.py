@@ -204,6 +204,17 @@ class Emergency(Strict):
     triggers: list[EmergencyTrigger] = []
 
 
+class Confidentiality(Strict):
+    """Confidential complaints (保密投诉: state or commercial secrets): who sees and handles
+    them besides the leadership (``roles``; the assignee and co-owners always do), who may
+    set or clear the flag after registration (``by``), and which natures make a
+    complaint confidential by themselves (``natures``, e.g. 涉密)."""
+
+    roles: list[str] = []
+    by: list[str] = []
+    natures: list[str] = []
+
+
 class Metadata(Strict):
     name: str
     organisation_type: str
@@ -235,6 +246,7 @@ class Plan(Strict):
     follow_up: FollowUp | None = None
     penalties: Penalties = Penalties()
     emergency: Emergency | None = None
+    confidentiality: Confidentiality = Confidentiality()
     messages: dict[str, str] = {}
 
     @field_validator("business_hours")

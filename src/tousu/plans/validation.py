@@ -354,6 +354,12 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
         if rule.hand_to_group and rule.hand_to_group not in plan.groups:
             c.add(f"{path}.hand_to_group", f"no group “{rule.hand_to_group}”")
         c.condition(f"{path}.when", rule.when)
+    for part in ("roles", "by"):
+        for i, role in enumerate(getattr(plan.confidentiality, part)):
+            c.role(f"confidentiality.{part}.{i}", role, people=True)
+    for i, nature in enumerate(plan.confidentiality.natures):
+        if nature not in c.natures:
+            c.add(f"confidentiality.natures.{i}", f"unknown nature “{nature}”")
     if plan.appeal:
         for i, role in enumerate(plan.appeal.heard_by):
             c.role(f"appeal.heard_by.{i}", role)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("template", TEMPLATE_KEYS)
 def test_the_work_list_is_what_the_engine_offers(template):
-    demo_load(plan=template, complaints=24, seed=7)
+    demo_load(plan=template, complaints=16, seed=7)
     complaints = list(Complaint.objects.select_related("category__parent", "plan_revision"))
     for user in User.objects.filter(is_active=True):
         visible = set(Complaint.objects.visible_to(user).values_list("pk", flat=True))
@@ -32,7 +32,7 @@ def test_the_work_list_is_what_the_engine_offers(template):
 
 
 def test_the_work_page_is_home_and_marks_what_is_overdue(db):
-    demo_load(plan="market", complaints=40, seed=3)
+    demo_load(plan="market", complaints=30, seed=3)
     clerk = User.objects.get(username="clerk")
     client = Client()
     client.force_login(clerk)
