@@ -52,6 +52,8 @@ test: install-dev
 	$(BIN)/ruff check src bench
 	$(BIN)/ruff format --check src bench
 	$(BIN)/python scripts/check_messages.py
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	bash scripts/test.sh
 
 bench: install-dev

@@ -16,8 +16,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from tousu.core.demo import demo_organisation_create  # noqa: E402
 from tousu.deadlines.models import Deadline  # noqa: E402
+from tousu.demo.loader import demo_organisation_create  # noqa: E402
 from tousu.notifications.models import Notification  # noqa: E402
 from tousu.notifications.services import outbox_deliver  # noqa: E402
 from tousu.supervision.sweep import deadlines_sweep  # noqa: E402

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 PREFIX = "TOUSU_"
@@ -53,7 +54,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def secret_from_env_or_file(name: str, path: Path, make: callable) -> str:  # type: ignore[valid-type]
+def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> str:
     """Return ``TOUSU_<name>`` or the secret stored at ``path``, creating it once."""
     given = os.environ.get(PREFIX + name)
     if given:

@@ -44,12 +44,14 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "tousu.core",
+    "tousu.demo",
     "tousu.accounts",
     "tousu.audit",
     "tousu.plans",
     "tousu.complaints",
     "tousu.deadlines",
     "tousu.notifications",
+    "tousu.assessment",
     "tousu.supervision",
 ]
 
@@ -80,14 +82,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "tousu.core.context_processors.organisation",
+                "tousu.notifications.context_processors.organisation",
             ],
         },
     },
 ]
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tousu.sqlite3'}")
     # Connections are kept for a minute: opening one per request costs more than the query.
     config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))

@@ -6,7 +6,7 @@ from tousu.accounts.models import ApiToken, Department, Organisation, User
 
 @admin.register(User)
 class TousuUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, (None, {"fields": ("department", "language")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), (None, {"fields": ("department", "language")}))
     list_display = ("username", "last_name", "department", "is_active")
     list_filter = ("department", "groups", "is_active")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission
@@ -52,7 +53,7 @@ def user_create(
     password: str | None,
     full_name: str = "",
     department: Department | None = None,
-    roles: list[Role | str] = (),  # type: ignore[assignment]
+    roles: Sequence[Role | str] = (),
     email: str = "",
     is_superuser: bool = False,
 ) -> User:

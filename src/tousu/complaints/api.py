@@ -84,17 +84,18 @@ def _list_item(c: Complaint) -> dict:
 
 
 def _plan(c: Complaint) -> dict | None:
-    if c.plan_revision_id is None:
+    revision = c.plan_revision
+    if revision is None:
         return None
     return {
-        "key": c.plan_revision.plan.key,
-        "name": c.plan_revision.plan.name,
-        "revision": c.plan_revision.number,
+        "key": revision.plan.key,
+        "name": revision.plan.name,
+        "revision": revision.number,
     }
 
 
 def _detail(c: Complaint) -> dict:
-    definition = c.plan_revision.definition if c.plan_revision_id else None
+    definition = c.plan_revision.definition if c.plan_revision else None
     return {
         **_list_item(c),
         "plan": _plan(c),
@@ -212,7 +213,7 @@ def confidentiality_set(request, tracking_no: str, payload: ConfidentialityIn):
 def actions_list(request, tracking_no: str):
     """What the caller may do with the complaint now, and the data each action needs."""
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
-    definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
+    definition = complaint.plan_revision.definition if complaint.plan_revision else None
     return {
         "stage": complaint.stage,
         "stage_label": definition["stages"][complaint.stage]["label"] if definition else "",
@@ -267,7 +268,7 @@ def timeline(request, tracking_no: str):
 @router.post("/complaints/{tracking_no}/attachments", response={201: AttachmentOut, **ERRORS})
 def attachment_upload(request, tracking_no: str, file: File[UploadedFile]):
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
-    upload = AttachmentUpload.from_file(file.name, file)
+    upload = AttachmentUpload.from_file(file.name or "", file)
     a = services.attachment_add(actor=request.user, complaint=complaint, upload=upload)
     return Status(
         201,

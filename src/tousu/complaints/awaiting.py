@@ -96,8 +96,9 @@ def awaiting_condition(user, revisions) -> Q | None:
                 for role_key in action["by"]:
                     if role_key not in roles:
                         roles[role_key] = role_condition(user, role_key, definition)
-                    if roles[role_key] is not None:
-                        who = roles[role_key] if who is None else who | roles[role_key]
+                    plays = roles[role_key]
+                    if plays is not None:
+                        who = plays if who is None else who | plays
                 if who is None:
                     continue
                 here = Q(plan_revision_id=revision_id, stage=stage_key)

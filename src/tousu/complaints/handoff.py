@@ -15,7 +15,7 @@ from tousu.plans.people import people_for
 
 def people_with_actions(complaint: Complaint, cache: dict | None = None) -> list:
     """Active staff who have at least one action on ``complaint`` in its stage now."""
-    definition = complaint.plan_revision.definition
+    definition = complaint.plan_definition
     roles: list[str] = []
     for action in stage_of(definition, complaint.stage).get("actions", []):
         if condition_holds(action.get("when"), complaint):
@@ -34,6 +34,7 @@ def handoff_notify(
     complaint: Complaint,
     actor,
     cause: str,
+    event: str = "handoff",
     moved: bool,
     assignee_changed: bool,
     now: datetime,
@@ -44,7 +45,7 @@ def handoff_notify(
         return []
     people = people_with_actions(complaint)
     if complaint.assignee_id is None and not stage_of(
-        complaint.plan_revision.definition, complaint.stage
+        complaint.plan_definition, complaint.stage
     ).get("terminal"):
         subtree = department_subtree_ids(complaint.department_id)
         local = [p for p in people if p.department_id in subtree]
@@ -64,7 +65,7 @@ def handoff_notify(
         users=audience,
         key=f"{cause}:handoff",
         complaint=complaint,
-        event="handoff",
+        event=event,
         now=now,
         due_at=due or "",
     )

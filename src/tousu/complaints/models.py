@@ -10,30 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tousu.complaints.choices import Channel, Nature, ParticipantPart, Severity, Status
 from tousu.core.crypto import EncryptedTextField
-
-
-class Category(models.Model):
-    """A node of the category tree (产品质量, 售后服务 …); ``key`` is stable."""
-
-    key = models.SlugField(_("key"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    parent = models.ForeignKey(
-        "self",
-        verbose_name=_("parent category"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="children",
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("category")
-        verbose_name_plural = _("categories")
-        ordering = ["key"]
-
-    def __str__(self) -> str:
-        return self.name
+from tousu.plans.models import Category  # the plan's category tree
 
 
 class Complainant(models.Model):
@@ -81,7 +58,7 @@ class ComplainantKey(models.Model):
 
 
 class ComplaintQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ComplaintQuerySet:
+    def visible_to(self, user) -> models.QuerySet[Complaint]:
         """The one gate for reading complaints; deny by default."""
         from tousu.complaints.selectors import complaint_visibility_filter
 
@@ -181,6 +158,14 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.tracking_no
+
+    @property
+    def plan_definition(self) -> dict:
+        """The definition of the plan revision the complaint runs under (callers check
+        ``plan_revision_id`` first; a complaint without a plan has none)."""
+        if self.plan_revision is None:
+            raise ValueError(f"complaint {self.tracking_no} runs under no plan")
+        return self.plan_revision.definition
 
 
 class Participant(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tousu.accounts.models import User
 from tousu.complaints.selectors import complaint_visible_to
 from tousu.notifications.services import notify_users
 
@@ -13,7 +14,7 @@ def staff_notify(
     *, users, key: str, complaint, event: str, now: datetime | None = None, **extra
 ) -> list:
     """Queue ``event`` for those of ``users`` who may see ``complaint``; returns them."""
-    seen: dict[int, object] = {}
+    seen: dict[int, User] = {}
     for user in users:
         if (
             user is not None

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from tousu.complaints.choices import Channel, EventAction, Nature, Severity, Status
 from tousu.complaints.models import Complainant, Complaint
-from tousu.complaints.validators import (
+from tousu.core.masks import (
     mask_address,
     mask_email,
     mask_id_number,
@@ -86,7 +86,8 @@ def field_label(name: str) -> str:
     if name in _OTHER_FIELDS:
         return str(_OTHER_FIELDS[name])
     try:
-        return str(Complaint._meta.get_field(name).verbose_name)
+        field = Complaint._meta.get_field(name)
+        return str(getattr(field, "verbose_name", name))
     except FieldDoesNotExist:
         return str(_("other"))
 
@@ -105,9 +106,9 @@ def value_label(name: str, value, definition: dict | None = None) -> str:
     if name in ("measure", "satisfaction"):
         from tousu.plans.choices import Measure, Satisfaction
 
-        choices = Measure if name == "measure" else Satisfaction
-        if value in choices.values:
-            return str(choices(value).label)
+        plan_choices = Measure if name == "measure" else Satisfaction
+        if value in plan_choices.values:
+            return str(plan_choices(value).label)
     choices = _CHOICES.get(name)
     if choices is not None and value in choices.values:
         return str(choices(value).label)
@@ -117,7 +118,7 @@ def value_label(name: str, value, definition: dict | None = None) -> str:
 def _actor(event) -> str:
     if event.actor:
         return event.actor.display_name
-    by = (event.data or {}).get("by")
+    by = str((event.data or {}).get("by", ""))
     return str(ACTORS.get(by, _("system")))
 
 
@@ -127,7 +128,7 @@ def timeline_rows(events, definition: dict | None = None) -> list[dict]:
     rows = []
     for event in events:
         data = event.data or {}
-        changes = [
+        changes: list[dict[str, str | None]] = [
             {
                 "field": field_label(name),
                 "before": value_label(name, before, definition),

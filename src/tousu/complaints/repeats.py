@@ -34,7 +34,7 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
     )
     if earlier is None:
         return None
-    from tousu.supervision.penalties import penalties_for_repeat
+    from tousu.assessment.penalties import penalties_for_repeat
 
     audit_record(
         actor=None,

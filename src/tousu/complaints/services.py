@@ -7,6 +7,7 @@ data raises ``InvalidInput`` naming each field before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -185,10 +186,9 @@ def plan_revision_current():
 
 def _snapshot(complaint: Complaint) -> dict:
     """The complaint's non-personal fields as they appear on the timeline."""
+    revision = complaint.plan_revision
     return {
-        "plan_revision": f"{complaint.plan_revision.plan.name} r{complaint.plan_revision.number}"
-        if complaint.plan_revision_id
-        else None,
+        "plan_revision": f"{revision.plan.name} r{revision.number}" if revision else None,
         "title": complaint.title,
         "category": complaint.category.name,
         "severity": complaint.severity,
@@ -218,7 +218,7 @@ def complaint_register(
     confidential: bool = False,
     department: str = "",
     received_at: datetime | None = None,
-    attachments: list[AttachmentUpload] = (),  # type: ignore[assignment]
+    attachments: Sequence[AttachmentUpload] = (),
 ) -> Complaint:
     """Register a complaint received through ``channel``; ``actor`` is its first contact.
 
@@ -273,6 +273,8 @@ def complaint_register(
         for message in attachment_validate(upload):
             errors.add(f"attachments.{index}", message)
     errors.raise_if_any()
+    # Both were found, or an error named them above.
+    assert category_obj is not None and department_obj is not None
 
     # The day's counter is taken in its own short transaction, so concurrent intakes do
     # not queue behind each other's whole registration (a failure leaves a gap: numbers
@@ -354,9 +356,9 @@ def _attachment_store(*, actor: User, complaint: Complaint, upload: AttachmentUp
             data={"name": upload.name, "size": upload.size, "sha256": upload.sha256},
         )
     except BaseException:
-        default_storage.delete(attachment.file.name)
+        default_storage.delete(attachment.file.name or "")
         raise
-    return attachment.file.name
+    return attachment.file.name or ""
 
 
 def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUpload) -> Attachment:
@@ -528,15 +530,15 @@ def complaint_assign(
                 complaint=complaint, actor=actor, version=version, assignee=assignee
             ):
                 return complaint
-    changes = {}
-    if transfer:
+    changes: dict[str, list] = {}
+    if transfer and target is not None:
         changes["department"] = [complaint.department.name, target.name]
     if person != complaint.assignee:
         changes["assignee"] = [
             complaint.assignee.display_name if complaint.assignee else None,
             person.display_name if person else None,
         ]
-    values = {"department": target, "assignee": person}
+    values: dict[str, object] = {"department": target, "assignee": person}
     # Under a plan the stage decides the status; without one, assignment moves it on.
     if complaint.plan_revision_id is None and complaint.status == Status.REGISTERED:
         values["status"] = Status.ASSIGNED

@@ -52,7 +52,8 @@ def stale(complaint: Complaint | None = None, version: int | None = None) -> Con
 
 def _field_label(name: str) -> str:
     try:
-        return str(Complaint._meta.get_field(name).verbose_name)
+        field = Complaint._meta.get_field(name)
+        return str(getattr(field, "verbose_name", name))
     except FieldDoesNotExist:  # a change that is not a field (co-owners)
         return str(_("co-owners")) if name == "co_owners" else _("other")
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tousu.accounts.http import staff
 from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.complaints import services
@@ -108,7 +109,7 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
         uploads = [AttachmentUpload.from_file(f.name, f) for f in data["attachments"]]
         try:
             complaint = services.complaint_register(
-                actor=request.user,
+                actor=staff(request),
                 channel=data["channel"],
                 title=data["title"],
                 description=data["description"],
@@ -187,7 +188,9 @@ def _detail_context(request, complaint, assign_form=None, failed_action=None) ->
         "can_edit": request.user.has_perm("complaints.change_complaint"),
         "can_reveal": request.user.has_perm("complaints.view_complainant"),
         "assign_form": assign_form or _assign_form(complaint),
-        "can_set_confidentiality": confidentiality_may_set(complaint=complaint, actor=request.user),
+        "can_set_confidentiality": confidentiality_may_set(
+            complaint=complaint, actor=staff(request)
+        ),
         "now": timezone.now(),
     }
 
@@ -207,7 +210,7 @@ def complaint_assign(request: HttpRequest, tracking_no: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.complaint_assign(
-                actor=request.user,
+                actor=staff(request),
                 complaint=complaint,
                 version=data["version"],
                 department=data["department"],
@@ -246,7 +249,7 @@ def complaint_edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
         version = changes.pop("version")
         try:
             services.complaint_update(
-                actor=request.user, complaint=complaint, version=version, **changes
+                actor=staff(request), complaint=complaint, version=version, **changes
             )
         except (InvalidInput, Conflict) as exc:
             form.add_service_errors(exc.field_errors)
@@ -274,7 +277,7 @@ def complaint_action(request: HttpRequest, tracking_no: str, action: str) -> Htt
         try:
             complaint_act(
                 complaint=complaint,
-                actor=request.user,
+                actor=staff(request),
                 action=action,
                 version=form.cleaned_data["version"],
                 data=form.data_for_service(),
@@ -299,7 +302,7 @@ def complaint_action(request: HttpRequest, tracking_no: str, action: str) -> Htt
 def complainant_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
     complaint = _visible_or_404(request, tracking_no)
     try:
-        person = services.complainant_reveal(actor=request.user, complaint=complaint)
+        person = services.complainant_reveal(actor=staff(request), complaint=complaint)
     except NotAllowed as exc:
         return HttpResponse(exc.detail, status=403)
     return render(request, "complaints/_complainant_full.html", {"person": person})
@@ -351,7 +354,7 @@ def complaint_confidentiality(request: HttpRequest, tracking_no: str) -> HttpRes
     try:
         complaint_confidentiality_set(
             complaint=complaint,
-            actor=request.user,
+            actor=staff(request),
             version=version,
             confidential=request.POST.get("confidential") == "1",
             reason=request.POST.get("reason", ""),

@@ -72,7 +72,7 @@ def _someone_takes_it_on(complaint: Complaint, actor, decision: Decision) -> Non
     """A hand-off must reach someone: a transfer needs someone in the receiving
     department (or the person named) who could see the case and act on it in its next
     stage; an assignment needs the assignee to have something to do there."""
-    definition = complaint.plan_revision.definition
+    definition = complaint.plan_definition
     if stage_of(definition, decision.stage_after).get("terminal"):
         return
     after = copy.copy(complaint)
@@ -103,7 +103,7 @@ def _someone_takes_it_on(complaint: Complaint, actor, decision: Decision) -> Non
         message = _(
             "%(person)s has nothing to do in stage “%(stage)s” under the plan: choose "
             "someone who has."
-        ) % {"person": after.assignee.display_name, "stage": stage}
+        ) % {"person": after.assignee.display_name if after.assignee else "—", "stage": stage}
         fields = {"assignee": [message]}
     raise Conflict(message, field_errors=fields)
 
@@ -113,7 +113,7 @@ def writable_check(complaint: Complaint) -> None:
     (reopen, appeal, follow-up): no edits, transfers or attachments."""
     if complaint.plan_revision_id is None:
         return
-    stage = stage_of(complaint.plan_revision.definition, complaint.stage)
+    stage = stage_of(complaint.plan_definition, complaint.stage)
     if stage.get("terminal"):
         raise Conflict(
             _("The complaint is in stage “%(stage)s”: it can no longer be changed.")
@@ -126,7 +126,7 @@ def _plan_action(complaint: Complaint, actor, kind: str, fields: list[str]):
     """The first action of type ``kind`` the actor may take now that stays in the
     stage (a classify that moves, such as 转为恶意投诉, is taken by its own button);
     refuses, naming the plan's action, when there is none."""
-    definition = complaint.plan_revision.definition
+    definition = complaint.plan_definition
     stage = stage_of(definition, complaint.stage)
     for action in engine.actions_available(complaint=complaint, user=actor):
         if action.type == kind and (
@@ -187,7 +187,7 @@ def decision_apply(
     *, complaint: Complaint, actor, decision: Decision, version: int, now: datetime
 ) -> None:
     """Write ``decision`` (inside the caller's transaction)."""
-    definition = complaint.plan_revision.definition
+    definition = complaint.plan_definition
     spec = decision.spec
     before_assignee = complaint.assignee_id
     bump_version(complaint, version, workflow=decision.workflow, **decision.values)
@@ -225,7 +225,8 @@ def decision_apply(
         complaint=complaint,
         actor=actor,
         cause=f"action:{complaint.pk}:v{complaint.version}",
-        moved=decision.moved,
+        event=handoff_event(decision, definition),
+        moved=decision.moved or spec["type"] == ActionType.CONVENE_MEETING,
         assignee_changed=complaint.assignee_id != before_assignee,
         now=now,
     )
@@ -238,28 +239,45 @@ def participant_add(*, complaint: Complaint, user, part: str, now: datetime) -> 
     )
 
 
-# Which plan message each action type sends the complainant (when the plan has it).
+# Which message each action type sends the complainant: the plan's text, or Tousu's own
+# (so a petitioner always gets the acceptance and transfer notices). An appeal's notice
+# is ``appeal_received`` or, in plans that call it so, ``review`` (复查/复核).
 COMPLAINANT_MESSAGES = {
-    ActionType.ACCEPT: "accepted",
-    ActionType.REFUSE: "refused",
-    ActionType.TRANSFER: "transferred",
-    ActionType.APPEAL: "appeal_received",
-    ActionType.CONVENE_MEETING: "meeting",
+    ActionType.ACCEPT: ("accepted",),
+    ActionType.REFUSE: ("refused",),
+    ActionType.TRANSFER: ("transferred",),
+    ActionType.APPEAL: ("appeal_received", "review"),
+}
+# The staff text of a hand-off, where the plan writes one for the action's type.
+STAFF_MESSAGES = {
+    ActionType.TRANSFER: ("transfer", "dispatch"),
+    ActionType.CONVENE_MEETING: ("meeting",),
 }
 
 
-def _tell_complainant(complaint, decision: Decision, definition: dict, now: datetime) -> None:
-    """Replies, acceptance, refusal (with the reason), transfer, appeal receipt, meeting
-    and closure reach the complainant by the contact they gave (outbox)."""
-    kind = decision.spec["type"]
+def _planned(definition: dict, names: tuple[str, ...]) -> str | None:
     messages = definition.get("messages", {})
+    return next((name for name in names if name in messages), None)
+
+
+def handoff_event(decision: Decision, definition: dict) -> str:
+    """The message the people who now have an action get."""
+    names = STAFF_MESSAGES.get(decision.spec["type"], ())
+    return _planned(definition, names) or "handoff"
+
+
+def _tell_complainant(complaint, decision: Decision, definition: dict, now: datetime) -> None:
+    """Replies, acceptance, refusal (with the reason), transfer, appeal receipt and
+    closure reach the complainant by the contact they gave (outbox)."""
+    kind = decision.spec["type"]
     extra: dict[str, Any] = {
         name: decision.event[name] for name in ("reply", "reason") if name in decision.event
     }
     if kind == ActionType.REPLY:
         notify_complainant(complaint=complaint, event="reply", now=now, **extra)
-    event = COMPLAINANT_MESSAGES.get(kind)
-    if event and event in messages:
+    names = COMPLAINANT_MESSAGES.get(kind)
+    if names:
+        event = _planned(definition, names) or names[0]
         notify_complainant(complaint=complaint, event=event, now=now, **extra)
     if (
         decision.moved
@@ -296,7 +314,7 @@ def complaint_escalate(
         bump_version(complaint, complaint.version, severity=severity)
         plan_deadlines.on_transition(
             complaint=complaint,
-            definition=complaint.plan_revision.definition,
+            definition=complaint.plan_definition,
             action_key="escalation",
             action_type="escalate",
             stage_before=before,
@@ -347,7 +365,7 @@ def confidentiality_may_set(*, complaint: Complaint, actor) -> bool:
         return True
     if complaint.plan_revision_id is None:
         return False
-    definition = complaint.plan_revision.definition
+    definition = complaint.plan_definition
     return any(
         user_plays(actor, role, complaint, definition)
         for role in (definition.get("confidentiality") or {}).get("by", [])

@@ -64,7 +64,8 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
         result = calendar_override_set(
             actor=request.user, day=obj.day, kind=obj.kind, name=obj.name, note=obj.note
         )
-        obj.pk = result.row.pk
+        if result.row is not None:  # always: a set writes its row
+            obj.pk = result.row.pk
         self._report(request, result)
 
     def delete_model(self, request, obj):

@@ -115,7 +115,10 @@ class BusinessHours:
                 ) from None
             whole = f"{start}-{end}"
             intervals.append(
-                tuple(t if isinstance(t, dt.time) else _time_parse(str(t), whole) for t in item)
+                (
+                    start if isinstance(start, dt.time) else _time_parse(str(start), whole),
+                    end if isinstance(end, dt.time) else _time_parse(str(end), whole),
+                )
             )
         return cls(tuple(intervals))
 

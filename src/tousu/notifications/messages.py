@@ -8,17 +8,77 @@ import string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.core.masks import mask_name
+
 
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
 
 
-def _defaults() -> dict[str, str]:
+COMPLAINANT = "complainant"
+STAFF = "staff"
+
+# Who each kind of message is written for. A plan's text for a kind (``messages:``)
+# reaches only that audience; the other audience of the same moment gets Tousu's own
+# wording (a follow-up visit: the complainant the plan's survey text, staff a reminder).
+AUDIENCE = {
+    "received": COMPLAINANT,
+    "accepted": COMPLAINANT,
+    "refused": COMPLAINANT,
+    "transferred": COMPLAINANT,
+    "appeal_received": COMPLAINANT,
+    "review": COMPLAINANT,
+    "reply": COMPLAINANT,
+    "closed": COMPLAINANT,
+    "follow_up": COMPLAINANT,
+    "warning": STAFF,
+    "breach": STAFF,
+    "reminder": STAFF,
+    "supervision": STAFF,
+    "handoff": STAFF,
+    "co_owner": STAFF,
+    "transfer": STAFF,
+    "dispatch": STAFF,
+    "meeting": STAFF,
+    # Messages of an emergency response (the incident, not a complaint's path).
+    "emergency": STAFF,
+    "situation": STAFF,
+}
+# Kinds that belong to incidents: sent by the emergency response, not the complaint path.
+INCIDENT_KINDS = frozenset({"emergency", "situation"})
+
+
+def _complainant_defaults() -> dict[str, str]:
     return {
         "received": _("Your complaint {tracking_no} has been received; we will handle it on time."),
+        "accepted": _(
+            "Your complaint {tracking_no} ({title}) has been accepted; we will tell you the "
+            "result in time."
+        ),
+        "refused": _(
+            "Your complaint {tracking_no} ({title}) is not accepted: {reason}. You may also "
+            "turn to the consumer association, the 12315 hotline or the competent "
+            "administrative department."
+        ),
+        "transferred": _(
+            "Your complaint {tracking_no} ({title}) has been passed to {department}, which "
+            "will handle it."
+        ),
+        "appeal_received": _(
+            "Your appeal on complaint {tracking_no} has been received and will be reviewed."
+        ),
         "reply": _("Reply to your complaint {tracking_no}: {reply}"),
         "closed": _("Your complaint {tracking_no} has been closed. Thank you."),
+        "follow_up": _(
+            "About your complaint {tracking_no} ({title}): are you satisfied with how it "
+            "was handled? We will call you to ask."
+        ),
+    }
+
+
+def _staff_defaults() -> dict[str, str]:
+    return {
         "warning": _("Complaint {tracking_no} ({title}) is due at {due_at}: {stage}."),
         "breach": _("Complaint {tracking_no} ({title}) is overdue since {due_at}: {stage}."),
         "reminder": _(
@@ -41,8 +101,15 @@ def _defaults() -> dict[str, str]:
 
 
 def message_kinds() -> set[str]:
-    """Every kind of message Tousu has its own wording for."""
-    return set(_defaults())
+    """Every kind of message Tousu knows (its own wording or a plan's)."""
+    return set(AUDIENCE)
+
+
+def _plan_label(definition: dict | None, kind: str, key: str) -> str:
+    for item in (definition or {}).get(kind, []):
+        if item["key"] == key:
+            return item["label"]
+    return key
 
 
 def complaint_context(complaint, **extra) -> dict[str, str]:
@@ -51,7 +118,6 @@ def complaint_context(complaint, **extra) -> dict[str, str]:
     from django.conf import settings
 
     from tousu.accounts.selectors import organisation_current
-    from tousu.complaints.validators import mask_name
 
     organisation = organisation_current()
     values = {
@@ -61,7 +127,7 @@ def complaint_context(complaint, **extra) -> dict[str, str]:
         "tracking_no": complaint.tracking_no,
         "title": complaint.title,
         "category": complaint.category.name,
-        "severity": complaint.severity,
+        "severity": _plan_label(definition, "severities", complaint.severity),
         "stage": stage,
         "department": complaint.department.name,
         "assignee": complaint.assignee.display_name if complaint.assignee_id else "",
@@ -73,10 +139,15 @@ def complaint_context(complaint, **extra) -> dict[str, str]:
     return values
 
 
-def message_render(complaint, event: str, **extra) -> tuple[str, str]:
-    """(subject, body) of ``event`` for ``complaint``."""
+def message_render(complaint, event: str, *, audience: str = STAFF, **extra) -> tuple[str, str]:
+    """(subject, body) of ``event`` for ``complaint``, worded for ``audience``: the
+    plan's text when it is written for that audience, else Tousu's own."""
     definition = complaint.plan_revision.definition if complaint.plan_revision_id else {}
-    template = (definition or {}).get("messages", {}).get(event) or _defaults().get(event, "")
+    own = _complainant_defaults() if audience == COMPLAINANT else _staff_defaults()
+    planned = (definition or {}).get("messages", {}).get(event)
+    if AUDIENCE.get(event, STAFF) != audience:
+        planned = None
+    template = planned or own.get(event, "")
     body = string.Formatter().vformat(template, (), _Blank(complaint_context(complaint, **extra)))
     # A header is one line: replies may carry line breaks.
     subject = f"[{complaint.tracking_no}] {' '.join(body.split())[:60]}"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from tousu.core.problems import InvalidInput
 from tousu.notifications.channels import DeliveryError, deliver, url_is_allowed
 from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus
-from tousu.notifications.messages import message_render
+from tousu.notifications.messages import COMPLAINANT, message_render
 from tousu.notifications.models import Notification, UserChannel
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def notify_complainant(*, complaint, event: str, now: datetime | None = None, **
     queueing the same change again adds nothing."""
     now = now or timezone.now()
     person = complaint.complainant
-    subject, body = message_render(complaint, event, **extra)
+    subject, body = message_render(complaint, event, audience=COMPLAINANT, **extra)
     rows = []
     if person.email:
         rows.append((Channel.EMAIL, person.email))

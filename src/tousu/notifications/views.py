@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from tousu.accounts.http import staff
 from tousu.core.problems import InvalidInput
 from tousu.notifications.choices import Channel, DeliveryStatus
 from tousu.notifications.models import Notification
@@ -32,7 +33,7 @@ class ChannelForm(forms.Form):
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     rows = (
-        Notification.objects.filter(recipient=request.user, channel=Channel.IN_APP)
+        Notification.objects.filter(recipient=staff(request), channel=Channel.IN_APP)
         .select_related("complaint")
         .order_by("-created_at")[:100]
     )
@@ -42,7 +43,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
-    notification_read(user=request.user, notification_id=pk)
+    notification_read(user=staff(request), notification_id=pk)
     return redirect("notifications:inbox")
 
 
@@ -51,7 +52,7 @@ def channels(request: HttpRequest) -> HttpResponse:
     form = ChannelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user_channel_set(user=request.user, **form.cleaned_data)
+            user_channel_set(user=staff(request), **form.cleaned_data)
         except InvalidInput as exc:
             for name, errors in exc.field_errors.items():
                 for error in errors:
@@ -62,13 +63,13 @@ def channels(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/channels.html",
-        {"form": form, "mine": request.user.notification_channels.all()},
+        {"form": form, "mine": staff(request).notification_channels.all()},
     )
 
 
 @login_required
 def failed(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_role("administrator"):
+    if not staff(request).has_role("administrator"):
         raise PermissionDenied
     rows = Notification.objects.filter(status=DeliveryStatus.DEAD).select_related(
         "recipient", "complaint"
@@ -79,7 +80,7 @@ def failed(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.has_role("administrator"):
+    if not staff(request).has_role("administrator"):
         raise PermissionDenied
     row = Notification.objects.filter(pk=pk, status=DeliveryStatus.DEAD).first()
     if row is not None:

@@ -73,6 +73,7 @@ MESSAGE_PLACEHOLDERS = frozenset(
         "organisation",
         "complainant",
         "reply",
+        "reason",
         "level",
         "url",
     }

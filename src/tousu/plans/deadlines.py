@@ -31,7 +31,12 @@ def _anchor(complaint, rule: dict, at: datetime) -> datetime:
     if start == "received":
         return complaint.received_at
     stamp = (complaint.workflow or {}).get("anchors", {}).get(start)
-    return parse_datetime(stamp) if stamp else at
+    if not stamp:
+        return at
+    anchor = parse_datetime(stamp)
+    if anchor is None:  # the engine writes anchors with isoformat()
+        raise ValueError(f"anchor {start!r} is not an ISO date and time: {stamp!r}")
+    return anchor
 
 
 def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> None:
@@ -42,10 +47,10 @@ def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> No
     # Skip a rule still running (e.g. one that closes on an action, when its stage is
     # entered again after a send-back) and one already opened during this visit of the
     # stage (it closed on an action that left the complaint here).
-    skip = Deadline.objects.filter(complaint=complaint).filter(
+    skipped = Deadline.objects.filter(complaint=complaint).filter(
         Q(closed_at__isnull=True) | Q(stage=stage_key, created_at__gte=entered or at)
     )
-    skip = set(skip.values_list("kind", flat=True))
+    skip = set(skipped.values_list("kind", flat=True))
     for rule in stage_of(definition, stage_key).get("deadlines", []):
         if rule["key"] in skip or not condition_holds(rule.get("when"), complaint):
             continue

@@ -75,3 +75,30 @@ class PlanRevision(models.Model):
         if not self._state.adding:
             raise ImmutableError("plan revisions are immutable; load a new revision")
         super().save(*args, **kwargs)
+
+
+class Category(models.Model):
+    """A node of the plan's category tree (产品质量, 售后服务 …); ``key`` is stable. The tree
+    follows the organisation's plan (``plans.categories.categories_sync``)."""
+
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        # Kept where it was created (the model moved from the complaints app).
+        db_table = "complaints_category"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -52,7 +52,7 @@ class Ceiling(Duration):
 
 
 class WarnAt(Strict):
-    fraction: Decimal | None = Field(None, gt=0, lt=1)
+    fraction: Decimal | None = Field(default=None, gt=0, lt=1)
     before: Duration | None = None
 
 
@@ -62,7 +62,7 @@ class DeadlineRule(Strict):
     amount: Decimal = Field(gt=0)
     unit: DeadlineUnit
     # The event the period counts from: "received", "stage_entered" or an action's key.
-    start: str = Field("stage_entered", alias="from")
+    start: str = Field(default="stage_entered", alias="from")
     when: Condition | None = None
     closes_on: list[str] | None = None
     warn: WarnAt | None = None
@@ -144,7 +144,7 @@ class SatisfactionPolicy(Strict):
 
 class Appeal(Strict):
     heard_by: list[str] = Field(min_length=1)
-    max_rounds: int = Field(1, ge=1, le=10)
+    max_rounds: int = Field(default=1, ge=1, le=10)
     deadline: Duration | None = None
 
 
@@ -171,7 +171,7 @@ class Penalty(Strict):
 
 
 class Penalties(Strict):
-    minimum_per_item: Decimal = Field(Decimal(0), ge=0)
+    minimum_per_item: Decimal = Field(default=Decimal(0), ge=0)
     rules: list[Penalty] = []
 
 
@@ -179,7 +179,7 @@ class Level(Strict):
     key: str = Field(max_length=16)
     label: str
     colour: Literal["red", "orange", "yellow", "blue"] | None = None
-    deadline_factor: Decimal = Field(Decimal(1), gt=0, le=1)
+    deadline_factor: Decimal = Field(default=Decimal(1), gt=0, le=1)
 
 
 class MassTrigger(Strict):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import Organisation, User
 from tousu.audit.services import audit_record
 from tousu.core.problems import InvalidInput, NotAllowed
+from tousu.plans.categories import categories_sync
 from tousu.plans.models import Plan, PlanRevision
 from tousu.plans.validation import plan_parse
 
@@ -50,12 +51,12 @@ def plan_load(
     """
     raw = source.encode("utf-8") if isinstance(source, str) else source
     result = plan_parse(raw)
-    if not result.ok:
+    plan_def = result.plan
+    if plan_def is None or not result.ok:
         raise InvalidInput(
             _("The plan file has errors."),
             field_errors=_group([(e.path or "file", e.message) for e in result.errors]),
         )
-    plan_def = result.plan
     digest = hashlib.sha256(raw).hexdigest()
     with transaction.atomic():
         plan, created = Plan.objects.select_for_update().get_or_create(
@@ -107,7 +108,7 @@ def plan_activate(*, revision: PlanRevision, actor: User | None) -> Plan:
         raise NotAllowed(_("Only administrators activate plan revisions."))
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=revision.plan_id)
-        before = plan.active_revision.number if plan.active_revision_id else None
+        before = plan.active_revision.number if plan.active_revision else None
         plan.active_revision = revision
         plan.save(update_fields=["active_revision"])
         audit_record(
@@ -119,8 +120,6 @@ def plan_activate(*, revision: PlanRevision, actor: User | None) -> Plan:
         )
         organisation = Organisation.objects.order_by("pk").first()
         if organisation is not None and organisation.plan_id == plan.pk:
-            from tousu.complaints.categories import categories_sync
-
             categories_sync(definition=revision.definition)
     return plan
 
@@ -132,8 +131,6 @@ def organisation_plan_adopt(*, key: str, actor: User | None = None) -> Plan:
         raise InvalidInput(
             _("Unknown plan “%(key)s”.") % {"key": key}, field_errors={"plan": [_("Unknown plan.")]}
         )
-    from tousu.complaints.categories import categories_sync
-
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().order_by("pk").first()
         if organisation is None:

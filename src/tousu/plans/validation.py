@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from tousu.plans.choices import MESSAGE_PLACEHOLDERS, ActionType
 from tousu.plans.schema import KEY, Condition, Plan
@@ -109,7 +110,7 @@ def _dotted(loc) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind in ("literal_error", "enum"):
         expected = error.get("ctx", {}).get("expected", "")
@@ -188,7 +189,7 @@ class _Checker:
     def condition(self, path: str, condition: Condition | None) -> None:
         if condition is None:
             return
-        known = {
+        known: dict[str, set[str]] = {
             "severity": set(self.severities),
             "nature": set(self.natures),
             "category": self.categories,
@@ -379,15 +380,15 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
         c.stage("follow_up.reopen_to", plan.follow_up.reopen_to)
         if plan.follow_up.reopen_on_dissatisfied and not plan.follow_up.reopen_to:
             c.add("follow_up.reopen_to", "is required when reopen_on_dissatisfied is true")
-    for index, rule in enumerate(plan.penalties.rules):
+    for index, penalty in enumerate(plan.penalties.rules):
         path = f"penalties.rules.{index}"
-        if rule.trigger.breach and rule.trigger.breach not in c.deadlines:
-            c.add(f"{path}.trigger.breach", f"no deadline “{rule.trigger.breach}”")
-        if not rule.trigger.breach and not rule.trigger.repeat_complaint:
+        if penalty.trigger.breach and penalty.trigger.breach not in c.deadlines:
+            c.add(f"{path}.trigger.breach", f"no deadline “{penalty.trigger.breach}”")
+        if not penalty.trigger.breach and not penalty.trigger.repeat_complaint:
             c.add(f"{path}.trigger", "give breach or repeat_complaint")
-        c.role(f"{path}.target", rule.target, people=True)
-        c.condition(f"{path}.when", rule.when)
-        if rule.amount and rule.amount < plan.penalties.minimum_per_item:
+        c.role(f"{path}.target", penalty.target, people=True)
+        c.condition(f"{path}.when", penalty.when)
+        if penalty.amount and penalty.amount < plan.penalties.minimum_per_item:
             c.add(
                 f"{path}.amount",
                 f"below the plan's minimum of {plan.penalties.minimum_per_item} yuan per item",

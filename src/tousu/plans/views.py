@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tousu.accounts.http import staff
 from tousu.audit.models import AuditEvent
 from tousu.core.problems import NotAllowed, NotFound
 from tousu.plans.selectors import plan_get, plans_list, revision_diff, revision_get
@@ -72,7 +73,7 @@ def revision_compare(request: HttpRequest, key: str, a: int, b: int) -> HttpResp
 def revision_activate(request: HttpRequest, key: str, number: int) -> HttpResponse:
     revision = _or_404(revision_get, key, number)
     try:
-        plan_activate(revision=revision, actor=request.user)
+        plan_activate(revision=revision, actor=staff(request))
     except NotAllowed as exc:
         messages.error(request, exc.detail)
     else:

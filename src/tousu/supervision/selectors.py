@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tousu.assessment.models import PenaltyEntry
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import work_calendar_for
-from tousu.supervision.models import PenaltyEntry
 
 
 @dataclass
@@ -24,7 +24,8 @@ class BoardRow:
 
 
 def _label(row: Deadline) -> str:
-    definition = row.complaint.plan_revision.definition if row.complaint.plan_revision_id else {}
+    revision = row.complaint.plan_revision
+    definition = revision.definition if revision else {}
     for stage in (definition or {}).get("stages", {}).values():
         for rule in stage.get("deadlines", []):
             if rule["key"] == row.kind:
@@ -87,7 +88,7 @@ def penalty_as_dict(entry: PenaltyEntry) -> dict:
         "period": entry.period,
         "person": entry.person.username,
         "name": entry.person.display_name,
-        "department": entry.person.department.name if entry.person.department_id else "",
+        "department": entry.person.department.name if entry.person.department else "",
         "rule": entry.rule,
         "rule_label": entry.rule_label,
         "complaint": entry.complaint.tracking_no,

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from tousu.assessment.penalties import penalties_for_breach
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction
 from tousu.complaints.notify import staff_notify
@@ -16,11 +17,19 @@ from tousu.complaints.presenters import deadline_label
 from tousu.complaints.workflow import complaint_escalate
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
+from tousu.notifications.services import notify_complainant
 from tousu.plans.definition import condition_holds
 from tousu.plans.people import people_for
-from tousu.supervision.penalties import penalties_for_breach
 
 FOLLOW_UP = "follow_up"
+
+
+def _definition(row: Deadline) -> dict:
+    """The plan the row's complaint runs under; deadlines are only set under a plan."""
+    revision = row.complaint.plan_revision
+    if revision is None:
+        raise ValueError(f"deadline {row.pk} belongs to a complaint without a plan")
+    return revision.definition
 
 
 def _lock(pk: int, **open_filter) -> Deadline | None:
@@ -47,7 +56,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
     the plan and may add a co-owner (the rule's ``reassign_to`` role or the named
     group's lead); the department keeps the case and its accountability."""
     complaint = row.complaint
-    definition = complaint.plan_revision.definition
+    definition = _definition(row)
     notified: dict[int, object] = {}
     co_owners: dict[int, object] = {}
     severity = None
@@ -95,7 +104,7 @@ def _overdue(due_at: datetime, now: datetime) -> str:
 
 def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
     complaint = row.complaint
-    definition = complaint.plan_revision.definition
+    definition = _definition(row)
     policy = definition.get("follow_up") or {}
     people = staff_notify(
         users=people_for(complaint, policy.get("by", []), definition, cache),
@@ -104,6 +113,9 @@ def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
         event="follow_up",
         now=now,
     )
+    if "follow_up" in definition.get("messages", {}):
+        # The plan's follow-up text is written for the complainant (回访: are you satisfied?).
+        notify_complainant(complaint=complaint, event="follow_up", now=now)
     audit_record(
         actor=None,
         action=EventAction.FOLLOW_UP_DUE,

@@ -8,6 +8,8 @@ wrapper over a service and takes only JSON values.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
@@ -15,9 +17,16 @@ from tousu.notifications.services import outbox_deliver
 from tousu.supervision.sweep import deadlines_sweep
 
 
+def _moment(text: str) -> datetime:
+    moment = parse_datetime(text)
+    if moment is None:
+        raise ValueError(f"not an ISO date and time: {text!r}")
+    return moment
+
+
 @task()
 def sweep_deadlines(now: str) -> dict:
-    return deadlines_sweep(now=parse_datetime(now))
+    return deadlines_sweep(now=_moment(now))
 
 
 @task()

@@ -14,19 +14,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tousu.accounts.http import staff
+from tousu.assessment.models import PenaltyEntry
+from tousu.assessment.penalties import penalty_contest, penalty_waive
 from tousu.core.problems import ServiceError
 from tousu.deadlines.models import Deadline
-from tousu.supervision.models import PenaltyEntry
-from tousu.supervision.penalties import penalty_contest, penalty_waive
 from tousu.supervision.reminders import supervision_remind
 from tousu.supervision.selectors import penalties_for_period, penalty_as_dict, supervision_board
 
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    if not request.user.supervises:
+    user = staff(request)
+    if not user.supervises:
         raise PermissionDenied
-    return render(request, "supervision/board.html", supervision_board(user=request.user))
+    return render(request, "supervision/board.html", supervision_board(user=user))
 
 
 @login_required
@@ -34,16 +36,15 @@ def board(request: HttpRequest) -> HttpResponse:
 def remind(request: HttpRequest, deadline_id: int) -> HttpResponse:
     from tousu.complaints.models import Complaint
 
+    user = staff(request)
     row = Deadline.objects.filter(
-        pk=deadline_id, complaint__in=Complaint.objects.visible_to(request.user).values("pk")
+        pk=deadline_id, complaint__in=Complaint.objects.visible_to(user).values("pk")
     ).first()
     if row is None:
         raise Http404
     kind = request.POST.get("kind", "reminder")
     try:
-        supervision_remind(
-            actor=request.user, deadline=row, kind=kind, note=request.POST.get("note", "")
-        )
+        supervision_remind(actor=user, deadline=row, kind=kind, note=request.POST.get("note", ""))
     except ServiceError as exc:
         messages.error(request, exc.detail)
     else:
@@ -54,17 +55,18 @@ def remind(request: HttpRequest, deadline_id: int) -> HttpResponse:
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period") or f"{timezone.localdate():%Y-%m}"
-    entries = penalties_for_period(period, user=request.user)
+    user = staff(request)
+    entries = penalties_for_period(period, user=user)
     return render(
         request,
         "supervision/ledger.html",
-        {"period": period, "entries": entries, "can_waive": request.user.has_role("leadership")},
+        {"period": period, "entries": entries, "can_waive": user.has_role("leadership")},
     )
 
 
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_role("supervisor", "leadership", "administrator"):
+    if not staff(request).has_role("supervisor", "leadership", "administrator"):
         raise PermissionDenied
     period = request.GET.get("period") or f"{timezone.localdate():%Y-%m}"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -110,7 +112,7 @@ def ledger_decide(request: HttpRequest, entry_id: int) -> HttpResponse:
         raise Http404
     act = penalty_waive if request.POST.get("decision") == "waive" else penalty_contest
     try:
-        act(actor=request.user, entry=entry, reason=request.POST.get("reason", ""))
+        act(actor=staff(request), entry=entry, reason=request.POST.get("reason", ""))
     except ServiceError as exc:
         messages.error(request, exc.detail)
     return redirect(f"/supervision/penalties/?period={entry.period}")

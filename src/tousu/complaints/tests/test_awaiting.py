@@ -9,7 +9,7 @@ from django.test import Client
 from tousu.accounts.models import User
 from tousu.complaints.awaiting import complaints_awaiting, work_list
 from tousu.complaints.models import Complaint
-from tousu.core.demo import demo_load
+from tousu.demo.loader import demo_load
 from tousu.plans.engine import actions_available
 from tousu.plans.services import TEMPLATE_KEYS
 

@@ -19,7 +19,7 @@ from django.db import connection
 from tousu.accounts.models import Department, User
 from tousu.complaints.models import Category, Complaint, Participant
 from tousu.complaints.selectors import complaint_visible_by_rules
-from tousu.core.demo import demo_load, demo_organisation_create
+from tousu.demo.loader import demo_load, demo_organisation_create
 from tousu.plans.choices import ActionType
 from tousu.plans.engine import actions_available
 from tousu.plans.models import Plan

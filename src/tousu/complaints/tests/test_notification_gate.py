@@ -19,8 +19,8 @@ from tousu.complaints.services import (
     complaint_register,
     plan_revision_current,
 )
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.messages import message_kinds
 from tousu.notifications.models import Notification
 from tousu.supervision.reminders import supervision_remind

@@ -12,8 +12,8 @@ from django.test import Client
 
 from tousu.complaints.models import Category, Complaint
 from tousu.complaints.services import ComplainantData, complaint_register
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.models import Notification
 from tousu.plans.engine import actions_available
 from tousu.plans.models import Plan

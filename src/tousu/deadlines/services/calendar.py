@@ -137,15 +137,16 @@ def calendar_year_enter(
     """
     _allowed(actor)
     errors = _Errors()
+    checked: int | None = year  # None when not a year we can check the dates against
     if isinstance(year, bool) or not isinstance(year, int) or not (FIRST_YEAR <= year <= LAST_YEAR):
         errors.add(
             "year",
             _("Choose a year from %(first)s to %(last)s.")
             % {"first": FIRST_YEAR, "last": LAST_YEAR},
         )
-        year = None
-    off = _entries(errors, "holidays", holidays, year)
-    on = _entries(errors, "workdays", workdays, year)
+        checked = None
+    off = _entries(errors, "holidays", holidays, checked)
+    on = _entries(errors, "workdays", workdays, checked)
     both = off.keys() & on.keys()
     if both:
         message = _("Both a holiday and a working day: %(dates)s.") % {"dates": _dates(both)}
@@ -212,7 +213,7 @@ def calendar_override_set(
         errors.add("kind", _("Unknown value “%(value)s”.") % {"value": kind})
     name = errors.name("name", name)
     note = errors.name("note", note, limit=NOTE_LIMIT, required=False)
-    if errors:
+    if errors or parsed is None:  # a day that is not a date is among the errors
         raise InvalidInput(_("Some fields are not valid."), field_errors=errors)
     with transaction.atomic():
         previous = CalendarOverride.objects.filter(day=parsed).values("kind", "name").first()

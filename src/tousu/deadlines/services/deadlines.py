@@ -168,6 +168,7 @@ def deadline_open(
             warn_fraction = Decimal(str(warn_fraction)).quantize(Decimal("0.001"))
         errors.check(warn_at, _REFERENCE, _REFERENCE, fraction=warn_fraction)
     errors.raise_if_any()
+    assert value is not None  # a missing unit or amount was refused just above
     row = Deadline(
         complaint=complaint,
         stage=stage,
@@ -233,8 +234,11 @@ def _not_before(at: dt.datetime, earliest: dt.datetime, message: str) -> None:
 
 def _pause_end(row: Deadline, at: dt.datetime) -> None:
     """Finish the running pause at ``at`` and recompute the due time with it."""
-    _not_before(at, row.paused_at, _("The clock cannot resume before it was paused."))
-    pause = [row.paused_at.astimezone(SHANGHAI).isoformat(), at.astimezone(SHANGHAI).isoformat()]
+    paused_at = row.paused_at
+    if paused_at is None:
+        raise Conflict(_("This deadline is not paused."))
+    _not_before(at, paused_at, _("The clock cannot resume before it was paused."))
+    pause = [paused_at.astimezone(SHANGHAI).isoformat(), at.astimezone(SHANGHAI).isoformat()]
     row.pauses = [*row.pauses, pause]
     row.paused_at = None
     due, row.warn_at = deadline_schedule(row)

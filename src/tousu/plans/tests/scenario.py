@@ -17,8 +17,8 @@ from django.test import Client
 from django.utils import timezone
 
 from tousu.accounts.services import token_create
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 
 
 def at(text: str) -> datetime:

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.plans.tests.scenario import (
     act,
     api,

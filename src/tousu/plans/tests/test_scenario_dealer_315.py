@@ -8,8 +8,8 @@ Beijing time; deadlines are compared with instants counted by hand.
 
 import pytest
 
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.plans.tests.scenario import (
     act,
     api,

@@ -10,6 +10,7 @@ the leadership group.
 import json
 
 import pytest
+from django.test import Client
 
 from tousu.deadlines.models import Deadline
 from tousu.plans.tests.scenario import (
@@ -288,3 +289,50 @@ def test_send_back_without_a_note_names_the_field_once(people):
     assert fields(act(people["leader"], no, "send_back")) == ["note"]
     # The refused attempt changed nothing; with a note the opinion goes back.
     step(people["leader"], no, "send_back", "investigation", note="退款依据不足，请补充调查")
+
+
+def test_after_each_hand_off_the_next_person_is_told_and_has_it_on_my_work(db):
+    """Intake → investigator → leadership group → complaint office → quality → office:
+    at each hand-off the person who now has the action gets a notification (in-app) and
+    finds the case on their 我的待办 page."""
+    from tousu.accounts.models import User
+    from tousu.complaints.awaiting import work_list
+    from tousu.notifications.models import Notification
+
+    people = clients("market")
+    no = register(people["clerk"], category="quality")
+
+    def told_and_listed(username: str) -> None:
+        user = User.objects.get(username=username)
+        handoffs = Notification.objects.filter(
+            recipient=user, complaint__tracking_no=no, channel="in_app", key__contains="handoff"
+        )
+        assert handoffs.exists(), f"{username} was not told"
+        assert no in handoffs.latest("pk").body
+        assert no in [c.tracking_no for c in work_list(user)], f"not on {username}'s work"
+        page = Client()
+        page.force_login(user)
+        assert no in page.get("/work/").content.decode()
+
+    def handoffs_of(username: str) -> int:
+        return Notification.objects.filter(
+            recipient__username=username, complaint__tracking_no=no, key__contains="handoff"
+        ).count()
+
+    def hand_off(actor: str, action: str, stage: str, then: str, **data) -> None:
+        before = handoffs_of(actor)
+        step(people[actor], no, action, stage, **data)
+        assert handoffs_of(actor) == before, f"{actor} was told about their own step"
+        told_and_listed(then)
+
+    hand_off("clerk", "accept", "investigation", "investigator")
+    hand_off("investigator", "propose", "approval", "leader", opinion="商家退货退款299元")
+    # The office sends the approved opinion to the department that executes it.
+    hand_off("leader", "approve", "execution", "clerk")
+    hand_off("clerk", "transfer", "execution", "handler", **SLIP)
+    hand_off("handler", "execute", "feedback", "clerk", **REFUND)
+    outsiders = Notification.objects.filter(
+        complaint__tracking_no=no,
+        recipient__username__in=["pricing_handler", "advertising_handler"],
+    )
+    assert not outsiders.exists()

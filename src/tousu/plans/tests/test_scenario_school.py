@@ -12,8 +12,8 @@ import pytest
 import yaml
 from django.test import Client
 
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.plans.tests.scenario import (
     act,
     api,

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from tousu.core.demo import demo_data, demo_organisation_create
+from tousu.demo.loader import demo_data, demo_organisation_create
 from tousu.plans.services import TEMPLATE_KEYS, template_source
 from tousu.plans.validation import plan_parse
 

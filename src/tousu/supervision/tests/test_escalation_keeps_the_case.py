@@ -11,12 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint, Participant
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.models import Notification
 from tousu.plans.tests.scenario import api, keys, registrar, step
-from tousu.supervision.models import PenaltyEntry
 
 pytestmark = pytest.mark.django_db
 

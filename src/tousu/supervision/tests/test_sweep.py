@@ -9,14 +9,15 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from tousu.accounts.services import token_create
+from tousu.assessment.models import PenaltyEntry
+from tousu.assessment.penalties import penalty_contest, penalty_waive
 from tousu.audit.services import audit_verify
 from tousu.conftest import PASSWORD
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.models import Notification
 from tousu.plans.services import organisation_plan_adopt, plan_load
-from tousu.supervision.models import PenaltyEntry, WorkerRun
-from tousu.supervision.penalties import penalty_contest, penalty_waive
+from tousu.supervision.models import WorkerRun
 
 pytestmark = pytest.mark.django_db
 

@@ -19,17 +19,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from tousu.assessment.models import PenaltyEntry
 from tousu.audit.models import AuditEvent
 from tousu.audit.services import audit_verify
 from tousu.complaints.choices import EventAction
 from tousu.complaints.tests.factories import complainant, complaint_make
-from tousu.core.demo import demo_organisation_create
 from tousu.deadlines.models import Deadline
+from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.choices import Channel, DeliveryStatus
 from tousu.notifications.models import Notification
 from tousu.notifications.services import LEASE
 from tousu.supervision.choices import RunStatus
-from tousu.supervision.models import PenaltyEntry, WorkerRun
+from tousu.supervision.models import WorkerRun
 from tousu.supervision.tests.processes import Children, Receiver, worker_env
 from tousu.supervision.worker import run_once
 

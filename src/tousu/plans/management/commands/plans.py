@@ -62,11 +62,11 @@ class Command(BaseCommand):
 
     def _validate(self, options):
         result = plan_parse(self._read(options["file"]))
-        if not result.ok:
+        plan = result.plan
+        if plan is None or not result.ok:
             for error in result.errors:
                 self.stderr.write(f"{options['file']}: {error}")
             raise CommandError(f"{len(result.errors)} error(s) in {options['file']}")
-        plan = result.plan
         actions = sum(len(stage.actions) for stage in plan.stages.values())
         self.stdout.write(
             f"{options['file']}: ok — {plan.key} “{plan.metadata.name}”, "
@@ -107,6 +107,8 @@ class Command(BaseCommand):
         for key in TEMPLATE_KEYS:
             if key not in stored:
                 parsed = plan_parse(template_source(key)).plan
+                if parsed is None:
+                    raise CommandError(f"the shipped template {key} does not validate")
                 self.stdout.write(
                     f"{key:<20} {'—':>6} {0:>9}  {'—':<10}  {parsed.metadata.name}"
                     "  (shipped template, not loaded: tousu plans install-templates)"

@@ -4,9 +4,9 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 
 from tousu.accounts.models import User
+from tousu.assessment.models import PenaltyEntry
+from tousu.assessment.penalties import penalty_contest, penalty_waive
 from tousu.core.problems import ServiceError
-from tousu.supervision.models import PenaltyEntry
-from tousu.supervision.penalties import penalty_contest, penalty_waive
 from tousu.supervision.selectors import penalties_for_period, penalty_as_dict
 
 

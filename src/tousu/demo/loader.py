@@ -165,7 +165,7 @@ def _complainant(rng: random.Random) -> services.ComplainantData:
 
 def _data_for(action, complaint, users: dict[str, User], rng: random.Random) -> dict:
     """Plausible data for an action, as the person doing it would enter it."""
-    data = {name: TEXTS[name] for name in action.requires if name in TEXTS}
+    data: dict[str, object] = {name: TEXTS[name] for name in action.requires if name in TEXTS}
     kind = action.type
     if kind in (ActionType.REFUSE, ActionType.APPEAL):
         data["reason"] = TEXTS["reason"]
@@ -185,7 +185,8 @@ def _data_for(action, complaint, users: dict[str, User], rng: random.Random) -> 
         ]
         if handlers:
             person = rng.choice(handlers)
-            data["department"], data["assignee"] = person.department.code, person.username
+            if person.department is not None:  # demo handlers all belong to a department
+                data["department"], data["assignee"] = person.department.code, person.username
     if kind == ActionType.ASSIGN:
         people = [u for u in users.values() if u.department_id == complaint.department_id]
         if people:
@@ -267,11 +268,10 @@ def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 20
     users = demo_organisation_create(plan)
     stories = demo_data(plan)["stories"]
     clerk = users["clerk"]
-    definition = (
-        Complaint._meta.apps.get_model("plans", "Plan")
-        .objects.get(key=plan)
-        .active_revision.definition
-    )
+    active = Complaint._meta.apps.get_model("plans", "Plan").objects.get(key=plan).active_revision
+    if active is None:  # loading the plan above activated its first revision
+        raise RuntimeError(f"the plan {plan!r} has no active revision")
+    definition = active.definition
     channels = [c for c in CHANNEL_WEIGHTS if c in definition["channels"]] or [
         definition["channels"][0]
     ]

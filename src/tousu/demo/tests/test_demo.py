@@ -9,7 +9,7 @@ from django.db import connection
 from tousu.accounts.models import User
 from tousu.audit.services import audit_verify
 from tousu.complaints.models import Complainant, Complaint
-from tousu.core.demo import USERNAMES
+from tousu.demo.loader import USERNAMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

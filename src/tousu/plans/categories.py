@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tousu.complaints.models import Category
+from tousu.plans.models import Category
 
 
 def categories_sync(*, definition: dict) -> None:

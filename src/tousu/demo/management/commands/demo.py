@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tousu.accounts.models import User
-from tousu.core.demo import DEFAULT_PLAN, DEMO_PASSWORD, USERNAMES, demo_load
+from tousu.demo.loader import DEFAULT_PLAN, DEMO_PASSWORD, USERNAMES, demo_load
 from tousu.plans.services import TEMPLATE_KEYS
 
 

@@ -10,12 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.assessment.choices import PenaltyStatus
+from tousu.assessment.models import PenaltyEntry
 from tousu.audit.services import audit_record
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.plans.definition import condition_holds
 from tousu.plans.people import people_for
-from tousu.supervision.choices import PenaltyStatus
-from tousu.supervision.models import PenaltyEntry
 
 
 def _amount(rule: dict, penalties: dict) -> Decimal:

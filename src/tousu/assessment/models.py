@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tousu.assessment.choices import PenaltyStatus
+
+
+class PenaltyEntry(models.Model):
+    """One line of the assessment ledger (考核): who, which rule, which complaint, how much.
+
+    Invariants: ``key`` is unique, so a rule applied to the same cause twice (a worker
+    run repeated, two workers) gives one entry; entries are never deleted — leadership
+    waives them with a reason, and the person may contest them first.
+    """
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="penalties",
+    )
+    rule = models.CharField(_("rule"), max_length=64)
+    rule_label = models.CharField(_("rule"), max_length=200)
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.PROTECT,
+        related_name="penalties",
+    )
+    deadline = models.ForeignKey(
+        "deadlines.Deadline",
+        verbose_name=_("deadline"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
+    performance = models.CharField(_("performance effect"), max_length=16, blank=True)
+    period = models.CharField(_("period"), max_length=7, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.ACTIVE
+    )
+    contest_reason = models.TextField(_("why it is contested"), blank=True)
+    waive_reason = models.TextField(_("why it was waived"), blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("waived by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        # Kept where it was created (it moved from the supervision app).
+        db_table = "supervision_penaltyentry"
+        verbose_name = _("penalty entry")
+        verbose_name_plural = _("penalty entries")
+        ordering = ["period", "person", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.person} {self.rule} {self.amount}"
