@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tousu.audit",
     "tousu.plans",
     "tousu.complaints",
+    "tousu.incidents",
     "tousu.deadlines",
     "tousu.notifications",
     "tousu.assessment",

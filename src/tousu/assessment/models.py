@@ -25,9 +25,20 @@ class PenaltyEntry(models.Model):
     )
     rule = models.CharField(_("rule"), max_length=64)
     rule_label = models.CharField(_("rule"), max_length=200)
+    # The subject: a complaint or an incident, exactly one (see Meta.constraints).
     complaint = models.ForeignKey(
         "complaints.Complaint",
         verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="penalties",
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="penalties",
     )
@@ -60,6 +71,13 @@ class PenaltyEntry(models.Model):
     class Meta:
         # Kept where it was created (it moved from the supervision app).
         db_table = "supervision_penaltyentry"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(complaint__isnull=False, incident__isnull=True)
+                | models.Q(complaint__isnull=True, incident__isnull=False),
+                name="penalty_one_subject",
+            )
+        ]
         verbose_name = _("penalty entry")
         verbose_name_plural = _("penalty entries")
         ordering = ["period", "person", "pk"]

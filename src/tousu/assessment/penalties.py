@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tousu.assessment.choices import PenaltyStatus
 from tousu.assessment.models import PenaltyEntry
 from tousu.audit.services import audit_record
+from tousu.core.actors import TRIGGER
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.plans.definition import condition_holds
 from tousu.plans.people import people_for
@@ -47,7 +48,7 @@ def _assess(
         if new:
             created += 1
             audit_record(
-                actor=None,
+                actor=TRIGGER,
                 action="penalty.assessed",
                 object_type="penalty",
                 object_id=str(entry.pk),

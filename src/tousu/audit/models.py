@@ -46,6 +46,14 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
     # {"changes": {field: [before, after]}, ...}: code names only, never translated labels.
     data = models.JSONField(_("data"), default=dict)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
@@ -57,7 +65,17 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["seq"]
-        indexes = [models.Index(fields=["complaint", "seq"], name="audit_complaint_seq")]
+        constraints = [
+            # On a complaint's timeline, an incident's, or (logins, plans) neither.
+            models.CheckConstraint(
+                condition=models.Q(complaint__isnull=True) | models.Q(incident__isnull=True),
+                name="audit_at_most_one_subject",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["complaint", "seq"], name="audit_complaint_seq"),
+            models.Index(fields=["incident", "seq"], name="audit_incident_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tousu.audit.models import AuditEvent, AuditHead
+from tousu.core.actors import actor_by
 
 GENESIS = "0" * 64
 
@@ -34,8 +35,17 @@ def event_hash(event: AuditEvent) -> str:
         "data": event.data,
         "prev": event.prev_hash,
     }
+    if event.incident_id is not None:
+        # Only when set, so the hashes of events written before incidents existed hold.
+        body["incident"] = event.incident_id
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _with_actor(actor, data: dict) -> dict:
+    """A complainant's or the system's act carries ``by`` (the timeline says who)."""
+    by = actor_by(actor)
+    return {"by": by, **data} if by and "by" not in data else data
 
 
 def audit_record(
@@ -45,6 +55,7 @@ def audit_record(
     object_type: str,
     object_id: str,
     complaint=None,
+    incident=None,
     data: dict | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
@@ -62,7 +73,8 @@ def audit_record(
             object_type=object_type,
             object_id=object_id,
             complaint_id=getattr(complaint, "pk", None),
-            data=_canonical(data or {}),
+            incident_id=getattr(incident, "pk", None),
+            data=_canonical(_with_actor(actor, data or {})),
             prev_hash=head.last_hash,
         )
         event.hash = event_hash(event)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, Status
 from tousu.complaints.models import Complaint
+from tousu.core.actors import TRIGGER
 
 REPEAT_WINDOW_DAYS = 365
 
@@ -37,7 +38,7 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
     from tousu.assessment.penalties import penalties_for_repeat
 
     audit_record(
-        actor=None,
+        actor=TRIGGER,
         action=EventAction.REPEAT,
         object_type="complaint",
         object_id=complaint.tracking_no,

@@ -26,6 +26,7 @@ from tousu.complaints.models import Category, Complaint, Participant
 from tousu.complaints.notify import staff_notify
 from tousu.complaints.selectors import complaint_visible_by_rules
 from tousu.complaints.versions import bump_version, stale
+from tousu.core.actors import WORKER
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
 from tousu.plans import deadlines as plan_deadlines
@@ -343,7 +344,7 @@ def complaint_escalate(
         **extra,
     )
     audit_record(
-        actor=None,
+        actor=WORKER,
         action=EventAction.ESCALATED,
         object_type="complaint",
         object_id=complaint.tracking_no,

@@ -94,9 +94,20 @@ class Deadline(models.Model):
     ``closed_at`` is history and never changes again.
     """
 
+    # The subject: a complaint or an incident, exactly one (see Meta.constraints).
     complaint = models.ForeignKey(
         "complaints.Complaint",
         verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deadlines",
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="deadlines",
     )
@@ -132,6 +143,13 @@ class Deadline(models.Model):
         verbose_name = _("deadline")
         verbose_name_plural = _("deadlines")
         ordering = ["due_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=False, incident__isnull=True)
+                | Q(complaint__isnull=True, incident__isnull=False),
+                name="deadline_one_subject",
+            )
+        ]
         indexes = [
             # The worker's two questions are range scans over these partial indexes.
             models.Index(

@@ -42,6 +42,14 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -57,6 +65,13 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # About a complaint, an incident, or (an account's own messages) neither.
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=True) | Q(incident__isnull=True),
+                name="notification_at_most_one_subject",
+            )
+        ]
         indexes = [
             # The worker's question: what is due to be tried now?
             models.Index(

@@ -4,6 +4,7 @@ who plays which plan role, which conditions hold, which rules apply."""
 from __future__ import annotations
 
 from tousu.accounts.selectors import department_subtree_ids
+from tousu.core.actors import ComplainantActor
 
 
 def stage_of(definition: dict, key: str) -> dict:
@@ -53,6 +54,11 @@ def _in_department(user, department_id: int | None) -> bool:
 
 def user_plays(user, role_key: str, complaint, definition: dict) -> bool:
     """Whether ``user`` acts as plan role ``role_key`` (or built-in person) here."""
+    if isinstance(user, ComplainantActor):
+        # The complainant plays only the built-in role, and only on their own complaint.
+        return role_key == "complainant" and user.complainant_id == complaint.complainant_id
+    if role_key == "complainant":
+        return False
     if role_key == "assignee":
         return complaint.assignee_id == user.pk
     if role_key == "received_by":

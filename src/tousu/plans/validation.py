@@ -21,7 +21,7 @@ from tousu.plans.schema import KEY, Condition, Plan
 
 MAX_BYTES = 1024 * 1024
 # Built-in targets that are not plan roles.
-PEOPLE = {"assignee", "received_by", "department_head", "meeting_owner"}
+PEOPLE = {"assignee", "received_by", "department_head", "meeting_owner", "complainant"}
 ANCHORS = {"received", "registered", "stage_entered"}
 # Fields an action may require, by type (beyond "note", which any action may require).
 REQUIRES = {

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tousu.assessment.models import PenaltyEntry
+from tousu.complaints.models import Complaint
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import work_calendar_for
 
@@ -24,7 +25,7 @@ class BoardRow:
 
 
 def _label(row: Deadline) -> str:
-    revision = row.complaint.plan_revision
+    revision = row.complaint.plan_revision if row.complaint else None
     definition = revision.definition if revision else {}
     for stage in (definition or {}).get("stages", {}).values():
         for rule in stage.get("deadlines", []):
@@ -36,8 +37,6 @@ def _label(row: Deadline) -> str:
 def supervision_board(*, user, now: dt.datetime | None = None, horizon_hours: int = 24) -> dict:
     """Open deadlines of complaints ``user`` may see that are past their warning point
     or due within ``horizon_hours``, and those already overdue, grouped by department."""
-    from tousu.complaints.models import Complaint
-
     now = now or timezone.now()
     visible = Complaint.objects.visible_to(user).values("pk")
     rows = list(
@@ -59,6 +58,8 @@ def supervision_board(*, user, now: dt.datetime | None = None, horizon_hours: in
         "soon": defaultdict(list),
     }
     for row in rows:
+        if row.complaint is None:  # only complaints' deadlines are selected above
+            continue
         overdue = row.due_at <= now
         a, b = sorted([local_now, timezone.localdate(row.due_at)])
         days = sum(
@@ -91,7 +92,7 @@ def penalty_as_dict(entry: PenaltyEntry) -> dict:
         "department": entry.person.department.name if entry.person.department else "",
         "rule": entry.rule,
         "rule_label": entry.rule_label,
-        "complaint": entry.complaint.tracking_no,
+        "complaint": entry.complaint.tracking_no if entry.complaint else "",
         "amount": str(entry.amount),
         "performance": entry.performance,
         "status": entry.status,

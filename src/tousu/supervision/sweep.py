@@ -12,9 +12,11 @@ from django.db import transaction
 from tousu.assessment.penalties import penalties_for_breach
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction
+from tousu.complaints.models import Complaint
 from tousu.complaints.notify import staff_notify
 from tousu.complaints.presenters import deadline_label
 from tousu.complaints.workflow import complaint_escalate
+from tousu.core.actors import WORKER
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
 from tousu.notifications.services import notify_complainant
@@ -24,9 +26,16 @@ from tousu.plans.people import people_for
 FOLLOW_UP = "follow_up"
 
 
+def _complaint(row: Deadline) -> Complaint:
+    """The row's complaint (the sweep selects complaints' deadlines only)."""
+    if row.complaint is None:
+        raise ValueError(f"deadline {row.pk} belongs to an incident, not a complaint")
+    return row.complaint
+
+
 def _definition(row: Deadline) -> dict:
     """The plan the row's complaint runs under; deadlines are only set under a plan."""
-    revision = row.complaint.plan_revision
+    revision = _complaint(row).plan_revision
     if revision is None:
         raise ValueError(f"deadline {row.pk} belongs to a complaint without a plan")
     return revision.definition
@@ -55,7 +64,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
     Escalation adds, never takes away: it tells people, may raise the severity through
     the plan and may add a co-owner (the rule's ``reassign_to`` role or the named
     group's lead); the department keeps the case and its accountability."""
-    complaint = row.complaint
+    complaint = _complaint(row)
     definition = _definition(row)
     notified: dict[int, object] = {}
     co_owners: dict[int, object] = {}
@@ -103,7 +112,7 @@ def _overdue(due_at: datetime, now: datetime) -> str:
 
 
 def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
-    complaint = row.complaint
+    complaint = _complaint(row)
     definition = _definition(row)
     policy = definition.get("follow_up") or {}
     people = staff_notify(
@@ -117,7 +126,7 @@ def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
         # The plan's follow-up text is written for the complainant (回访: are you satisfied?).
         notify_complainant(complaint=complaint, event="follow_up", now=now)
     audit_record(
-        actor=None,
+        actor=WORKER,
         action=EventAction.FOLLOW_UP_DUE,
         object_type="complaint",
         object_id=complaint.tracking_no,

@@ -1,0 +1,63 @@
+"""Who acts on a case besides staff: the complainant and the system (the deadline
+worker, a plan trigger, an import). Services, the engine and the audit log take any of
+these as ``actor``; the timeline says which (``by``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The system acting on its own: ``name`` is worker, trigger or import."""
+
+    name: str
+    pk: None = None
+    is_active: bool = True
+    department_id: None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    def role_codes(self) -> frozenset[str]:
+        return frozenset()
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class ComplainantActor:
+    """The complainant acting on their own complaint (the public portal): plays the plan
+    role ``complainant`` on that complaint only, and no staff role anywhere."""
+
+    complainant_id: int
+    pk: None = None
+    is_active: bool = True
+    department_id: None = None
+    name: str = "complainant"
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    def role_codes(self) -> frozenset[str]:
+        return frozenset()
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
+WORKER = SystemActor("worker")
+TRIGGER = SystemActor("trigger")
+IMPORT = SystemActor("import")
+
+
+def actor_by(actor) -> str:
+    """What the timeline records as ``by`` for a non-staff actor ("" for staff)."""
+    if isinstance(actor, SystemActor):
+        return actor.name
+    if isinstance(actor, ComplainantActor):
+        return "complainant"
+    return ""
