@@ -16,7 +16,7 @@ def _blank(choices) -> list:
     return [("", "—"), *choices]
 
 
-def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     """The form's select called ``name``, typed as one so its choices can be set."""
     field = form.fields[name]
     if not isinstance(field, forms.ChoiceField):
@@ -104,8 +104,8 @@ class ComplaintRegisterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _choice_field(self, "category").choices = _blank(_category_choices())
-        _choice_field(self, "department").choices = [
+        choice_field(self, "category").choices = _blank(_category_choices())
+        choice_field(self, "department").choices = [
             ("", _("My department")),
             *_department_choices(),
         ]
@@ -153,7 +153,7 @@ class ComplaintEditForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _choice_field(self, "category").choices = _blank(_category_choices())
+        choice_field(self, "category").choices = _blank(_category_choices())
         _plan_choices(self)
 
     @classmethod
@@ -208,7 +208,7 @@ def _plan_choices(form: forms.Form, *, filtering: bool = False) -> None:
             continue
         if filtering and name != "channel":
             choices = _blank(choices)
-        _choice_field(form, name).choices = choices
+        choice_field(form, name).choices = choices
         if not filtering and name != "channel":
             form.fields[name].initial = choices[0][0]
 
@@ -223,8 +223,8 @@ class ComplaintAssignForm(forms.Form):
 
     def __init__(self, *args, assignees=(), **kwargs):
         super().__init__(*args, **kwargs)
-        _choice_field(self, "department").choices = _department_choices()
-        _choice_field(self, "assignee").choices = [("", "—"), *assignees]
+        choice_field(self, "department").choices = _department_choices()
+        choice_field(self, "assignee").choices = [("", "—"), *assignees]
 
     def add_service_errors(self, field_errors: dict[str, list[str]]) -> None:
         for name, messages in field_errors.items():
@@ -267,10 +267,10 @@ class ComplaintFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _choice_field(self, "category").choices = _blank(_category_choices())
-        _choice_field(self, "department").choices = _blank(_department_choices())
-        _choice_field(self, "stage").choices = _blank(_stage_choices())
-        _choice_field(self, "assignee").choices = [
+        choice_field(self, "category").choices = _blank(_category_choices())
+        choice_field(self, "department").choices = _blank(_department_choices())
+        choice_field(self, "stage").choices = _blank(_stage_choices())
+        choice_field(self, "assignee").choices = [
             ("", "—"),
             ("me", _("Me")),
             ("none", _("Nobody")),

@@ -24,6 +24,7 @@ from tousu.complaints.forms import (
     ComplaintEditForm,
     ComplaintFilterForm,
     ComplaintRegisterForm,
+    choice_field,
 )
 from tousu.complaints.models import Complaint
 from tousu.complaints.presenters import (
@@ -148,10 +149,20 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
     return render(request, "complaints/register.html", {"form": form})
 
 
-def _assign_form(complaint, data=None) -> ComplaintAssignForm:
+def _may_transfer(request, complaint) -> bool:
+    """Without a plan anyone who may assign may transfer; under one, only with a transfer
+    action of the current stage."""
+    if complaint.plan_revision_id is None:
+        return True
+    return any(
+        a.type == "transfer" for a in actions_available(complaint=complaint, user=request.user)
+    )
+
+
+def _assign_form(request, complaint, data=None) -> ComplaintAssignForm:
     subtree = department_subtree_ids(complaint.department_id)
     people = User.objects.filter(is_active=True, department_id__in=subtree).order_by("username")
-    return ComplaintAssignForm(
+    form = ComplaintAssignForm(
         data,
         initial={
             "version": complaint.version,
@@ -160,6 +171,11 @@ def _assign_form(complaint, data=None) -> ComplaintAssignForm:
         },
         assignees=[(u.username, f"{u.display_name}（{u.username}）") for u in people],
     )
+    if not _may_transfer(request, complaint):
+        # The plan has no transfer here for this person: only an assignment in place.
+        department = choice_field(form, "department")
+        department.choices = [(complaint.department.code, complaint.department.name)]
+    return form
 
 
 def _action_forms(request, complaint, failed=None) -> list:
@@ -174,8 +190,10 @@ def _action_forms(request, complaint, failed=None) -> list:
 
 def _detail_context(request, complaint, assign_form=None, failed_action=None) -> dict:
     definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
+    terminal = bool(definition and definition["stages"][complaint.stage].get("terminal"))
     return {
         "plan_stage": definition["stages"][complaint.stage]["label"] if definition else "",
+        "read_only": terminal,
         "action_forms": _action_forms(request, complaint, failed_action),
         "deadlines": deadline_rows(complaint),
         "complaint": complaint,
@@ -184,10 +202,11 @@ def _detail_context(request, complaint, assign_form=None, failed_action=None) ->
         "timeline": timeline_rows(complaint_timeline(complaint), definition),
         "severity_colour": SEVERITY_COLOURS.get(complaint.severity, "secondary"),
         "status_colour": STATUS_COLOURS.get(complaint.status, "secondary"),
-        "can_assign": request.user.has_perm("complaints.assign_complaint"),
-        "can_edit": request.user.has_perm("complaints.change_complaint"),
+        "can_assign": request.user.has_perm("complaints.assign_complaint") and not terminal,
+        "may_transfer": _may_transfer(request, complaint),
+        "can_edit": request.user.has_perm("complaints.change_complaint") and not terminal,
         "can_reveal": request.user.has_perm("complaints.view_complainant"),
-        "assign_form": assign_form or _assign_form(complaint),
+        "assign_form": assign_form or _assign_form(request, complaint),
         "can_set_confidentiality": confidentiality_may_set(
             complaint=complaint, actor=staff(request)
         ),
@@ -205,7 +224,7 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @require_POST
 def complaint_assign(request: HttpRequest, tracking_no: str) -> HttpResponse:
     complaint = _visible_or_404(request, tracking_no)
-    form = _assign_form(complaint, request.POST)
+    form = _assign_form(request, complaint, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -269,3 +269,16 @@ def test_the_enterprise_secret_nature_makes_a_complaint_confidential(db):
     assert response.status_code == 200 and response.json()["confidential"] is True
     # The department that has no part in it no longer finds it.
     assert api(users["handler"]).get(f"/api/v1/complaints/{plain.tracking_no}").status_code == 404
+
+
+def test_the_detail_page_follows_the_plan(db):
+    """No transfer offered where the plan has none; no edit or assignment once closed."""
+    users = demo_organisation_create("market")
+    definition = Plan.objects.get(key="market").active_revision.definition
+    complaint = _new(users, definition, "quality")
+    page = Client()
+    page.force_login(users["clerk"])
+    html = page.get(f"/complaints/{complaint.tracking_no}/").content.decode()
+    form = html.split('name="department"')[1].split("</select>")[0]
+    assert form.count("<option") == 1  # only its own department: no transfer at intake
+    assert "可在本部门内分派" in html
