@@ -13,6 +13,7 @@ from tousu.assessment.models import PenaltyEntry
 from tousu.assessment.penalties import penalty_contest, penalty_waive
 from tousu.audit.services import audit_verify
 from tousu.conftest import PASSWORD
+from tousu.core.problems import NotAllowed
 from tousu.deadlines.models import Deadline
 from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.models import Notification
@@ -221,9 +222,9 @@ def test_a_repeat_complaint_costs_the_department_head_and_can_be_waived(shop):
     entry = PenaltyEntry.objects.get(rule="repeat")
     # The department that handled the first complaint answers for the repeat.
     assert entry.person == shop.head and entry.amount == 200 and entry.performance == "zero"
-    with pytest.raises(Exception):  # noqa: B017 - NotAllowed for someone else's entry
+    with pytest.raises(NotAllowed):  # someone else's entry
         penalty_contest(actor=shop.clerk, entry=entry, reason="不是我")
-    with pytest.raises(Exception):  # noqa: B017 - only leadership waives
+    with pytest.raises(NotAllowed):  # only leadership waives
         penalty_waive(actor=shop.clerk, entry=entry, reason="x")
     waived = penalty_waive(actor=shop.leader, entry=entry, reason="客户重复来电咨询，非投诉")
     assert waived.status == "waived" and PenaltyEntry.objects.filter(pk=entry.pk).exists()
