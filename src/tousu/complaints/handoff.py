@@ -29,6 +29,23 @@ def people_with_actions(complaint: Complaint, cache: dict | None = None) -> list
     ]
 
 
+def default_assignee(complaint: Complaint):
+    """Give a case nobody holds to the only person of its department who can act on it
+    now (the default rule; the caller records it on the timeline). Returns that person,
+    or None when the case keeps its assignee or there is no single such person."""
+    if complaint.assignee_id is not None:
+        return None
+    if stage_of(complaint.plan_definition, complaint.stage).get("terminal"):
+        return None
+    subtree = department_subtree_ids(complaint.department_id)
+    local = [p for p in people_with_actions(complaint) if p.department_id in subtree]
+    if len(local) != 1:
+        return None
+    Complaint.objects.filter(pk=complaint.pk).update(assignee=local[0])
+    complaint.assignee = local[0]
+    return local[0]
+
+
 def handoff_notify(
     *,
     complaint: Complaint,
@@ -39,19 +56,11 @@ def handoff_notify(
     assignee_changed: bool,
     now: datetime,
 ) -> list:
-    """Tell whoever now has an action (never the actor), through the gate; give a case
-    without an assignee to the only person of its department who can act on it."""
+    """Tell whoever now has an action (never the actor), and the assignee, through the
+    gate."""
     if not (moved or assignee_changed):
         return []
     people = people_with_actions(complaint)
-    if complaint.assignee_id is None and not stage_of(
-        complaint.plan_definition, complaint.stage
-    ).get("terminal"):
-        subtree = department_subtree_ids(complaint.department_id)
-        local = [p for p in people if p.department_id in subtree]
-        if len(local) == 1:
-            Complaint.objects.filter(pk=complaint.pk).update(assignee=local[0])
-            complaint.assignee = local[0]
     due = (
         Deadline.objects.filter(complaint=complaint, closed_at__isnull=True)
         .order_by("due_at")

@@ -8,6 +8,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.audit.models import AuditEvent
+from tousu.complaints.choices import EventAction
 from tousu.complaints.models import Complaint
 from tousu.core.problems import Conflict
 
@@ -20,9 +22,6 @@ def stale(complaint: Complaint | None = None, version: int | None = None) -> Con
         "Reload it to see their change, then make yours again."
     )
     if complaint is not None:
-        from tousu.audit.models import AuditEvent
-        from tousu.complaints.choices import EventAction
-
         last = (
             AuditEvent.objects.filter(complaint=complaint, action__in=EventAction.values)
             .order_by("-seq")

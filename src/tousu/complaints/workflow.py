@@ -21,7 +21,7 @@ from tousu.accounts.choices import ROLES_SEEING_CONFIDENTIAL
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, ParticipantPart
-from tousu.complaints.handoff import handoff_notify, people_with_actions
+from tousu.complaints.handoff import default_assignee, handoff_notify, people_with_actions
 from tousu.complaints.models import Category, Complaint, Participant
 from tousu.complaints.notify import staff_notify
 from tousu.complaints.selectors import complaint_visible_by_rules
@@ -213,6 +213,11 @@ def decision_apply(
         )
     if getattr(actor, "pk", None):
         participant_add(complaint=complaint, user=actor, part=ParticipantPart.ACTED, now=now)
+    event = dict(decision.event)
+    # A case that moved on and has nobody holding it goes to its one possible handler.
+    taken_by = default_assignee(complaint) if decision.moved else None
+    if taken_by is not None:
+        event["assignee"] = taken_by.display_name
     _tell_complainant(complaint, decision, definition, now)
     audit_record(
         actor=actor,
@@ -220,7 +225,7 @@ def decision_apply(
         object_type="complaint",
         object_id=complaint.tracking_no,
         complaint=complaint,
-        data=decision.event,
+        data=event,
     )
     handoff_notify(
         complaint=complaint,
@@ -233,11 +238,12 @@ def decision_apply(
     )
 
 
-def participant_add(*, complaint: Complaint, user, part: str, now: datetime) -> None:
-    """Keep ``user`` as one of the case's participants (idempotent)."""
-    Participant.objects.get_or_create(
+def participant_add(*, complaint: Complaint, user, part: str, now: datetime) -> bool:
+    """Keep ``user`` as one of the case's participants (idempotent); True when new."""
+    _, created = Participant.objects.get_or_create(
         complaint=complaint, user=user, part=part, defaults={"since": now}
     )
+    return created
 
 
 # Which message each action type sends the complainant: the plan's text, or Tousu's own
@@ -291,7 +297,6 @@ def _tell_complainant(complaint, decision: Decision, definition: dict, now: date
 def complaint_escalate(
     *,
     complaint: Complaint,
-    by: str,
     key: str,
     event: str,
     label: str,
@@ -321,13 +326,11 @@ def complaint_escalate(
             stage_before=before,
             at=now,
         )
-    added = []
-    for person in co_owners or []:
-        _, created = Participant.objects.get_or_create(
-            complaint=complaint, user=person, part=ParticipantPart.CO_OWNER, defaults={"since": now}
-        )
-        if created:
-            added.append(person)
+    added = [
+        person
+        for person in co_owners or []
+        if participant_add(complaint=complaint, user=person, part=ParticipantPart.CO_OWNER, now=now)
+    ]
     if added:
         changes["co_owners"] = [[], [p.display_name for p in added]]
         if "severity" not in changes:
@@ -350,7 +353,6 @@ def complaint_escalate(
         object_id=complaint.tracking_no,
         complaint=complaint,
         data={
-            "by": by,
             "deadline": label,
             **data,
             "notified": [p.display_name for p in told],

@@ -90,7 +90,6 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
                 co_owners[people[0].pk] = people[0]
     result = complaint_escalate(
         complaint=complaint,
-        by="worker",
         key=f"deadline:{row.pk}:{at}",
         event="warning" if at == "warning" else "breach",
         label=deadline_label(definition, row.kind),
