@@ -70,6 +70,10 @@ class User(AbstractUser):
         _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
     )
 
+    # Per-request caches of the complaint gate (``complaints.selectors``), set on first use.
+    _department_subtree: set[int]
+    _plan_stages: dict[int, set[str]]
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

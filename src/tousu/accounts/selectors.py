@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from tousu.accounts.models import Department, Organisation
 
 
@@ -24,5 +26,5 @@ def department_subtree_ids(department_id: int) -> set[int]:
     return found
 
 
-def departments_active():
+def departments_active() -> QuerySet[Department]:
     return Department.objects.filter(is_active=True).order_by("code")

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from tousu.audit.models import AuditEvent, AuditHead
-from tousu.core.actors import actor_by
+from tousu.core.actors import Actor, actor_by
 
 GENESIS = "0" * 64
 
@@ -42,7 +43,7 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _with_actor(actor, data: dict) -> dict:
+def _with_actor(actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
     """A complainant's or the system's act carries ``by`` (the timeline says who)."""
     by = actor_by(actor)
     return {"by": by, **data} if by and "by" not in data else data
@@ -50,15 +51,18 @@ def _with_actor(actor, data: dict) -> dict:
 
 def audit_record(
     *,
-    actor,
+    actor: Actor | None,
     action: str,
     object_type: str,
     object_id: str,
-    complaint=None,
-    incident=None,
-    data: dict | None = None,
+    complaint: Model | None = None,
+    incident: Model | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
+
+    ``complaint`` and ``incident`` (at most one) put the event on that subject's
+    timeline; they are typed ``Model`` because the audit app sits below both.
 
     Locks the chain head, so appends are serialised; call it last in a service, after the
     change it records, to keep the lock short.

@@ -57,7 +57,7 @@ class ComplainantKey(models.Model):
         return f"key of complainant {self.complainant_id}"
 
 
-class ComplaintQuerySet(models.QuerySet):
+class ComplaintQuerySet(models.QuerySet["Complaint"]):
     def visible_to(self, user) -> models.QuerySet[Complaint]:
         """The one gate for reading complaints; deny by default."""
         from tousu.complaints.selectors import complaint_visibility_filter

@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
+from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.models import AuditEvent
 from tousu.complaints.awaiting import complaints_awaiting, role_condition, with_next_deadline
@@ -29,7 +31,9 @@ from tousu.core.problems import NotFound
 from tousu.plans.definition import stages_acted_in, user_plays
 
 
-def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
+def complaint_visibility_filter(
+    queryset: QuerySet[Complaint], user: User | AnonymousUser | None
+) -> QuerySet[Complaint]:
     """Leadership, supervisors and administrators see all; others their departments'.
 
     Confidential complaints are seen by leadership, by the roles the plan names to
@@ -60,14 +64,16 @@ def complaint_visibility_filter(queryset: QuerySet, user) -> QuerySet:
     for revision_id, stages in _plan_stages(user).items():
         scope |= Q(plan_revision_id=revision_id, stage__in=sorted(stages))
     if user.department_id:
-        subtree = getattr(user, "_department_subtree", None)
+        subtree: set[int] | None = getattr(user, "_department_subtree", None)
         if subtree is None:
             subtree = user._department_subtree = department_subtree_ids(user.department_id)
         scope |= Q(department_id__in=subtree)
     return queryset.filter(scope)
 
 
-def complaint_visible_by_rules(user, complaint: Complaint, participants: set[int]) -> bool:
+def complaint_visible_by_rules(
+    user: User | AnonymousUser | None, complaint: Complaint, participants: set[int]
+) -> bool:
     """The gate's rules for one complaint held in memory (``participants``: the ids of
     its participants) — for walking a plan's states without a database; a test holds it
     equal to ``complaint_visibility_filter``."""
@@ -87,16 +93,16 @@ def complaint_visible_by_rules(user, complaint: Complaint, participants: set[int
         return True
     if user.department_id is None:
         return False
-    subtree = getattr(user, "_department_subtree", None)
+    subtree: set[int] | None = getattr(user, "_department_subtree", None)
     if subtree is None:
         subtree = user._department_subtree = department_subtree_ids(user.department_id)
     return complaint.department_id in subtree
 
 
-def _plan_stages(user) -> dict[int, set[str]]:
+def _plan_stages(user: User) -> dict[int, set[str]]:
     """Stages of the organisation's plan where the user has something to do (cached on
     the user object for the request)."""
-    cached = getattr(user, "_plan_stages", None)
+    cached: dict[int, set[str]] | None = getattr(user, "_plan_stages", None)
     if cached is None:
         cached = user._plan_stages = stages_acted_in(user, plan_revisions(user))
     return cached
@@ -136,7 +142,7 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def complaints_list(*, user, filters: ComplaintFilter) -> QuerySet:
+def complaints_list(*, user: User | AnonymousUser, filters: ComplaintFilter) -> QuerySet[Complaint]:
     """Visible complaints narrowed by ``filters``, with what the list shows joined in."""
     qs: QuerySet[Complaint] = Complaint.objects.visible_to(user).select_related(
         "category", "department", "assignee", "complainant"
@@ -156,7 +162,8 @@ def complaints_list(*, user, filters: ComplaintFilter) -> QuerySet:
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
     if filters.assignee == "me":
-        qs = qs.filter(assignee=user)
+        # Nobody signed out is anybody's assignee (and the gate has shown them nothing).
+        qs = qs.filter(assignee=user) if isinstance(user, User) else qs.none()
     elif filters.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
     elif filters.assignee:
@@ -180,7 +187,9 @@ TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
 SEARCH_LIMIT = 200
 
 
-def complaints_found(queryset: QuerySet, query: str, *, user) -> QuerySet:
+def complaints_found(
+    queryset: QuerySet[Complaint], query: str, *, user: User | AnonymousUser
+) -> QuerySet[Complaint]:
     """Narrow ``queryset`` to complaints that match ``query`` by what people say: the
     whole tracking number, the text, and — only for roles that may see complainants —
     the complainant's phone number (whole or its last 4+ digits) or whole name, by their
@@ -204,7 +213,7 @@ def complaints_found(queryset: QuerySet, query: str, *, user) -> QuerySet:
     return queryset.filter(found)
 
 
-def complaint_get_visible(*, user, tracking_no: str) -> Complaint:
+def complaint_get_visible(*, user: User | AnonymousUser, tracking_no: str) -> Complaint:
     """The complaint with ``tracking_no`` if ``user`` may see it; NotFound otherwise.
 
     A complaint of another department is reported exactly like a missing one, so its
@@ -228,12 +237,12 @@ def complaint_get_visible(*, user, tracking_no: str) -> Complaint:
     return complaint
 
 
-def complaint_visible_to(*, user, complaint: Complaint) -> bool:
+def complaint_visible_to(*, user: User | AnonymousUser, complaint: Complaint) -> bool:
     """Whether ``user`` may open ``complaint`` (the gate, for one case)."""
     return complaint_visibility_filter(Complaint.objects.filter(pk=complaint.pk), user).exists()
 
 
-def complaint_timeline(complaint: Complaint) -> QuerySet:
+def complaint_timeline(complaint: Complaint) -> QuerySet[AuditEvent]:
     """The complaint's changes, oldest first (views of personal data are left out)."""
     return (
         AuditEvent.objects.filter(complaint=complaint, action__in=EventAction.values)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypedDict
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,6 +58,7 @@ from tousu.complaints.workflow import (
 from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_start, workflow_started
+from tousu.plans.models import PlanRevision
 
 LIMITS = {
     "title": 120,
@@ -101,7 +103,7 @@ class _Errors:
             )
         return value
 
-    def choice(self, name: str, value: str, choices) -> str:
+    def choice(self, name: str, value: str, choices: type[models.TextChoices]) -> str:
         if not value:
             self.add(name, _("This field is required."))
         elif value not in choices.values:
@@ -174,7 +176,7 @@ def _search_document_save(complaint: Complaint) -> None:
     )
 
 
-def plan_revision_current():
+def plan_revision_current() -> PlanRevision | None:
     """The active revision of the organisation's plan, or None when it runs no plan."""
     from tousu.accounts.models import Organisation
 
@@ -184,7 +186,21 @@ def plan_revision_current():
     return organisation.plan.active_revision
 
 
-def _snapshot(complaint: Complaint) -> dict:
+class ComplaintSnapshot(TypedDict):
+    """The fields a complaint's timeline shows when it is registered."""
+
+    plan_revision: str | None
+    title: str
+    category: str
+    severity: str
+    nature: str
+    channel: str
+    status: str
+    department: str
+    confidential: bool
+
+
+def _snapshot(complaint: Complaint) -> ComplaintSnapshot:
     """The complaint's non-personal fields as they appear on the timeline."""
     revision = complaint.plan_revision
     return {
@@ -378,7 +394,7 @@ EDITABLE = (*TEXT_FIELDS, "occurred_at", "severity", "nature", "category")
 PLAN_FIELDS = ("severity", "nature", "category")
 
 
-def _plan_changes(complaint: Complaint, changes: dict) -> dict[str, str]:
+def _plan_changes(complaint: Complaint, changes: dict[str, Any]) -> dict[str, str]:
     """Take the plan-governed fields out of ``changes``; return those that really change
     (category by its key)."""
     current = {
@@ -395,7 +411,7 @@ def _plan_changes(complaint: Complaint, changes: dict) -> dict[str, str]:
 
 
 def complaint_update(
-    *, actor: User, complaint: Complaint, version: int, note: str = "", **changes
+    *, actor: User, complaint: Complaint, version: int, note: str = "", **changes: Any
 ) -> Complaint:
     """Change the complaint's own fields (not its status, department or complainant).
 
@@ -421,7 +437,7 @@ def complaint_update(
         )
     governed = _plan_changes(complaint, changes) if complaint.plan_revision_id else {}
     errors = _Errors()
-    values: dict = {}
+    values: dict[str, object] = {}
     for name, value in changes.items():
         if name in TEXT_FIELDS:
             values[name] = errors.text(name, value, required=name in ("title", "description"))
@@ -530,7 +546,7 @@ def complaint_assign(
                 complaint=complaint, actor=actor, version=version, assignee=assignee
             ):
                 return complaint
-    changes: dict[str, list] = {}
+    changes: dict[str, list[str | None]] = {}
     if transfer and target is not None:
         changes["department"] = [complaint.department.name, target.name]
     if person != complaint.assignee:

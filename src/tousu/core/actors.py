@@ -5,6 +5,31 @@ these as ``actor``; the timeline says which (``by``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Actor(Protocol):
+    """Whoever acts: a staff ``User``, a ``ComplainantActor`` or a ``SystemActor``.
+
+    What services, the engine and the audit log may ask of any of them. A protocol rather
+    than a union, so that core names no app's model (staff users live in accounts).
+    """
+
+    @property
+    def pk(self) -> int | None: ...
+
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    def role_codes(self) -> frozenset[str]: ...
+
+    def has_role(self, *roles: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +79,7 @@ TRIGGER = SystemActor("trigger")
 IMPORT = SystemActor("import")
 
 
-def actor_by(actor) -> str:
+def actor_by(actor: Actor | None) -> str:
     """What the timeline records as ``by`` for a non-staff actor ("" for staff)."""
     if isinstance(actor, SystemActor):
         return actor.name

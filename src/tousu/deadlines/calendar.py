@@ -37,13 +37,19 @@ from django.utils.translation import gettext as _
 
 from tousu.deadlines.choices import UNIT_ALIASES, Unit
 from tousu.deadlines.holidays import LAST_YEAR
-from tousu.deadlines.hours import DEFAULT_BUSINESS_HOURS, BusinessHours, PeriodError
+from tousu.deadlines.hours import (
+    DEFAULT_BUSINESS_HOURS,
+    BusinessHours,
+    BusinessHoursInput,
+    PeriodError,
+)
 from tousu.deadlines.workcalendar import CalendarDay, CalendarRangeError, WorkCalendar
 
 __all__ = [
     "DEFAULT_BUSINESS_HOURS",
     "SHANGHAI",
     "BusinessHours",
+    "BusinessHoursInput",
     "CalendarDay",
     "CalendarRangeError",
     "Due",
@@ -107,7 +113,7 @@ def unit_normalise(unit: str) -> Unit:
     return Unit(unit)
 
 
-def amount_check(amount, unit: Unit) -> Decimal:
+def amount_check(amount: object, unit: Unit) -> Decimal:
     """The amount as a ``Decimal``: positive, whole for the day units, not absurdly large."""
     if isinstance(amount, bool) or not isinstance(amount, int | float | Decimal | str):
         raise PeriodError(_("The amount must be a number."), field="amount")
@@ -153,7 +159,7 @@ def _day_end(day: dt.date, hours: BusinessHours | None) -> dt.datetime:
     return dt.datetime.combine(day, hours.closing if hours else END_OF_DAY, SHANGHAI)
 
 
-def _intervals(day: dt.date, hours: BusinessHours | None):
+def _intervals(day: dt.date, hours: BusinessHours | None) -> list[tuple[dt.datetime, dt.datetime]]:
     """The working intervals of a working day; the whole day without business hours."""
     if hours is None:
         start = dt.datetime.combine(day, dt.time(), SHANGHAI)
@@ -217,7 +223,7 @@ def due_at(
     unit: str,
     *,
     calendar: WorkCalendar,
-    business_hours=None,
+    business_hours: BusinessHoursInput = None,
 ) -> Due:
     """When a period of ``amount`` ``unit`` counted from the event at ``start`` ends.
 
@@ -253,7 +259,7 @@ def extend_for_pause(
     unit: str,
     *,
     calendar: WorkCalendar,
-    business_hours=None,
+    business_hours: BusinessHoursInput = None,
 ) -> Due:
     """The due time once a pause from ``paused_at`` to ``resumed_at`` is not counted.
 
@@ -303,11 +309,11 @@ def extend_for_pause(
 
 def due_with_pauses(
     start: dt.datetime,
-    amount,
+    amount: int | Decimal | float,
     unit: str,
     *,
     calendar: WorkCalendar,
-    business_hours=None,
+    business_hours: BusinessHoursInput = None,
     pauses: Iterable[tuple[dt.datetime, dt.datetime]] = (),
 ) -> Due:
     """``due_at``, then ``extend_for_pause`` for each finished pause, earliest first."""

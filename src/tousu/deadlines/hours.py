@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from django.utils.translation import gettext as _
 
@@ -88,7 +89,7 @@ class BusinessHours:
         return cls(tuple(cls._interval(part) for part in text.split(",") if part.strip()))
 
     @classmethod
-    def coerce(cls, value) -> BusinessHours | None:
+    def coerce(cls, value: BusinessHoursInput) -> BusinessHours | None:
         """Accept ``None``, an instance, the text form, or a list whose items are
         ``"HH:MM-HH:MM"`` strings (a plan's form) or pairs of times or ``"HH:MM"``
         strings (the stored JSON form)."""
@@ -140,6 +141,10 @@ class BusinessHours:
             dt.timedelta(),
         )
 
+
+# What ``BusinessHours.coerce`` accepts: an instance, the text form, a plan's list of
+# "HH:MM-HH:MM" strings or the stored JSON form (pairs of times or "HH:MM" strings).
+BusinessHoursInput: TypeAlias = BusinessHours | str | Iterable[str | Sequence[dt.time | str]] | None
 
 # Used for working hours when none are given: a common government office day.
 DEFAULT_BUSINESS_HOURS = BusinessHours(

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -13,6 +14,7 @@ from tousu.deadlines.calendar import (
     DEFAULT_BUSINESS_HOURS,
     SHANGHAI,
     BusinessHours,
+    BusinessHoursInput,
     CalendarRangeError,
     Due,
     WorkCalendar,
@@ -58,9 +60,9 @@ def _days_needed(amount: Decimal, unit: Unit, hours: BusinessHours | None) -> in
 def due_compute(
     *,
     anchor_at: dt.datetime,
-    amount,
+    amount: int | Decimal | float,
     unit: str,
-    business_hours=None,
+    business_hours: BusinessHoursInput = None,
     pauses: Iterable[tuple[dt.datetime, dt.datetime]] = (),
 ) -> Due:
     """``due_with_pauses`` under the stored calendar, loaded for the days it needs.
@@ -95,8 +97,11 @@ def due_compute(
             last = min(max(last, exc.day) + dt.timedelta(days=366), ceiling)
 
 
-def deadlines_open(complaint) -> QuerySet[Deadline]:
-    """The complaint's open deadlines (paused ones included), soonest first."""
+def deadlines_open(complaint: Any) -> QuerySet[Deadline]:
+    """The complaint's open deadlines (paused ones included), soonest first.
+
+    ``complaint`` is a ``Complaint``, which the import contract keeps from being named
+    here (complaints sit above deadlines), and the ORM accepts no other type for it."""
     return Deadline.objects.filter(complaint=complaint, closed_at__isnull=True).order_by(
         "due_at", "pk"
     )

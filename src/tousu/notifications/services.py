@@ -4,7 +4,7 @@ rows without two workers taking the same one, delivering with retries and backof
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,17 +14,24 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.accounts.models import User
 from tousu.core.problems import InvalidInput
 from tousu.notifications.channels import DeliveryError, deliver, url_is_allowed
 from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus
-from tousu.notifications.messages import COMPLAINANT, message_render
+from tousu.notifications.messages import COMPLAINANT, STAFF, message_render
 from tousu.notifications.models import Notification, UserChannel
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 
+# ``complaint`` below is a ``tousu.complaints.models.Complaint``: the complaints app sits
+# above this one, so the import contract keeps its model from being named here, and the
+# ``Notification`` constructor accepts nothing less than that model (so not a protocol).
 
-def _rows_for_user(user, *, key: str, subject: str, body: str, complaint, now) -> list:
+
+def _rows_for_user(
+    user: User, *, key: str, subject: str, body: str, complaint: Any, now: datetime
+) -> list[Notification]:
     rows = [
         Notification(
             key=f"{key}:u{user.pk}:in_app",
@@ -75,13 +82,13 @@ def _insert_new(rows: list[Notification]) -> int:
 
 def notify_users(
     *,
-    users,
+    users: Iterable[User],
     key: str,
-    complaint,
+    complaint: Any,
     event: str,
-    can_see: Callable[[Any], bool],
+    can_see: Callable[[User], bool],
     now: datetime | None = None,
-    **extra,
+    **extra: object,
 ) -> int:
     """Queue ``event``'s message for each user on each of their channels.
 
@@ -94,7 +101,7 @@ def notify_users(
     allowed = [u for u in {u.pk: u for u in users if u.is_active}.values() if can_see(u)]
     if not allowed:
         return 0
-    subject, body = message_render(complaint, event, **extra)
+    subject, body = message_render(complaint, event, audience=STAFF, **extra)
     rows = []
     for user in allowed:
         rows += _rows_for_user(
@@ -103,7 +110,9 @@ def notify_users(
     return _insert_new(rows)
 
 
-def notify_complainant(*, complaint, event: str, now: datetime | None = None, **extra) -> int:
+def notify_complainant(
+    *, complaint: Any, event: str, now: datetime | None = None, **extra: object
+) -> int:
     """Tell the complainant (receipt, reply, closure) by the contact they gave.
 
     The complaint's version is part of the key: each reply is its own message, and
@@ -133,7 +142,7 @@ def notify_complainant(*, complaint, event: str, now: datetime | None = None, **
 
 
 def user_channel_set(
-    *, user, channel: str, address: str, secret: str = "", enabled: bool = True
+    *, user: User, channel: str, address: str, secret: str = "", enabled: bool = True
 ) -> UserChannel:
     """Choose where ``user`` is told; webhook URLs must be http(s)."""
     if channel not in Channel.values or channel in (Channel.IN_APP, Channel.SMS):
@@ -219,7 +228,7 @@ def notification_retry(*, notification: Notification, now: datetime | None = Non
     )
 
 
-def notification_read(*, user, notification_id: int) -> None:
+def notification_read(*, user: User, notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id, recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )

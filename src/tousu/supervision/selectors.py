@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tousu.accounts.models import User
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint
 from tousu.deadlines.models import Deadline
@@ -30,11 +32,22 @@ def _label(row: Deadline) -> str:
     for stage in (definition or {}).get("stages", {}).values():
         for rule in stage.get("deadlines", []):
             if rule["key"] == row.kind:
-                return rule["label"]
+                label: str = rule["label"]
+                return label
     return row.kind
 
 
-def supervision_board(*, user, now: dt.datetime | None = None, horizon_hours: int = 24) -> dict:
+class SupervisionBoard(TypedDict):
+    """The board's rows by department name, and the moment they were read."""
+
+    overdue: dict[str, list[BoardRow]]
+    soon: dict[str, list[BoardRow]]
+    now: dt.datetime
+
+
+def supervision_board(
+    *, user: User, now: dt.datetime | None = None, horizon_hours: int = 24
+) -> SupervisionBoard:
     """Open deadlines of complaints ``user`` may see that are past their warning point
     or due within ``horizon_hours``, and those already overdue, grouped by department."""
     now = now or timezone.now()
@@ -72,7 +85,9 @@ def supervision_board(*, user, now: dt.datetime | None = None, horizon_hours: in
     return {"overdue": dict(groups["overdue"]), "soon": dict(groups["soon"]), "now": now}
 
 
-def penalties_for_period(period: str | None = None, *, user=None) -> QuerySet[PenaltyEntry]:
+def penalties_for_period(
+    period: str | None = None, *, user: User | None = None
+) -> QuerySet[PenaltyEntry]:
     """The ledger of a month. Supervisors, leadership and administrators see everyone's
     entries; anybody else (``user`` given) only their own."""
     qs = PenaltyEntry.objects.select_related("person__department", "complaint", "waived_by")
@@ -83,7 +98,24 @@ def penalties_for_period(period: str | None = None, *, user=None) -> QuerySet[Pe
     return qs.order_by("period", "person__username", "pk")
 
 
-def penalty_as_dict(entry: PenaltyEntry) -> dict:
+class PenaltyRow(TypedDict):
+    """A ledger entry as the export and the ``penalties`` command show it."""
+
+    id: int
+    period: str
+    person: str
+    name: str
+    department: str
+    rule: str
+    rule_label: str
+    complaint: str
+    amount: str
+    performance: str
+    status: str
+    created_at: str
+
+
+def penalty_as_dict(entry: PenaltyEntry) -> PenaltyRow:
     return {
         "id": entry.pk,
         "period": entry.period,

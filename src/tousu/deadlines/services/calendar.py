@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.accounts.models import User
 from tousu.audit.services import audit_record
 from tousu.core.problems import InvalidInput, NotAllowed, NotFound
 from tousu.deadlines.choices import (
@@ -44,7 +45,7 @@ class CalendarChange:
     moved: int
 
 
-def _allowed(actor) -> None:
+def _allowed(actor: User | None) -> None:
     if actor is not None and not actor.has_perm("deadlines.manage_calendar"):
         raise NotAllowed(_("You may not change the working calendar."))
 
@@ -53,7 +54,7 @@ def _dates(days: Iterable[dt.date]) -> str:
     return ", ".join(day.isoformat() for day in sorted(days))
 
 
-def _day(value) -> dt.date | None:
+def _day(value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return None
     if isinstance(value, dt.date):
@@ -68,11 +69,13 @@ def _in_range(day: dt.date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
-class _Errors(dict):
+class _Errors(dict[str, list[str]]):
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
 
-    def name(self, field: str, value, *, limit: int = NAME_LIMIT, required: bool = True) -> str:
+    def name(
+        self, field: str, value: object, *, limit: int = NAME_LIMIT, required: bool = True
+    ) -> str:
         value = str(value or "").strip()
         if required and not value:
             self.add(field, _("This field is required."))
@@ -81,7 +84,9 @@ class _Errors(dict):
         return value
 
 
-def _entries(errors: _Errors, field: str, items, year: int | None) -> dict[dt.date, str]:
+def _entries(
+    errors: _Errors, field: str, items: Iterable[tuple[dt.date, str]] | None, year: int | None
+) -> dict[dt.date, str]:
     """``[(date, name), …]`` → ``{date: name}``, adding an error for each bad entry."""
     days: dict[dt.date, str] = {}
     repeated, outside = set(), set()
@@ -111,7 +116,7 @@ def _entries(errors: _Errors, field: str, items, year: int | None) -> dict[dt.da
     return days
 
 
-def _recompute_days(first: dt.date, last: dt.date, actor) -> tuple[int, int]:
+def _recompute_days(first: dt.date, last: dt.date, actor: User | None) -> tuple[int, int]:
     rows = list(
         deadlines_touching(first, last).select_for_update(of=("self",)).select_related("complaint")
     )
@@ -121,7 +126,7 @@ def _recompute_days(first: dt.date, last: dt.date, actor) -> tuple[int, int]:
 
 def calendar_year_enter(
     *,
-    actor,
+    actor: User | None,
     year: int,
     holidays: list[tuple[dt.date, str]],
     workdays: list[tuple[dt.date, str]],
@@ -191,7 +196,7 @@ def calendar_year_enter(
 
 
 def calendar_override_set(
-    *, actor, day: dt.date, kind: str, name: str, note: str = ""
+    *, actor: User | None, day: dt.date, kind: str, name: str, note: str = ""
 ) -> CalendarChange:
     """Make ``day`` a holiday or a working day, whatever any other source says.
 
@@ -244,7 +249,7 @@ def calendar_override_set(
     return CalendarChange(row, recomputed, moved)
 
 
-def calendar_override_clear(*, actor, day: dt.date) -> CalendarChange:
+def calendar_override_clear(*, actor: User | None, day: dt.date) -> CalendarChange:
     """Remove the override of ``day``; the other sources decide it again. Recomputes the
     open deadlines whose period includes it. Raises ``NotFound`` without an override."""
     _allowed(actor)

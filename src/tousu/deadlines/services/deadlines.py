@@ -13,17 +13,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.audit.services import audit_record
+from tousu.core.actors import Actor
 from tousu.core.problems import Conflict, InvalidInput
 from tousu.deadlines.calendar import (
     SHANGHAI,
     BusinessHours,
+    BusinessHoursInput,
     Due,
     PeriodError,
     amount_check,
@@ -48,17 +52,20 @@ _REFERENCE = dt.datetime(2026, 1, 1, tzinfo=SHANGHAI)  # any aware time, to chec
 # Argument names of the pure arithmetic → the service's field names.
 _FIELDS = {"start": "anchor_at", "calendar": "anchor_at", "warn": "warn_fraction"}
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 
 def _invalid(exc: PeriodError) -> InvalidInput:
     field = _FIELDS.get(exc.field, exc.field)
     return InvalidInput(str(exc), field_errors={field: [str(exc)]})
 
 
-class _Errors(dict):
+class _Errors(dict[str, list[str]]):
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
 
-    def check(self, check, *args, **kwargs):
+    def check(self, check: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T | None:
         try:
             return check(*args, **kwargs)
         except PeriodError as exc:
@@ -107,7 +114,9 @@ def deadline_schedule(row: Deadline) -> tuple[Due, dt.datetime | None]:
     return due, _warn(row, due)
 
 
-def deadline_recompute(row: Deadline, *, actor=None) -> dict | None:
+def deadline_recompute(
+    row: Deadline, *, actor: Actor | None = None
+) -> dict[str, list[object]] | None:
     """Bring a locked, open row in line with the calendar; record and return what moved.
 
     ``warned_at`` and ``breached_at`` belong to the worker and are left alone.
@@ -134,16 +143,16 @@ def deadline_recompute(row: Deadline, *, actor=None) -> dict | None:
 
 def deadline_open(
     *,
-    complaint,
+    complaint: Any,
     stage: str,
     kind: str,
     anchor_at: dt.datetime,
     amount: int | Decimal | float,
     unit: str,
-    business_hours=None,
+    business_hours: BusinessHoursInput = None,
     warn_fraction: Decimal | float | None = DEFAULT_WARN_FRACTION,
     warn_lead: dt.timedelta | None = None,
-    actor=None,
+    actor: Actor | None = None,
 ) -> Deadline:
     """Open the deadline of ``stage`` (``kind``: stage, reply, follow_up …) of a complaint,
     counted from ``anchor_at`` for ``amount`` ``unit`` (see ``calendar.due_at``).
@@ -155,8 +164,8 @@ def deadline_open(
     errors = _Errors()
     stage = _key(errors, "stage", stage, 64)
     kind = _key(errors, "kind", kind, 64)
-    unit = errors.check(unit_normalise, unit)
-    value = errors.check(amount_check, amount, unit) if unit else None
+    normal_unit = errors.check(unit_normalise, unit)
+    value = errors.check(amount_check, amount, normal_unit) if normal_unit else None
     hours = errors.check(BusinessHours.coerce, business_hours)
     anchor = errors.check(local_time, anchor_at, "anchor_at")
     if warn_lead is not None:
@@ -168,14 +177,15 @@ def deadline_open(
             warn_fraction = Decimal(str(warn_fraction)).quantize(Decimal("0.001"))
         errors.check(warn_at, _REFERENCE, _REFERENCE, fraction=warn_fraction)
     errors.raise_if_any()
-    assert value is not None  # a missing unit or amount was refused just above
+    # A missing unit, amount or start was refused just above.
+    assert value is not None and normal_unit is not None and anchor is not None
     row = Deadline(
         complaint=complaint,
         stage=stage,
         kind=kind,
         anchor_at=anchor,
         amount=value,
-        unit=unit,
+        unit=normal_unit,
         business_hours=hours.to_json() if hours else None,
         warn_fraction=warn_fraction,
         warn_lead=warn_lead,
@@ -197,7 +207,7 @@ def deadline_open(
                 "kind": kind,
                 "anchor_at": anchor,
                 "amount": value,
-                "unit": unit,
+                "unit": normal_unit,
                 "business_hours": row.business_hours,
                 "due_at": row.due_at,
                 "provisional": row.provisional,
@@ -245,7 +255,7 @@ def _pause_end(row: Deadline, at: dt.datetime) -> None:
     row.due_at, row.provisional = due.at, due.provisional
 
 
-def deadline_pause(*, deadline: Deadline, at: dt.datetime, actor=None) -> Deadline:
+def deadline_pause(*, deadline: Deadline, at: dt.datetime, actor: Actor | None = None) -> Deadline:
     """Stop the clock at ``at`` (waiting for the complainant, testing, appraisal …).
 
     While paused the deadline is neither warned nor breached. Raises ``Conflict`` when it
@@ -274,7 +284,7 @@ def deadline_pause(*, deadline: Deadline, at: dt.datetime, actor=None) -> Deadli
     return deadline
 
 
-def deadline_resume(*, deadline: Deadline, at: dt.datetime, actor=None) -> Deadline:
+def deadline_resume(*, deadline: Deadline, at: dt.datetime, actor: Actor | None = None) -> Deadline:
     """Restart the clock at ``at``; the due time moves by the time the pause did not
     count (``calendar.extend_for_pause``). Raises ``Conflict`` when it is not paused."""
     at = _moment(at)
@@ -298,7 +308,7 @@ def deadline_resume(*, deadline: Deadline, at: dt.datetime, actor=None) -> Deadl
 
 
 def deadline_close(
-    *, deadline: Deadline, reason: str, at: dt.datetime | None = None, actor=None
+    *, deadline: Deadline, reason: str, at: dt.datetime | None = None, actor: Actor | None = None
 ) -> Deadline:
     """Close the deadline at ``at`` (default now) because ``reason`` (e.g. ``done``).
 
