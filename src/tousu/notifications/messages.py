@@ -27,6 +27,7 @@ AUDIENCE = {
     "accepted": COMPLAINANT,
     "refused": COMPLAINANT,
     "transferred": COMPLAINANT,
+    "extended": COMPLAINANT,
     "appeal_received": COMPLAINANT,
     "review": COMPLAINANT,
     "reply": COMPLAINANT,
@@ -65,6 +66,10 @@ def _complainant_defaults() -> dict[str, str]:
             "Your complaint {tracking_no} ({title}) has been passed to {department}, which "
             "will handle it."
         ),
+        "extended": _(
+            "The time limit for handling your complaint {tracking_no} ({title}) has been "
+            "extended to {due_at}: {reason}"
+        ),
         "appeal_received": _(
             "Your appeal on complaint {tracking_no} has been received and will be reviewed."
         ),
@@ -79,8 +84,13 @@ def _complainant_defaults() -> dict[str, str]:
 
 def _staff_defaults() -> dict[str, str]:
     return {
-        "warning": _("Complaint {tracking_no} ({title}) is due at {due_at}: {stage}."),
-        "breach": _("Complaint {tracking_no} ({title}) is overdue since {due_at}: {stage}."),
+        "warning": _(
+            "Complaint {tracking_no} ({title}): “{deadline}” runs out at {due_at} (stage: {stage})."
+        ),
+        "breach": _(
+            "Complaint {tracking_no} ({title}): “{deadline}” ran out at {due_at}, {overdue} ago "
+            "(stage: {stage})."
+        ),
         "reminder": _(
             "Reminder (催办): complaint {tracking_no} ({title}) — {stage}, due {due_at}."
         ),

@@ -69,6 +69,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
     notified: dict[int, object] = {}
     co_owners: dict[int, object] = {}
     severity = None
+    stage = None
     for escalation in definition.get("escalations", []):
         if escalation["at"] != at or escalation["deadline"] not in ("*", row.kind):
             continue
@@ -80,6 +81,8 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
             keys = [s["key"] for s in definition["severities"]]
             current = (severity or complaint.severity) if complaint.severity in keys else keys[0]
             severity = keys[min(keys.index(current) + 1, len(keys) - 1)]
+        if escalation.get("to"):
+            stage = escalation["to"]
         target_role = escalation.get("reassign_to")
         group = definition.get("groups", {}).get(escalation.get("hand_to_group") or "")
         if group and group.get("lead"):
@@ -96,18 +99,26 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
         data={"at": at, "due_at": row.due_at},
         notify=list(notified.values()),
         severity=severity,
+        stage=stage,
         co_owners=list(co_owners.values()),
         now=now,
         due_at=row.due_at,
         overdue=_overdue(row.due_at, now),
+        deadline=deadline_label(definition, row.kind),
     )
     return {"notified": len(result["notified"]), "changed": bool(result["changes"])}
 
 
 def _overdue(due_at: datetime, now: datetime) -> str:
+    """How late, in words: never "0 minutes" (a worker runs seconds after a due time)."""
     from django.utils.timesince import timesince
+    from django.utils.translation import gettext as _
 
-    return timesince(due_at, now) if now > due_at else ""
+    if now <= due_at:
+        return ""
+    if (now - due_at).total_seconds() < 60:
+        return _("less than a minute")
+    return timesince(due_at, now, depth=2)
 
 
 def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
@@ -158,7 +169,9 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
     cache: dict = {}  # staff by system role, read once per sweep
 
     def warn(row: Deadline) -> None:
-        if row.kind != FOLLOW_UP:
+        # A worker catching up after downtime does not warn of a limit already past: the
+        # breach that follows in this pass says so instead.
+        if row.kind != FOLLOW_UP and row.due_at > now:
             _escalate(row, "warning", now, cache)
         counts["warned"] += 1
 

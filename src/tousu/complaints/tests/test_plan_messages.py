@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +18,8 @@ from tousu.complaints.selectors import complaint_visible_to
 from tousu.complaints.services import ComplainantData, complaint_register
 from tousu.complaints.workflow import complaint_act
 from tousu.core.problems import ServiceError
+from tousu.deadlines.models import Deadline
+from tousu.deadlines.services import deadline_open
 from tousu.demo.loader import _data_for, demo_organisation_create
 from tousu.notifications.messages import AUDIENCE, COMPLAINANT, INCIDENT_KINDS
 from tousu.notifications.models import Notification
@@ -47,6 +50,7 @@ TRIGGERS = {
     "review": ActionType.APPEAL,
     "reply": ActionType.REPLY,
     "meeting": ActionType.CONVENE_MEETING,
+    "extended": ActionType.EXTEND,
 }
 
 
@@ -78,8 +82,27 @@ def _perform(users, definition, kind: str, rng) -> Complaint | None:
                 fields["category"] = Category.objects.get(key=when["category"][0])
             if kind == ActionType.APPEAL:
                 fields["workflow"] = {**complaint.workflow, "appeal_rounds": 0}
+            if kind == ActionType.EXTEND:
+                # Extended by the head of the unit that handles it.
+                fields["department"] = users["head"].department
             Complaint.objects.filter(pk=complaint.pk).update(**fields)
             complaint.refresh_from_db()
+            if kind == ActionType.EXTEND:
+                # The time limit it extends is running (set up as the plan opens it).
+                rule = next(
+                    r
+                    for s in definition["stages"].values()
+                    for r in s.get("deadlines", [])
+                    if r["key"] == spec["extends"]["deadline"]
+                )
+                deadline_open(
+                    complaint=complaint,
+                    stage=stage_key,
+                    kind=rule["key"],
+                    anchor_at=timezone.now(),
+                    amount=Decimal(str(rule["amount"])),
+                    unit=rule["unit"],
+                )
             for _attempt in range(3):
                 for person in users.values():
                     offered = {
@@ -170,6 +193,15 @@ def test_every_plan_message_reaches_its_audience_once(template):
             complaint = _register(users, definition)
             for days in (1, 3, 10, 40):
                 moment = timezone.now() + timedelta(days=days)
+                # A worker that runs on time: just after each warning point on the way (a
+                # late worker does not warn of a limit already past).
+                for row in Deadline.objects.filter(
+                    complaint=complaint, closed_at=None, warned_at=None, warn_at__lt=moment
+                ).order_by("warn_at"):
+                    just_after = row.warn_at + timedelta(seconds=1)
+                    call_command(
+                        "worker", "--once", "--now", just_after.isoformat(), stdout=io.StringIO()
+                    )
                 call_command("worker", "--once", "--now", moment.isoformat(), stdout=io.StringIO())
             rows = Notification.objects.filter(
                 complaint=complaint, recipient__isnull=False, key__contains=f":{event}"
