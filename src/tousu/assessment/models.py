@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tousu.assessment.choices import PenaltyStatus
+from tousu.assessment.choices import PenaltyStatus, PerformanceEffect
 
 
 class PenaltyEntry(models.Model):
@@ -51,7 +51,9 @@ class PenaltyEntry(models.Model):
         related_name="+",
     )
     amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
-    performance = models.CharField(_("performance effect"), max_length=16, blank=True)
+    performance = models.CharField(
+        _("performance effect"), max_length=16, blank=True, choices=PerformanceEffect.choices
+    )
     period = models.CharField(_("period"), max_length=7, db_index=True)
     status = models.CharField(
         _("status"), max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.ACTIVE

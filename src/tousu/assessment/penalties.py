@@ -19,15 +19,30 @@ from tousu.plans.definition import condition_holds
 from tousu.plans.people import people_for
 
 
-def _amount(rule: dict, penalties: dict) -> Decimal:
+def _amount(rule: dict, penalties: dict, given: dict) -> Decimal:
+    """The rule's amount — or the fine the action gave within the rule's range — at
+    least the plan's minimum per item, times the items upheld for a per-item rule."""
     amount = Decimal(str(rule["amount"]))
+    if rule.get("max_amount") is not None and given.get("fine"):
+        amount = Decimal(str(given["fine"]))
     minimum = Decimal(str(penalties.get("minimum_per_item", 0)))
     # An economic penalty is at least the plan's minimum per item; 0 is a record only.
-    return max(amount, minimum) if amount > 0 else amount
+    amount = max(amount, minimum) if amount > 0 else amount
+    if rule.get("per_item"):
+        amount *= int(given.get("items") or 1)
+    return amount
 
 
 def _assess(
-    *, complaint, rule: dict, penalties: dict, cause: str, deadline, now: datetime, definition: dict
+    *,
+    complaint,
+    rule: dict,
+    penalties: dict,
+    cause: str,
+    deadline,
+    now: datetime,
+    definition: dict,
+    given: dict,
 ) -> int:
     created = 0
     for person in people_for(complaint, [rule["target"]], definition):
@@ -39,7 +54,7 @@ def _assess(
                 "rule_label": rule["label"],
                 "complaint": complaint,
                 "deadline": deadline,
-                "amount": _amount(rule, penalties),
+                "amount": _amount(rule, penalties, given),
                 "performance": rule.get("performance") or "",
                 "period": f"{timezone.localtime(now):%Y-%m}",
                 "created_at": now,
@@ -63,7 +78,7 @@ def _assess(
     return created
 
 
-def _apply(*, complaint, judged, triggered, cause: str, deadline, now: datetime) -> int:
+def _apply(*, complaint, judged, triggered, cause: str, deadline, now: datetime, given=None) -> int:
     """Apply each of the plan's rules that ``triggered`` picks and whose condition holds
     for ``complaint``; the entries fall on the people of ``judged``."""
     definition = complaint.plan_revision.definition
@@ -79,6 +94,7 @@ def _apply(*, complaint, judged, triggered, cause: str, deadline, now: datetime)
                 deadline=deadline,
                 now=now,
                 definition=definition,
+                given=given or {},
             )
     return created
 
@@ -105,6 +121,21 @@ def penalties_for_repeat(*, complaint, earlier, now: datetime) -> int:
         cause=f"repeat{complaint.pk}",
         deadline=None,
         now=now,
+    )
+
+
+def penalties_for_action(*, complaint, action: str, given: dict, now: datetime) -> int:
+    """Apply the rules triggered by performing ``action`` (a fault found, the result and
+    the penalties reported): ``given`` is the action's data (``fine``, ``items``).
+    Once per complaint, rule and person, however often the action is performed."""
+    return _apply(
+        complaint=complaint,
+        judged=complaint,
+        triggered=lambda trigger: trigger.get("action") == action,
+        cause=f"c{complaint.pk}:{action}",
+        deadline=None,
+        now=now,
+        given=given,
     )
 
 

@@ -27,6 +27,7 @@ TYPE_FIELDS = {
     ActionType.APPEAL: ["reason"],
     ActionType.REFUSE: ["reason"],
     ActionType.WAIT: ["reason"],
+    ActionType.EXTEND: ["reason"],
     ActionType.RECORD_FOLLOW_UP: ["reached", "satisfaction", "remarks"],
 }
 
@@ -79,6 +80,20 @@ class ActionForm(forms.Form):
             label = _("Assignee") if name == "assignee" else _("Meeting owner")
             choices = [(u.username, f"{u.display_name}（{u.username}）") for u in people]
             return ServiceChoiceField(label=label, choices=_blank(choices), required=False)
+        if name == "complained_person":
+            people = User.objects.filter(is_active=True).order_by("username")
+            choices = [(u.username, f"{u.display_name}（{u.username}）") for u in people]
+            return ServiceChoiceField(
+                label=_("Person complained about"), choices=_blank(choices), required=False
+            )
+        if name == "items":
+            return forms.IntegerField(
+                label=_("Items of the complaint upheld"), min_value=1, max_value=50, required=False
+            )
+        if name == "fine":
+            return forms.DecimalField(
+                label=_("Fine (yuan)"), max_digits=10, decimal_places=2, required=False
+            )
         if name == "category":
             from tousu.complaints.forms import _category_choices
 
@@ -97,17 +112,17 @@ class ActionForm(forms.Form):
             return forms.DateTimeField(label=_("Due"), widget=DateTimeLocalInput(), required=False)
         if name == "measure":
             allowed = action.measures or Measure.values
-            choices = [(m, Measure(m).label) for m in allowed]
-            return ServiceChoiceField(label=_("Measure"), choices=_blank(choices), required=False)
+            measures = [(m, Measure(m).label) for m in allowed]
+            return ServiceChoiceField(label=_("Measure"), choices=_blank(measures), required=False)
         if name == "amount":
             return forms.DecimalField(
                 label=_("Amount (yuan)"), max_digits=12, decimal_places=2, required=False
             )
         if name == "satisfaction":
             scale = definition.get("satisfaction", {}).get("scale", Satisfaction.values)
-            choices = [(s, Satisfaction(s).label) for s in scale]
+            grades = [(s, Satisfaction(s).label) for s in scale]
             return ServiceChoiceField(
-                label=_("Satisfaction"), choices=_blank(choices), required=False
+                label=_("Satisfaction"), choices=_blank(grades), required=False
             )
         if name == "reached":
             return ServiceChoiceField(

@@ -54,11 +54,12 @@ def handoff_notify(
     event: str = "handoff",
     moved: bool,
     assignee_changed: bool,
+    also: list | None = None,
     now: datetime,
 ) -> list:
-    """Tell whoever now has an action (never the actor), and the assignee, through the
-    gate."""
-    if not (moved or assignee_changed):
+    """Tell whoever now has an action (never the actor), the assignee and ``also`` (a
+    meeting's owner), through the gate."""
+    if not (moved or assignee_changed or also):
         return []
     people = people_with_actions(complaint)
     due = (
@@ -70,6 +71,7 @@ def handoff_notify(
     audience = [p for p in people if p.pk != getattr(actor, "pk", None)]
     if complaint.assignee_id and complaint.assignee_id != getattr(actor, "pk", None):
         audience.append(complaint.assignee)
+    audience += [p for p in also or [] if p.pk != getattr(actor, "pk", None)]
     return staff_notify(
         users=audience,
         key=f"{cause}:handoff",

@@ -51,6 +51,9 @@ ACTION_FIELDS = {
     "round": gettext_lazy("Appeal round"),
     "reached": gettext_lazy("Reached"),
     "remarks": gettext_lazy("Remarks"),
+    "complained_person": gettext_lazy("Person complained about"),
+    "items": gettext_lazy("Items of the complaint upheld"),
+    "fine": gettext_lazy("Fine (yuan)"),
 }
 
 

@@ -19,6 +19,8 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
     digest = complaint.complainant.phone_digest
     if not digest:
         return None
+    if _concludes(complaint):
+        concluded_check(complaint=complaint, digest=digest)
     earlier = (
         Complaint.objects.filter(
             complainant__phone_digest=digest,
@@ -48,3 +50,46 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
     if complaint.plan_revision_id:
         penalties_for_repeat(complaint=complaint, earlier=earlier, now=now)
     return earlier
+
+
+def _concludes(complaint: Complaint) -> bool:
+    """Whether the complaint's plan can conclude a matter (信访 终结); only then is a
+    registration checked against concluded ones."""
+    if complaint.plan_revision_id is None:
+        return False
+    return any(
+        action.get("concludes")
+        for stage in complaint.plan_definition["stages"].values()
+        for action in stage.get("actions", [])
+    )
+
+
+def concluded_check(*, complaint: Complaint, digest: str) -> Complaint | None:
+    """A matter concluded under its plan (信访 终结: after 复核) is not accepted again: a
+    new complaint from the same caller about the same category is marked with the
+    concluded one, and the plan's accept action refuses it (the refusal tells the
+    complainant why). No time window: a concluded matter stays concluded."""
+    concluded = (
+        Complaint.objects.filter(
+            complainant__phone_digest=digest,
+            category=complaint.category,
+            workflow__concluded=True,
+        )
+        .exclude(pk=complaint.pk)
+        .order_by("-received_at")
+        .only("tracking_no")
+        .first()
+    )
+    if concluded is None:
+        return None
+    complaint.workflow = {**(complaint.workflow or {}), "repeats_concluded": concluded.tracking_no}
+    Complaint.objects.filter(pk=complaint.pk).update(workflow=complaint.workflow)
+    audit_record(
+        actor=TRIGGER,
+        action=EventAction.REPEAT,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={"earlier": concluded.tracking_no, "concluded": True},
+    )
+    return concluded

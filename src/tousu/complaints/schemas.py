@@ -224,6 +224,11 @@ class ActionIn(Schema):
     reason: str | None = None
     reached: bool | None = None
     remarks: str | None = None
+    complained_person: str | None = Field(
+        None, description="username of the member of staff complained about (被投诉人)"
+    )
+    items: int | None = Field(None, description="items of the complaint upheld (投诉内容项数)")
+    fine: Decimal | None = Field(None, description="yuan, within the penalty rule's range")
 
 
 class TimelineEntry(Schema):

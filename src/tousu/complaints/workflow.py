@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.choices import ROLES_SEEING_CONFIDENTIAL
+from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
+from tousu.assessment.penalties import penalties_for_action
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, ParticipantPart
 from tousu.complaints.handoff import default_assignee, handoff_notify, people_with_actions
@@ -200,10 +202,16 @@ def decision_apply(
         stage_before=decision.stage_before,
         at=now,
     )
+    extra: dict[str, Any] = {}
     if spec["type"] == ActionType.WAIT:
-        plan_deadlines.clock_pause(complaint=complaint, at=now)
+        plan_deadlines.clock_pause(complaint=complaint, at=now, kinds=spec.get("pauses"))
     elif spec["type"] == ActionType.RESUME:
         plan_deadlines.clock_resume(complaint=complaint, at=now)
+    elif spec["type"] == ActionType.EXTEND:
+        row = plan_deadlines.deadline_extend(
+            complaint=complaint, extension=spec["extends"], at=now, actor=actor
+        )
+        extra["due_at"] = row.due_at
     meeting = (
         decision.workflow.get("meeting") if spec["type"] == ActionType.CONVENE_MEETING else None
     )
@@ -213,12 +221,20 @@ def decision_apply(
         )
     if getattr(actor, "pk", None):
         participant_add(complaint=complaint, user=actor, part=ParticipantPart.ACTED, now=now)
+    meeting_owner = _meeting_owner(complaint, meeting)
+    if meeting_owner is not None:
+        # The meeting's owner answers for its time limit: they see the case and are told.
+        participant_add(
+            complaint=complaint, user=meeting_owner, part=ParticipantPart.CO_OWNER, now=now
+        )
     event = dict(decision.event)
     # A case that moved on and has nobody holding it goes to its one possible handler.
     taken_by = default_assignee(complaint) if decision.moved else None
     if taken_by is not None:
         event["assignee"] = taken_by.display_name
-    _tell_complainant(complaint, decision, definition, now)
+    if "due_at" in extra:
+        event["due_at"] = extra["due_at"].isoformat()
+    _tell_complainant(complaint, decision, definition, now, **extra)
     audit_record(
         actor=actor,
         action=EventAction.ACTION,
@@ -227,6 +243,8 @@ def decision_apply(
         complaint=complaint,
         data=event,
     )
+    # Rules this action triggers (a fault found, the result and penalties reported).
+    penalties_for_action(complaint=complaint, action=spec["key"], given=event, now=now)
     handoff_notify(
         complaint=complaint,
         actor=actor,
@@ -234,8 +252,16 @@ def decision_apply(
         event=handoff_event(decision, definition),
         moved=decision.moved or spec["type"] == ActionType.CONVENE_MEETING,
         assignee_changed=complaint.assignee_id != before_assignee,
+        also=[meeting_owner] if meeting_owner else [],
         now=now,
     )
+
+
+def _meeting_owner(complaint: Complaint, meeting: dict | None):
+    """The person a convened meeting names as its owner: told, and bound by its limit."""
+    if not meeting:
+        return None
+    return User.objects.filter(pk=meeting["owner"], is_active=True).first()
 
 
 def participant_add(*, complaint: Complaint, user, part: str, now: datetime) -> bool:
@@ -254,6 +280,7 @@ COMPLAINANT_MESSAGES = {
     ActionType.REFUSE: ("refused",),
     ActionType.TRANSFER: ("transferred",),
     ActionType.APPEAL: ("appeal_received", "review"),
+    ActionType.EXTEND: ("extended",),
 }
 # The staff text of a hand-off, where the plan writes one for the action's type.
 STAFF_MESSAGES = {
@@ -273,13 +300,17 @@ def handoff_event(decision: Decision, definition: dict) -> str:
     return _planned(definition, names) or "handoff"
 
 
-def _tell_complainant(complaint, decision: Decision, definition: dict, now: datetime) -> None:
-    """Replies, acceptance, refusal (with the reason), transfer, appeal receipt and
-    closure reach the complainant by the contact they gave (outbox)."""
+def _tell_complainant(
+    complaint, decision: Decision, definition: dict, now: datetime, **more: Any
+) -> None:
+    """Replies, acceptance, refusal (with the reason), transfer, extension (with the
+    reason and the new date), appeal receipt and closure reach the complainant by the
+    contact they gave (outbox)."""
     kind = decision.spec["type"]
     extra: dict[str, Any] = {
         name: decision.event[name] for name in ("reply", "reason") if name in decision.event
     }
+    extra.update(more)
     if kind == ActionType.REPLY:
         notify_complainant(complaint=complaint, event="reply", now=now, **extra)
     names = COMPLAINANT_MESSAGES.get(kind)
@@ -303,24 +334,38 @@ def complaint_escalate(
     data: dict[str, Any],
     notify: list,
     severity: str | None = None,
+    stage: str | None = None,
     co_owners: list | None = None,
     now: datetime,
     **extra: Any,
 ) -> dict[str, Any]:
     """A system transition (the worker's escalation of a deadline): raise the severity
-    through the plan (its deadlines re-evaluated as a classify would), add co-owners
-    (督办人, a group lead) beside the department — which keeps the case, its actions and
-    its accountability — and tell ``notify`` (message ``event``) and the new co-owners,
-    through the gate. Inside the caller's transaction; one timeline event says what
-    changed and who was told."""
+    and enter the path the plan names (``stage``), its deadlines re-evaluated as for any
+    transition; add co-owners (督办人, a group lead) beside the department — which keeps
+    the case, its actions and its accountability — and tell ``notify`` (message
+    ``event``), the new co-owners and, on a new path, whoever now has an action, through
+    the gate. Inside the caller's transaction; one timeline event says what changed and
+    who was told."""
     changes: dict[str, list] = {}
     before = complaint.stage
+    definition = complaint.plan_definition
+    values: dict[str, Any] = {}
     if severity and severity != complaint.severity:
         changes["severity"] = [complaint.severity, severity]
-        bump_version(complaint, complaint.version, severity=severity)
+        values["severity"] = severity
+    if stage and stage != before:
+        changes["stage"] = [
+            stage_of(definition, before)["label"],
+            stage_of(definition, stage)["label"],
+        ]
+        state = dict(complaint.workflow or {})
+        state["anchors"] = {**state.get("anchors", {}), "stage_entered": now.isoformat()}
+        values.update(stage=stage, status=stage_of(definition, stage)["status"], workflow=state)
+    if values:
+        bump_version(complaint, complaint.version, **values)
         plan_deadlines.on_transition(
             complaint=complaint,
-            definition=complaint.plan_definition,
+            definition=definition,
             action_key="escalation",
             action_type="escalate",
             stage_before=before,
@@ -333,7 +378,7 @@ def complaint_escalate(
     ]
     if added:
         changes["co_owners"] = [[], [p.display_name for p in added]]
-        if "severity" not in changes:
+        if not values:
             # Others' open forms are stale now: they get a 409 naming the escalation.
             bump_version(complaint, complaint.version)
     told = staff_notify(users=notify, key=key, complaint=complaint, event=event, now=now, **extra)
@@ -346,6 +391,20 @@ def complaint_escalate(
         now=now,
         **extra,
     )
+    if "stage" in changes:
+        seen |= {p.pk for p in told}
+        told += [
+            p
+            for p in handoff_notify(
+                complaint=complaint,
+                actor=WORKER,
+                cause=f"{key}:path",
+                moved=True,
+                assignee_changed=False,
+                now=now,
+            )
+            if p.pk not in seen
+        ]
     audit_record(
         actor=WORKER,
         action=EventAction.ESCALATED,

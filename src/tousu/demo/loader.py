@@ -206,6 +206,21 @@ def _data_for(action, complaint, users: dict[str, User], rng: random.Random) -> 
         data["result"] = TEXTS["result"]
         if measure in MONEY_MEASURES:
             data["amount"] = str(rng.randint(50, 3000))
+    if kind == ActionType.EXTEND:
+        data["reason"] = "案情复杂，需补充调取证据，经负责人批准延期。"
+    if "complained_person" in action.requires:
+        # The person complained about: a handler of the complaint's department.
+        staff = [
+            u
+            for u in users.values()
+            if u.has_role(Role.DEPARTMENT_HANDLER) and u.department_id == complaint.department_id
+        ] or [u for u in users.values() if u.has_role(Role.DEPARTMENT_HANDLER)]
+        if staff:
+            data["complained_person"] = rng.choice(staff).username
+    if "items" in action.requires:
+        data["items"] = rng.choice([1, 1, 1, 2])
+    if "fine" in action.requires:
+        data["fine"] = "150"
     if kind in (ActionType.RECORD_SATISFACTION, ActionType.RECORD_FOLLOW_UP):
         data["satisfaction"] = (
             Satisfaction.SATISFIED if rng.random() < 0.85 else Satisfaction.DISSATISFIED

@@ -29,6 +29,7 @@ class ActionType(models.TextChoices):
     MARK_EMERGENCY = "mark_emergency", _("Mark for emergency activation")
     WAIT = "wait_for_complainant", _("Wait for the complainant (clock paused)")
     RESUME = "resume", _("Resume (clock runs again)")
+    EXTEND = "extend", _("Extend a time limit")
 
 
 class Measure(models.TextChoices):
@@ -69,6 +70,7 @@ MESSAGE_PLACEHOLDERS = frozenset(
         "department",
         "assignee",
         "due_at",
+        "deadline",
         "overdue",
         "organisation",
         "complainant",

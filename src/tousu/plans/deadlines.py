@@ -46,9 +46,12 @@ def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> No
     entered = parse_datetime((complaint.workflow or {}).get("anchors", {}).get("stage_entered", ""))
     # Skip a rule still running (e.g. one that closes on an action, when its stage is
     # entered again after a send-back) and one already opened during this visit of the
-    # stage (it closed on an action that left the complaint here).
+    # stage (it closed on an action that left the complaint here). A row of this visit was
+    # written after the entry and closed after it: the second test keeps a worker that
+    # runs on an earlier ``--now`` from taking a past visit's rows for this one.
+    since = entered or at
     skipped = Deadline.objects.filter(complaint=complaint).filter(
-        Q(closed_at__isnull=True) | Q(stage=stage_key, created_at__gte=entered or at)
+        Q(closed_at__isnull=True) | Q(stage=stage_key, created_at__gte=since, closed_at__gte=since)
     )
     skip = set(skipped.values_list("kind", flat=True))
     for rule in stage_of(definition, stage_key).get("deadlines", []):
@@ -84,15 +87,54 @@ def on_start(*, complaint, definition: dict, at: datetime) -> None:
 FOLLOW_UP = "follow_up"
 
 
-def clock_pause(*, complaint, at: datetime) -> None:
-    """Stop every running deadline of the complaint (waiting for the complainant)."""
+def clock_pause(*, complaint, at: datetime, kinds: list[str] | None = None) -> None:
+    """Stop the running deadlines of the complaint: all of them (waiting for the
+    complainant), or only ``kinds`` (a hearing not counted in the review period)."""
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_pause
 
-    for row in Deadline.objects.filter(
+    rows = Deadline.objects.filter(
         complaint=complaint, closed_at__isnull=True, paused_at__isnull=True
-    ):
+    )
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    for row in rows:
         deadline_pause(deadline=row, at=at)
+
+
+def deadline_extend(*, complaint, extension: dict, at: datetime, actor=None):
+    """Let the running deadline ``extension["deadline"]`` fall due ``amount`` ``unit``
+    later (信访工作条例: the 60 days extended by at most 30). The extension counts in the
+    rule's own unit; a row already warned is warned again before its new due time.
+    Returns the row, or raises ``Conflict`` when no such deadline is running."""
+    from django.utils.translation import gettext as _
+
+    from tousu.core.problems import Conflict
+    from tousu.deadlines.models import Deadline
+    from tousu.deadlines.services import deadline_recompute
+
+    row = (
+        Deadline.objects.select_for_update()
+        .filter(complaint=complaint, kind=extension["deadline"], closed_at__isnull=True)
+        .first()
+    )
+    if row is None:
+        raise Conflict(
+            _("The time limit to extend is not running."),
+            field_errors={"action": [_("Nothing to extend.")]},
+        )
+    if row.unit != extension["unit"]:
+        raise Conflict(
+            _("The extension is counted in another unit than the time limit."),
+            field_errors={"action": [_("Nothing to extend.")]},
+        )
+    row.amount = row.amount + Decimal(str(extension["amount"]))
+    row.save(update_fields=["amount"])
+    deadline_recompute(row, actor=actor)
+    if row.warned_at is not None and row.warn_at is not None and row.warn_at > at:
+        row.warned_at = None
+        row.save(update_fields=["warned_at"])
+    return row
 
 
 def clock_resume(*, complaint, at: datetime) -> None:

@@ -4,6 +4,8 @@ here writes: the complaint app applies the outcome."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,9 +22,97 @@ def apply(kind: ActionType, spec, definition, complaint, actor, data, outcome) -
     handler = _HANDLERS.get(kind)
     if handler is not None:
         handler(spec, definition, complaint, actor, data, outcome, requires)
+    _complained_person(outcome, data, required="complained_person" in requires)
+    _items(outcome, data, required="items" in requires)
+    _fine(spec, definition, outcome, data, required="fine" in requires)
     for name in sorted(requires - {"note"}):
         if name not in outcome.event and name not in outcome.errors:
             _text(outcome, data, name, required=True)
+
+
+def _workflow(outcome) -> dict:
+    """The workflow state this action sets (merged into the complaint's)."""
+    return outcome.values.setdefault("workflow", {})
+
+
+def _complained_person(outcome, data, *, required: bool) -> None:
+    """被投诉人: the member of staff the complaint is about, named by their username."""
+    username = str(data.get("complained_person") or "").strip()
+    if not username:
+        if required:
+            outcome.error("complained_person", _("This field is required."))
+        return
+    person = User.objects.filter(username=username, is_active=True).first()
+    if person is None:
+        outcome.error("complained_person", _("Unknown user “%(value)s”.") % {"value": username})
+        return
+    _workflow(outcome)["complained_person"] = person.pk
+    outcome.event["complained_person"] = person.display_name
+
+
+def _items(outcome, data, *, required: bool) -> None:
+    """How many items of the complaint were upheld (每件投诉每项内容)."""
+    raw = data.get("items")
+    if raw in (None, ""):
+        if required:
+            outcome.error("items", _("This field is required."))
+        return
+    try:
+        value = int(str(raw))
+    except ValueError:
+        outcome.error("items", _("Must be a whole number."))
+        return
+    if not 1 <= value <= 50:
+        outcome.error("items", _("Between 1 and 50."))
+        return
+    outcome.event["items"] = value
+
+
+def _fine(spec, definition, outcome, data, *, required: bool) -> None:
+    """The fine this action sets within the range of the penalty rules it triggers."""
+    if not required:
+        return
+    value = parse_amount(outcome, data, "fine", required=True)
+    if value is None:
+        return
+    for rule in (definition.get("penalties") or {}).get("rules", []):
+        if rule["trigger"].get("action") != spec["key"] or rule.get("max_amount") is None:
+            continue
+        low, high = Decimal(str(rule["amount"])), Decimal(str(rule["max_amount"]))
+        if not low <= value <= high:
+            outcome.error(
+                "fine",
+                _("Between %(low)s and %(high)s yuan (%(rule)s).")
+                % {"low": low, "high": high, "rule": rule["label"]},
+            )
+            outcome.event.pop("fine", None)
+            return
+
+
+def _accept(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    concluded = (complaint.workflow or {}).get("repeats_concluded")
+    if concluded:
+        raise Conflict(
+            _(
+                "The same matter was concluded as %(tracking_no)s and is not accepted "
+                "again: refuse it and tell the complainant why."
+            )
+            % {"tracking_no": concluded},
+            field_errors={"action": [_("The matter is concluded.")]},
+        )
+
+
+def _extend(spec, definition, complaint, actor, data, outcome, requires) -> None:
+    key = spec["extends"]["deadline"]
+    extended = dict((complaint.workflow or {}).get("extended") or {})
+    if key in extended:
+        raise Conflict(
+            _("This time limit has already been extended once."),
+            field_errors={"action": [_("Already extended.")]},
+        )
+    _text(outcome, data, "reason", required=True)
+    extended[key] = {"by": getattr(actor, "pk", None), "at": timezone.now().isoformat()}
+    _workflow(outcome)["extended"] = extended
 
 
 def _refuse(spec, definition, complaint, actor, data, outcome, requires) -> None:
@@ -127,8 +217,10 @@ def _report(spec, definition, complaint, actor, data, outcome, requires) -> None
 def _propose(spec, definition, complaint, actor, data, outcome, requires) -> None:
     opinion = _text(outcome, data, "opinion", required=True)
     if opinion:
-        outcome.values["workflow"] = {
-            "opinion": {"text": opinion, "by": actor.pk, "at": timezone.now().isoformat()}
+        _workflow(outcome)["opinion"] = {
+            "text": opinion,
+            "by": actor.pk,
+            "at": timezone.now().isoformat(),
         }
 
 
@@ -144,7 +236,7 @@ def _approve(spec, definition, complaint, actor, data, outcome, requires) -> Non
             _("An opinion cannot be approved by the person who proposed it."),
             field_errors={"action": [_("You proposed this opinion.")]},
         )
-    outcome.values["workflow"] = {"opinion": {**opinion, "approved_by": actor.pk}}
+    _workflow(outcome)["opinion"] = {**opinion, "approved_by": actor.pk}
     outcome.event["opinion"] = opinion["text"]
 
 
@@ -156,7 +248,7 @@ def _send_back(spec, definition, complaint, actor, data, outcome, requires) -> N
         )
     if "note" not in outcome.errors:  # the engine has checked it when the plan requires it
         _text(outcome, data, "note", required=True, limit=2000)
-    outcome.values["workflow"] = {"opinion": None}
+    _workflow(outcome)["opinion"] = None
 
 
 def _convene(spec, definition, complaint, actor, data, outcome, requires) -> None:
@@ -173,8 +265,10 @@ def _convene(spec, definition, complaint, actor, data, outcome, requires) -> Non
     _text(outcome, data, "agenda", required="agenda" in requires)
     if owner is not None and due is not None:
         outcome.event["owner"] = owner.display_name
-        outcome.values["workflow"] = {
-            "meeting": {"owner": owner.pk, "due_at": due.isoformat(), "convened_by": actor.pk}
+        _workflow(outcome)["meeting"] = {
+            "owner": owner.pk,
+            "due_at": due.isoformat(),
+            "convened_by": actor.pk,
         }
 
 
@@ -221,7 +315,7 @@ def _appeal(spec, definition, complaint, actor, data, outcome, requires) -> None
             field_errors={"action": [_("No appeal rounds left.")]},
         )
     _text(outcome, data, "reason", required=True)
-    outcome.values["workflow"] = {"appeal_rounds": rounds + 1}
+    _workflow(outcome)["appeal_rounds"] = rounds + 1
     outcome.event["round"] = rounds + 1
 
 
@@ -263,7 +357,7 @@ def _wait(spec, definition, complaint, actor, data, outcome, requires) -> None:
             field_errors={"action": [_("Already waiting.")]},
         )
     _text(outcome, data, "reason", required=True)
-    outcome.values["workflow"] = {"waiting": True}
+    _workflow(outcome)["waiting"] = True
 
 
 def _resume(spec, definition, complaint, actor, data, outcome, requires) -> None:
@@ -272,7 +366,7 @@ def _resume(spec, definition, complaint, actor, data, outcome, requires) -> None
             _("The clock of this complaint is not paused."),
             field_errors={"action": [_("Not waiting.")]},
         )
-    outcome.values["workflow"] = {"waiting": False}
+    _workflow(outcome)["waiting"] = False
 
 
 def _mark_emergency(spec, definition, complaint, actor, data, outcome, requires) -> None:
@@ -285,6 +379,8 @@ def _mark_emergency(spec, definition, complaint, actor, data, outcome, requires)
 
 
 _HANDLERS = {
+    ActionType.ACCEPT: _accept,
+    ActionType.EXTEND: _extend,
     ActionType.REFUSE: _refuse,
     ActionType.CLASSIFY: _classify,
     ActionType.ASSIGN: _assign,

@@ -158,6 +158,9 @@ def decide(
     if target != before:
         anchors["stage_entered"] = now.isoformat()
     state["anchors"] = anchors
+    if spec.get("concludes"):
+        # 终结: a later complaint on the same matter is not accepted again.
+        state["concluded"] = True
     event = {
         "action": spec["key"],
         "type": spec["type"],

@@ -9,17 +9,35 @@ from tousu.plans.definition import user_plays
 
 def department_heads(complaint) -> list[User]:
     """The heads of the complaint's department, or of the nearest department above it."""
-    department = complaint.department
+    return _heads_from(complaint.department)
+
+
+def _heads_from(department, *, besides: int | None = None) -> list[User]:
     while department is not None:
         heads = list(
             User.objects.filter(
                 is_active=True, department=department, groups__name=Role.DEPARTMENT_HEAD
             ).prefetch_related("groups", "notification_channels")
         )
+        heads = [h for h in heads if h.pk != besides]
         if heads:
             return heads
         department = department.parent
     return []
+
+
+def _complained_person(complaint) -> User | None:
+    """被投诉人, once an action has named them (workflow ``complained_person``)."""
+    pk = (complaint.workflow or {}).get("complained_person")
+    if not pk:
+        return None
+    return User.objects.select_related("department__parent").filter(pk=pk).first()
+
+
+def direct_superiors(person: User) -> list[User]:
+    """The person's direct superior: the head of their department, or — for a head —
+    the head of the department above."""
+    return _heads_from(person.department, besides=person.pk)
 
 
 def people_for(
@@ -38,6 +56,17 @@ def people_for(
             people = [complaint.received_by]
         elif key == "department_head":
             people = department_heads(complaint)
+        elif key == "meeting_owner":
+            owner = ((complaint.workflow or {}).get("meeting") or {}).get("owner")
+            people = list(User.objects.filter(pk=owner)) if owner else []
+        elif key in ("complained_person", "complained_person_superior"):
+            person = _complained_person(complaint)
+            if person is None:
+                people = []
+            elif key == "complained_person":
+                people = [person]
+            else:
+                people = direct_superiors(person)
         else:
             role = definition["roles"].get(key)
             if role is None:

@@ -94,6 +94,15 @@ class Choice(Strict):
     label: str
 
 
+class Extension(Strict):
+    """What an ``extend`` action does: the running deadline ``deadline`` falls due
+    ``amount`` ``unit`` later, once (信访工作条例: +30 days with the head's approval)."""
+
+    deadline: str = Key
+    amount: Decimal = Field(gt=0)
+    unit: DeadlineUnit
+
+
 class Action(Strict):
     key: str = Key
     type: ActionType
@@ -105,6 +114,12 @@ class Action(Strict):
     on_satisfied: str | None = None
     on_dissatisfied: str | None = None
     measures: list[Measure] | None = None
+    # wait_for_complainant: the deadlines it stops (all running ones when absent), e.g.
+    # a hearing that is not counted in the review period.
+    pauses: list[str] | None = None
+    extends: Extension | None = None
+    # The matter is concluded (终结): a later complaint on it is not accepted again.
+    concludes: bool = False
 
 
 class Stage(Strict):
@@ -132,6 +147,9 @@ class Escalation(Strict):
     raise_severity: bool = False
     reassign_to: str | None = None
     hand_to_group: str | None = None
+    # The path the case enters (e.g. the major path after a raise to major): a system
+    # transition to this stage, its deadlines opened as for any transition.
+    to: str | None = None
 
 
 class SatisfactionPolicy(Strict):
@@ -158,6 +176,8 @@ class FollowUp(Strict):
 class PenaltyTrigger(Strict):
     breach: str | None = None
     repeat_complaint: bool = False
+    # Performing this action (e.g. 执行结果和处罚结果报送总经理, a fault found) assesses it.
+    action: str | None = None
 
 
 class Penalty(Strict):
@@ -167,7 +187,11 @@ class Penalty(Strict):
     when: Condition | None = None
     target: str
     amount: Decimal = Field(ge=0)
-    performance: Literal["zero"] | None = None
+    # A range (当事人罚款100-200元): the action that triggers it names the fine within it.
+    max_amount: Decimal | None = Field(default=None, gt=0)
+    # Per complaint item (每件投诉每项内容): the action records how many items.
+    per_item: bool = False
+    performance: Literal["zero", "management_zero"] | None = None
 
 
 class Penalties(Strict):

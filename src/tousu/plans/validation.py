@@ -21,9 +21,21 @@ from tousu.plans.schema import KEY, Condition, Plan
 
 MAX_BYTES = 1024 * 1024
 # Built-in targets that are not plan roles.
-PEOPLE = {"assignee", "received_by", "department_head", "meeting_owner", "complainant"}
+PEOPLE = {
+    "assignee",
+    "received_by",
+    "department_head",
+    "meeting_owner",
+    "complainant",
+    # 被投诉人 and their direct superior, once an action has named the person.
+    "complained_person",
+    "complained_person_superior",
+}
 ANCHORS = {"received", "registered", "stage_entered"}
-# Fields an action may require, by type (beyond "note", which any action may require).
+# Fields any action may require: a note, the person complained about (被投诉人), and how
+# many items of the complaint were upheld (每件投诉每项内容), a fine within a rule's range.
+ANY_REQUIRES = {"note", "complained_person", "items", "fine"}
+# Fields an action may require, by type (beyond ANY_REQUIRES).
 REQUIRES = {
     ActionType.TRANSFER: {"department", "slip"},
     ActionType.ASSIGN: {"assignee"},
@@ -39,6 +51,7 @@ REQUIRES = {
     ActionType.RECORD_FOLLOW_UP: {"reached", "satisfaction", "remarks"},
     ActionType.REFUSE: {"reason"},
     ActionType.WAIT: {"reason"},
+    ActionType.EXTEND: {"reason"},
 }
 # Types that must name the stage they lead to.
 MOVING = {
@@ -282,7 +295,7 @@ def _cross_check(plan: Plan) -> list[PlanError]:  # noqa: C901 - one pass per se
 
 def _check_action(c: _Checker, path: str, action) -> None:
     kind = ActionType(action.type)
-    allowed = REQUIRES.get(kind, set()) | {"note"}
+    allowed = REQUIRES.get(kind, set()) | ANY_REQUIRES
     for i, name in enumerate(action.requires):
         if name not in allowed:
             c.add(f"{path}.requires.{i}", f"a {kind.value} action cannot require “{name}”")
@@ -296,6 +309,19 @@ def _check_action(c: _Checker, path: str, action) -> None:
         c.add(f"{path}.to", f"is required for an action of type {kind.value}")
     if action.measures and kind != ActionType.EXECUTE:
         c.add(f"{path}.measures", "only execute actions take measures")
+    if action.pauses is not None:
+        if kind != ActionType.WAIT:
+            c.add(f"{path}.pauses", "only wait_for_complainant actions pause deadlines")
+        for i, key in enumerate(action.pauses):
+            if key not in c.deadlines:
+                c.add(f"{path}.pauses.{i}", f"no deadline “{key}”")
+    if kind == ActionType.EXTEND:
+        if action.extends is None:
+            c.add(f"{path}.extends", "is required for an action of type extend")
+        elif action.extends.deadline not in c.deadlines:
+            c.add(f"{path}.extends.deadline", f"no deadline “{action.extends.deadline}”")
+    elif action.extends is not None:
+        c.add(f"{path}.extends", "only extend actions extend a deadline")
 
 
 def _targets(stage) -> set[str]:
@@ -354,6 +380,9 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
             c.role(f"{path}.reassign_to", rule.reassign_to)
         if rule.hand_to_group and rule.hand_to_group not in plan.groups:
             c.add(f"{path}.hand_to_group", f"no group “{rule.hand_to_group}”")
+        c.stage(f"{path}.to", rule.to)
+        if rule.to in plan.stages and plan.stages[rule.to].terminal:
+            c.add(f"{path}.to", "an escalation never closes a case: name a working stage")
         c.condition(f"{path}.when", rule.when)
     for part in ("roles", "by"):
         for i, role in enumerate(getattr(plan.confidentiality, part)):
@@ -382,10 +411,27 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
             c.add("follow_up.reopen_to", "is required when reopen_on_dissatisfied is true")
     for index, penalty in enumerate(plan.penalties.rules):
         path = f"penalties.rules.{index}"
-        if penalty.trigger.breach and penalty.trigger.breach not in c.deadlines:
-            c.add(f"{path}.trigger.breach", f"no deadline “{penalty.trigger.breach}”")
-        if not penalty.trigger.breach and not penalty.trigger.repeat_complaint:
-            c.add(f"{path}.trigger", "give breach or repeat_complaint")
+        cause = penalty.trigger
+        if cause.breach and cause.breach not in c.deadlines:
+            c.add(f"{path}.cause.breach", f"no deadline “{cause.breach}”")
+        if cause.action and cause.action not in c.actions:
+            c.add(f"{path}.cause.action", f"no action “{cause.action}”")
+        if sum(bool(t) for t in (cause.breach, cause.repeat_complaint, cause.action)) != 1:
+            c.add(f"{path}.trigger", "give one of breach, repeat_complaint or action")
+        wanted = {"fine"} if penalty.max_amount is not None else set()
+        wanted |= {"items"} if penalty.per_item else set()
+        if wanted and not cause.action:
+            c.add(path, "a range or a per-item amount needs an action trigger to give it")
+        for name in sorted(wanted) if cause.action else []:
+            for stage_key, stage in plan.stages.items():
+                for i, action in enumerate(stage.actions):
+                    if action.key == cause.action and name not in action.requires:
+                        c.add(
+                            f"stages.{stage_key}.actions.{i}.requires",
+                            f"must require “{name}” (penalty rule {penalty.key})",
+                        )
+        if penalty.max_amount is not None and penalty.max_amount < penalty.amount:
+            c.add(f"{path}.max_amount", "must not be below amount")
         c.role(f"{path}.target", penalty.target, people=True)
         c.condition(f"{path}.when", penalty.when)
         if penalty.amount and penalty.amount < plan.penalties.minimum_per_item:

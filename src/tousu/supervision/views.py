@@ -97,8 +97,8 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
                 row["rule_label"],
                 row["complaint"],
                 row["amount"],
-                row["performance"],
-                row["status"],
+                entry.get_performance_display() if entry.performance else "",
+                entry.get_status_display(),
             ]
         )
     return response

@@ -10,6 +10,7 @@ limit, an urgent one is marked for emergency activation and decided by the comma
 import pytest
 
 from tousu.deadlines.models import Deadline
+from tousu.notifications.models import Notification
 from tousu.plans.tests.scenario import act, clients, fields, keys, open_deadlines, registrar, step
 from tousu.plans.tests.scenario import at as when
 from tousu.plans.tests.scenario import label_line as labels
@@ -120,8 +121,14 @@ def test_a_major_complaint_gets_a_meeting_with_owner_and_time_limit(people, cloc
     timeline = clerk.get(f"/api/v1/complaints/{no}/timeline").json()
     event = next(e["data"] for e in timeline if e["data"].get("label") == "召开重大投诉处理会议")
     assert event["owner"] == "邓超" and event["agenda"] == "研究批次问题"
+    # The meeting's owner answers for its time limit: told at once, and sees the case
+    # (a co-owner) before the department it is handed to takes it on.
+    assert handler.get(f"/api/v1/complaints/{no}").status_code == 200
+    told = Notification.objects.filter(
+        recipient__username="handler", complaint__tracking_no=no, channel="in_app"
+    )
+    assert [":handoff:" in n.key for n in told] == [True]
     # Handed to the owner's department as the meeting decided.
-    assert handler.get(f"/api/v1/complaints/{no}").status_code == 404
     step(head, no, "hand_over", "major_handling", **HAND_OVER)
     assert keys(handler, no) == ["major_findings", "major_execute"]
     assert keys(people["after_sales_head"], no) == ["major_execute"]

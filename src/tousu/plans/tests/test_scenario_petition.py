@@ -9,7 +9,6 @@ housing_*/town_* = other units, reviewer = 上一级机关 (复查/复核).
 import re
 
 import pytest
-from django.utils import timezone
 
 from tousu.deadlines.models import Deadline
 from tousu.plans.tests.scenario import (
@@ -183,9 +182,9 @@ def test_review_then_re_review_then_no_third_round(p):
     step(reviewer, no, "review_reply", "re_review_window", reply="维持原处理意见")
     assert open_kinds(no) == {"re_review_request"}
     step(reviewer, no, "request_re_review", "re_review", reason="仍不服")
-    soon = (timezone.now() + timezone.timedelta(days=3)).isoformat()
-    step(reviewer, no, "hearing", "re_review", owner="reviewer", agenda="听证", due_at=soon)
-    assert open_kinds(no) == {"re_review_decision", "meeting"}
+    step(reviewer, no, "hearing", "re_review", reason="当事人申请听证")
+    step(reviewer, no, "hearing_held", "re_review", note="听证结束")
+    assert open_kinds(no) == {"re_review_decision"}
     step(reviewer, no, "re_review_reply", "closed", reply="复核维持，信访事项终结")
     assert open_kinds(no) == set()
     timeline = clerk.get(f"/api/v1/complaints/{no}/timeline").json()

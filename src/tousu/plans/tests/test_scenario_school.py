@@ -12,6 +12,7 @@ import pytest
 import yaml
 from django.test import Client
 
+from tousu.assessment.models import PenaltyEntry
 from tousu.deadlines.models import Deadline
 from tousu.demo.loader import demo_organisation_create
 from tousu.plans.tests.scenario import (
@@ -55,6 +56,13 @@ def left_open(no) -> set[str]:
     return open_kinds(no) & {rule["key"] for stage in stages for rule in stage.get("deadlines", [])}
 
 
+def penalties(no: str) -> list[tuple]:
+    return [
+        (e.rule, e.person.username, int(e.amount), e.performance)
+        for e in PenaltyEntry.objects.filter(complaint__tracking_no=no).order_by("pk")
+    ]
+
+
 def test_campus_complaint_goes_with_the_slip_to_coordination_until_satisfied(db):
     u = demo_organisation_create("school")
     reception, investigator, recorder, teacher, teaching_head = people(
@@ -83,7 +91,23 @@ def test_campus_complaint_goes_with_the_slip_to_coordination_until_satisfied(db)
     step(teacher, no, "coordination_findings", "coordination", findings="老师交通原因迟到")
     step(teacher, no, "coordination_result", "campus_reply", report="补足两课时并更换上课时段")
     step(teacher, no, "reply_plan", "campus_execution", reply="本周六补课两课时。")
-    step(teacher, no, "execute_solution", "feedback", measure="rectify", result="已补课")
+    assert "execute_solution" not in keys(teacher, no)  # a problem names who is at fault
+    fault = {"complained_person": "teaching_handler", "items": 1}
+    step(
+        teacher,
+        no,
+        "execute_solution_problem",
+        "feedback",
+        **fault,
+        measure="rectify",
+        result="已补课",
+    )
+    # 问题型投诉: the teacher's month at zero and 100 yuan for the one item; her direct
+    # superior's management performance at zero.
+    assert penalties(no) == [
+        ("problem_person_campus", "teaching_handler", 100, "zero"),
+        ("problem_superior_campus", "teaching_head", 0, "management_zero"),
+    ]
     assert "satisfaction" not in keys(teacher, no)
     assert act(teacher, no, "satisfaction", satisfaction="satisfied").status_code == 403
     step(reception, no, "satisfaction", "review", satisfaction="dissatisfied")
@@ -93,10 +117,24 @@ def test_campus_complaint_goes_with_the_slip_to_coordination_until_satisfied(db)
     assert Deadline.objects.filter(complaint__tracking_no=no, kind="coordination_day1").count() == 2
     step(teacher, no, "coordination_result", "campus_reply", report="固定由该老师授课")
     step(teacher, no, "reply_plan", "campus_execution", reply="补课并固定授课老师。")
-    step(teacher, no, "execute_solution", "feedback", measure="rectify", result="已落实")
+    step(
+        teacher,
+        no,
+        "execute_solution_problem",
+        "feedback",
+        **fault,
+        measure="rectify",
+        result="已落实",
+    )
+    assert len(penalties(no)) == 2  # once per complaint, however often it is carried out
     closed = step(reception, no, "satisfaction", "closed", satisfaction="satisfied")
     assert closed["status"] == "closed" and not left_open(no)
-    campus = ["形成协调处理方案", "向家长反馈处理方案", "实施解决", "记录家长满意度"]
+    campus = [
+        "形成协调处理方案",
+        "向家长反馈处理方案",
+        "实施解决并认定被投诉人（问题型：当月绩效为0，每项内容不低于100元）",
+        "记录家长满意度",
+    ]
     assert labels(reception, no) == [
         "需其他部门协调：投诉调查（数据汇总、现场照片、实物收集）",
         "填写投诉接收单（附调查材料），转交协调处理",
@@ -182,7 +220,15 @@ def test_problem_across_spring_festival(db):
     assert row(no, "problem_execution").due_at == at("2026-02-25T23:59:59+08:00")
     with clock("2026-02-25T09:00:00+08:00"):
         step(handler, no, "execute_final", "problem_execution", measure="rectify", result="已补课")
-        step(head, no, "report_result", "reply", report="已执行；责任老师扣绩效100元")
+        assert act(head, no, "report_result", report="已执行").status_code == 422
+        fault = {"complained_person": "handler", "items": 2}
+        step(head, no, "report_result", "reply", report="已执行；处罚已落实", **fault)
+    # Two items upheld: 2 × 100 yuan and the month at zero for the person complained
+    # about; the management performance of their direct superior (the campus head) at zero.
+    assert penalties(no) == [
+        ("problem_person", "handler", 200, "zero"),
+        ("problem_superior", "head", 0, "management_zero"),
+    ]
     execution = row(no, "problem_execution")
     assert execution.closed_at <= execution.due_at
     assert open_kinds(no) == {"reply_due"}
