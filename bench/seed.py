@@ -61,10 +61,10 @@ def vocabulary(revision) -> data.Vocabulary:
         ),
     }
     if revision is not None:
-        definition = revision.definition
-        found["channel"] = list(definition["channels"])
-        found["severity"] = [s["key"] for s in definition["severities"]]
-        found["nature"] = [n["key"] for n in definition["natures"]]
+        plan = revision.plan_model
+        found["channel"] = list(plan.channels)
+        found["severity"] = plan.keys_of("severities")
+        found["nature"] = plan.keys_of("natures")
     if not all(found.values()):
         raise SystemExit(f"seed: the database offers no keys for some fields: {found}")
     return found

@@ -3,6 +3,7 @@ waivers. Entries are never deleted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,18 +18,19 @@ from tousu.core.actors import TRIGGER
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.plans.definition import condition_holds
 from tousu.plans.people import people_for
+from tousu.plans.schema import Penalties, Penalty, PenaltyTrigger, Plan
 
 
-def _amount(rule: dict, penalties: dict, given: dict) -> Decimal:
+def _amount(rule: Penalty, penalties: Penalties, given: dict) -> Decimal:
     """The rule's amount — or the fine the action gave within the rule's range — at
     least the plan's minimum per item, times the items upheld for a per-item rule."""
-    amount = Decimal(str(rule["amount"]))
-    if rule.get("max_amount") is not None and given.get("fine"):
+    amount = rule.amount
+    if rule.max_amount is not None and given.get("fine"):
         amount = Decimal(str(given["fine"]))
-    minimum = Decimal(str(penalties.get("minimum_per_item", 0)))
+    minimum = penalties.minimum_per_item
     # An economic penalty is at least the plan's minimum per item; 0 is a record only.
     amount = max(amount, minimum) if amount > 0 else amount
-    if rule.get("per_item"):
+    if rule.per_item:
         amount *= int(given.get("items") or 1)
     return amount
 
@@ -36,26 +38,26 @@ def _amount(rule: dict, penalties: dict, given: dict) -> Decimal:
 def _assess(
     *,
     complaint,
-    rule: dict,
-    penalties: dict,
+    rule: Penalty,
+    penalties: Penalties,
     cause: str,
     deadline,
     now: datetime,
-    definition: dict,
+    plan: Plan,
     given: dict,
 ) -> int:
     created = 0
-    for person in people_for(complaint, [rule["target"]], definition):
+    for person in people_for(complaint, [rule.target], plan):
         entry, new = PenaltyEntry.objects.get_or_create(
-            key=f"penalty:{rule['key']}:{cause}:u{person.pk}",
+            key=f"penalty:{rule.key}:{cause}:u{person.pk}",
             defaults={
                 "person": person,
-                "rule": rule["key"],
-                "rule_label": rule["label"],
+                "rule": rule.key,
+                "rule_label": rule.label,
                 "complaint": complaint,
                 "deadline": deadline,
                 "amount": _amount(rule, penalties, given),
-                "performance": rule.get("performance") or "",
+                "performance": rule.performance or "",
                 "period": f"{timezone.localtime(now):%Y-%m}",
                 "created_at": now,
             },
@@ -69,7 +71,7 @@ def _assess(
                 object_id=str(entry.pk),
                 complaint=complaint,
                 data={
-                    "rule": rule["key"],
+                    "rule": rule.key,
                     "person": person.username,
                     "amount": str(entry.amount),
                     "performance": entry.performance,
@@ -78,14 +80,23 @@ def _assess(
     return created
 
 
-def _apply(*, complaint, judged, triggered, cause: str, deadline, now: datetime, given=None) -> int:
+def _apply(
+    *,
+    complaint,
+    judged,
+    triggered: Callable[[PenaltyTrigger], bool],
+    cause: str,
+    deadline,
+    now: datetime,
+    given=None,
+) -> int:
     """Apply each of the plan's rules that ``triggered`` picks and whose condition holds
     for ``complaint``; the entries fall on the people of ``judged``."""
-    definition = complaint.plan_revision.definition
-    penalties = definition.get("penalties") or {}
+    plan = complaint.plan_revision.plan_model
+    penalties = plan.penalties
     created = 0
-    for rule in penalties.get("rules", []):
-        if triggered(rule["trigger"]) and condition_holds(rule.get("when"), complaint):
+    for rule in penalties.rules:
+        if triggered(rule.trigger) and condition_holds(rule.when, complaint):
             created += _assess(
                 complaint=judged,
                 rule=rule,
@@ -93,7 +104,7 @@ def _apply(*, complaint, judged, triggered, cause: str, deadline, now: datetime,
                 cause=cause,
                 deadline=deadline,
                 now=now,
-                definition=definition,
+                plan=plan,
                 given=given or {},
             )
     return created
@@ -104,7 +115,7 @@ def penalties_for_breach(*, deadline, now: datetime) -> int:
     return _apply(
         complaint=deadline.complaint,
         judged=deadline.complaint,
-        triggered=lambda trigger: trigger.get("breach") == deadline.kind,
+        triggered=lambda trigger: trigger.breach == deadline.kind,
         cause=f"d{deadline.pk}",
         deadline=deadline,
         now=now,
@@ -117,7 +128,7 @@ def penalties_for_repeat(*, complaint, earlier, now: datetime) -> int:
     return _apply(
         complaint=complaint,
         judged=earlier,
-        triggered=lambda trigger: bool(trigger.get("repeat_complaint")),
+        triggered=lambda trigger: trigger.repeat_complaint,
         cause=f"repeat{complaint.pk}",
         deadline=None,
         now=now,
@@ -131,7 +142,7 @@ def penalties_for_action(*, complaint, action: str, given: dict, now: datetime) 
     return _apply(
         complaint=complaint,
         judged=complaint,
-        triggered=lambda trigger: trigger.get("action") == action,
+        triggered=lambda trigger: trigger.action == action,
         cause=f"c{complaint.pk}:{action}",
         deadline=None,
         now=now,

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids, departments_active
 from tousu.complaints.forms import DateTimeLocalInput, ServiceChoiceField, _blank
-from tousu.plans.choices import ActionType, Measure, Satisfaction
+from tousu.plans.choices import ActionType, Measure
+from tousu.plans.schema import Plan
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
@@ -40,17 +41,17 @@ class ActionForm(forms.Form):
         kwargs.setdefault("prefix", action.key)
         super().__init__(*args, **kwargs)
         self.action = action
-        definition = complaint.plan_revision.definition
+        plan = complaint.plan
         names = list(TYPE_FIELDS.get(ActionType(action.type), []))
         for name in [*action.requires, "note"]:
             if name not in names:
                 names.append(name)
         for name in names:
-            self.fields[name] = self._field(name, action, complaint, definition)
+            self.fields[name] = self._field(name, action, complaint, plan)
             if name in action.requires:
                 self.fields[name].widget.attrs["required"] = True
 
-    def _field(self, name, action, complaint, definition) -> forms.Field:
+    def _field(self, name, action, complaint, plan: Plan) -> forms.Field:
         text = {
             "slip": _("Transfer slip (what was found, what is asked)"),
             "findings": _("Findings"),
@@ -101,11 +102,11 @@ class ActionForm(forms.Form):
                 label=_("Category"), choices=_blank(_category_choices()), required=False
             )
         if name in ("severity", "nature"):
-            options = definition["severities" if name == "severity" else "natures"]
+            options = plan.severities if name == "severity" else plan.natures
             label = _("Severity") if name == "severity" else _("Nature")
             return ServiceChoiceField(
                 label=label,
-                choices=_blank([(o["key"], o["label"]) for o in options]),
+                choices=_blank([(o.key, o.label) for o in options]),
                 required=False,
             )
         if name == "due_at":
@@ -119,8 +120,7 @@ class ActionForm(forms.Form):
                 label=_("Amount (yuan)"), max_digits=12, decimal_places=2, required=False
             )
         if name == "satisfaction":
-            scale = definition.get("satisfaction", {}).get("scale", Satisfaction.values)
-            grades = [(s, Satisfaction(s).label) for s in scale]
+            grades = [(s.value, s.label) for s in plan.satisfaction.scale]
             return ServiceChoiceField(
                 label=_("Satisfaction"), choices=_blank(grades), required=False
             )

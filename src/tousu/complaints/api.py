@@ -95,12 +95,12 @@ def _plan(c: Complaint) -> dict | None:
 
 
 def _detail(c: Complaint) -> dict:
-    definition = c.plan_revision.definition if c.plan_revision else None
+    plan = c.plan if c.plan_revision else None
     return {
         **_list_item(c),
         "plan": _plan(c),
         "stage": c.stage,
-        "stage_label": definition["stages"][c.stage]["label"] if definition else "",
+        "stage_label": plan.stage(c.stage).label if plan else "",
         "satisfaction": c.satisfaction,
         "emergency_marked": c.emergency_marked,
         "deadlines": [
@@ -213,10 +213,10 @@ def confidentiality_set(request, tracking_no: str, payload: ConfidentialityIn):
 def actions_list(request, tracking_no: str):
     """What the caller may do with the complaint now, and the data each action needs."""
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
-    definition = complaint.plan_revision.definition if complaint.plan_revision else None
+    plan = complaint.plan if complaint.plan_revision else None
     return {
         "stage": complaint.stage,
-        "stage_label": definition["stages"][complaint.stage]["label"] if definition else "",
+        "stage_label": plan.stage(complaint.stage).label if plan else "",
         "version": complaint.version,
         "actions": [a.__dict__ for a in actions_available(complaint=complaint, user=request.user)],
     }

@@ -16,6 +16,7 @@ from tousu.accounts.selectors import department_subtree_ids
 from tousu.complaints.models import Complaint
 from tousu.complaints.revisions import plan_revisions
 from tousu.deadlines.models import Deadline
+from tousu.plans.schema import Condition, Plan
 
 ALWAYS = Q(pk__isnull=False)
 
@@ -37,7 +38,7 @@ def _codes_up(department) -> set[str]:
     return codes
 
 
-def role_condition(user, role_key: str, definition: dict) -> Q | None:
+def role_condition(user, role_key: str, plan: Plan) -> Q | None:
     """Where ``user`` plays plan role ``role_key`` (None: nowhere) — the query form of
     ``plans.definition.user_plays``."""
     if role_key == "assignee":
@@ -51,31 +52,34 @@ def role_condition(user, role_key: str, definition: dict) -> Q | None:
         return (
             Q(department_id__in=subtree) if user.has_role("department_head") and subtree else None
         )
-    role = definition["roles"].get(role_key)
-    if role is None or not user.has_role(role["system_role"]):
+    role = plan.roles.get(role_key)
+    if role is None or not user.has_role(role.system_role):
         return None
-    if role.get("department") and (
-        user.department is None or role["department"] not in _codes_up(user.department)
+    if role.department and (
+        user.department is None or role.department not in _codes_up(user.department)
     ):
         return None
-    scope = role.get("scope", "any")
-    if scope == "complaint_department":
+    if role.scope == "complaint_department":
         subtree = _subtree(user)
         return Q(department_id__in=subtree) if subtree else None
-    if scope == "own":
+    if role.scope == "own":
         return Q(assignee=user)
     return ALWAYS
 
 
-def _when_condition(when: dict | None) -> Q:
-    if not when:
+def _when_condition(when: Condition | None) -> Q:
+    if when is None:
         return ALWAYS
     condition = ALWAYS
-    for name in ("severity", "nature", "channel"):
-        if when.get(name) is not None:
-            condition &= Q(**{f"{name}__in": when[name]})
-    if when.get("category") is not None:
-        keys = when["category"]
+    for name, wanted in (
+        ("severity", when.severity),
+        ("nature", when.nature),
+        ("channel", when.channel),
+    ):
+        if wanted is not None:
+            condition &= Q(**{f"{name}__in": wanted})
+    if when.category is not None:
+        keys = when.category
         condition &= (
             Q(category__key__in=keys)
             | Q(category__parent__key__in=keys)
@@ -88,21 +92,21 @@ def awaiting_condition(user, revisions) -> Q | None:
     """The complaints (under the given plan revisions) on which ``user`` has an action
     now; None when there are none anywhere."""
     found: Q | None = None
-    for revision_id, definition in revisions:
+    for revision_id, plan in revisions:
         roles: dict[str, Q | None] = {}
-        for stage_key, stage in definition["stages"].items():
-            for action in stage.get("actions", []):
+        for stage_key, stage in plan.stages.items():
+            for action in stage.actions:
                 who: Q | None = None
-                for role_key in action["by"]:
+                for role_key in action.by:
                     if role_key not in roles:
-                        roles[role_key] = role_condition(user, role_key, definition)
+                        roles[role_key] = role_condition(user, role_key, plan)
                     plays = roles[role_key]
                     if plays is not None:
                         who = plays if who is None else who | plays
                 if who is None:
                     continue
                 here = Q(plan_revision_id=revision_id, stage=stage_key)
-                here &= _when_condition(action.get("when")) & who
+                here &= _when_condition(action.when) & who
                 found = here if found is None else found | here
     return found
 

@@ -9,23 +9,23 @@ from tousu.accounts.selectors import department_subtree_ids
 from tousu.complaints.models import Complaint
 from tousu.complaints.notify import staff_notify
 from tousu.deadlines.models import Deadline
-from tousu.plans.definition import condition_holds, stage_of, user_plays
-from tousu.plans.people import people_for
+from tousu.plans.definition import condition_holds, user_plays
+from tousu.plans.people import PeopleCache, people_for
 
 
-def people_with_actions(complaint: Complaint, cache: dict | None = None) -> list:
+def people_with_actions(complaint: Complaint, cache: PeopleCache | None = None) -> list:
     """Active staff who have at least one action on ``complaint`` in its stage now."""
-    definition = complaint.plan_definition
+    plan = complaint.plan
     roles: list[str] = []
-    for action in stage_of(definition, complaint.stage).get("actions", []):
-        if condition_holds(action.get("when"), complaint):
-            roles += [r for r in action["by"] if r not in roles]
+    for action in plan.stage(complaint.stage).actions:
+        if condition_holds(action.when, complaint):
+            roles += [r for r in action.by if r not in roles]
     # people_for reads "assignee" as the first contact while nobody holds the case;
     # here only those who really play one of the roles count.
     return [
         p
-        for p in people_for(complaint, roles, definition, cache)
-        if any(user_plays(p, role, complaint, definition) for role in roles)
+        for p in people_for(complaint, roles, plan, cache)
+        if any(user_plays(p, role, complaint, plan) for role in roles)
     ]
 
 
@@ -35,7 +35,7 @@ def default_assignee(complaint: Complaint):
     or None when the case keeps its assignee or there is no single such person."""
     if complaint.assignee_id is not None:
         return None
-    if stage_of(complaint.plan_definition, complaint.stage).get("terminal"):
+    if complaint.plan.stage(complaint.stage).terminal:
         return None
     subtree = department_subtree_ids(complaint.department_id)
     local = [p for p in people_with_actions(complaint) if p.department_id in subtree]

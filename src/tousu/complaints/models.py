@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tousu.complaints.choices import Channel, Nature, ParticipantPart, Severity, Status
 from tousu.core.crypto import EncryptedTextField
+from tousu.plans import schema
 from tousu.plans.models import Category  # the plan's category tree
 
 
@@ -160,12 +161,13 @@ class Complaint(models.Model):
         return self.tracking_no
 
     @property
-    def plan_definition(self) -> dict:
-        """The definition of the plan revision the complaint runs under (callers check
+    def plan(self) -> schema.Plan:
+        """The typed plan of the revision the complaint runs under (callers check
         ``plan_revision_id`` first; a complaint without a plan has none)."""
-        if self.plan_revision is None:
+        revision = self.plan_revision
+        if revision is None:
             raise ValueError(f"complaint {self.tracking_no} runs under no plan")
-        return self.plan_revision.definition
+        return revision.plan_model
 
 
 class Participant(models.Model):

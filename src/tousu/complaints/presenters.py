@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,6 +17,7 @@ from tousu.core.masks import (
     mask_name,
     mask_phone,
 )
+from tousu.plans.schema import Plan
 
 
 def masked_complainant(person: Complainant) -> dict[str, str]:
@@ -61,7 +64,10 @@ _OTHER_FIELDS = {
     "co_owners": gettext_lazy("Co-owners (supervising)"),
     "note": gettext_lazy("Note"),
 }
-_PLAN_LISTS = {"severity": "severities", "nature": "natures"}
+_PLAN_LISTS: dict[str, Literal["severities", "natures"]] = {
+    "severity": "severities",
+    "nature": "natures",
+}
 # Deadline kinds the engine opens itself, not from a plan rule.
 _BUILT_IN_DEADLINES = {
     "follow_up": gettext_lazy("Follow-up visit"),
@@ -75,12 +81,12 @@ ACTORS = {
 }
 
 
-def plan_label(definition: dict | None, kind: str, key: str) -> str:
+def plan_label(plan: Plan | None, kind: Literal["severities", "natures"], key: str) -> str:
     """The plan's label of a severity or nature (``kind`` is ``severities`` or
     ``natures``); the code's own label where there is no plan."""
-    for item in (definition or {}).get(kind, []):
-        if item["key"] == key:
-            return item["label"]
+    label = plan.label_of(kind, key) if plan is not None else None
+    if label is not None:
+        return label
     name = {"severities": "severity", "natures": "nature"}[kind]
     return value_label(name, key)
 
@@ -95,17 +101,17 @@ def field_label(name: str) -> str:
         return str(_("other"))
 
 
-def value_label(name: str, value, definition: dict | None = None) -> str:
+def value_label(name: str, value, plan: Plan | None = None) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
-        return "、".join(value_label(name, v, definition) for v in value)
-    if definition and name in _PLAN_LISTS:
-        return plan_label(definition, _PLAN_LISTS[name], value)
-    if definition and name == "stage" and value in definition["stages"]:
-        return definition["stages"][value]["label"]
+        return "、".join(value_label(name, v, plan) for v in value)
+    if plan and name in _PLAN_LISTS:
+        return plan_label(plan, _PLAN_LISTS[name], value)
+    if plan and name == "stage" and value in plan.stages:
+        return plan.stage(value).label
     if name in ("measure", "satisfaction"):
         from tousu.plans.choices import Measure, Satisfaction
 
@@ -125,7 +131,7 @@ def _actor(event) -> str:
     return str(ACTORS.get(by, _("system")))
 
 
-def timeline_rows(events, definition: dict | None = None) -> list[dict]:
+def timeline_rows(events, plan: Plan | None = None) -> list[dict]:
     """Timeline events with translated labels (the plan's, where it has them), for the
     complaint page: no internal key reaches the reader."""
     rows = []
@@ -134,8 +140,8 @@ def timeline_rows(events, definition: dict | None = None) -> list[dict]:
         changes: list[dict[str, str | None]] = [
             {
                 "field": field_label(name),
-                "before": value_label(name, before, definition),
-                "after": value_label(name, after, definition),
+                "before": value_label(name, before, plan),
+                "after": value_label(name, after, plan),
             }
             for name, (before, after) in data.get("changes", {}).items()
         ]
@@ -144,7 +150,7 @@ def timeline_rows(events, definition: dict | None = None) -> list[dict]:
                 {
                     "field": field_label(name),
                     "before": None,
-                    "after": value_label(name, value, definition),
+                    "after": value_label(name, value, plan),
                 }
                 for name, value in data["fields"].items()
             ]
@@ -185,13 +191,12 @@ def _action_rows(data: dict) -> list[dict]:
     return rows
 
 
-def deadline_label(definition: dict, kind: str) -> str:
+def deadline_label(plan: Plan, kind: str) -> str:
     """A deadline's name: the plan rule's label, or the engine's own for the kinds it
     opens itself (follow-up visit, meeting)."""
-    for stage in definition["stages"].values():
-        for rule in stage.get("deadlines", []):
-            if rule["key"] == kind:
-                return rule["label"]
+    rule = plan.deadline_rule(kind)
+    if rule is not None:
+        return rule.label
     return str(_BUILT_IN_DEADLINES.get(kind, _("Deadline")))
 
 
@@ -201,11 +206,7 @@ def deadline_rows(complaint) -> list[dict]:
         return []
     from tousu.deadlines.selectors import deadlines_open
 
-    labels = {
-        rule["key"]: rule["label"]
-        for stage in complaint.plan_revision.definition["stages"].values()
-        for rule in stage.get("deadlines", [])
-    }
+    labels = {key: rule.label for key, (_stage, rule) in complaint.plan.deadline_rules().items()}
     return [
         {
             "label": labels.get(d.kind) or str(_BUILT_IN_DEADLINES.get(d.kind, _("Deadline"))),

@@ -57,11 +57,7 @@ def _concludes(complaint: Complaint) -> bool:
     registration checked against concluded ones."""
     if complaint.plan_revision_id is None:
         return False
-    return any(
-        action.get("concludes")
-        for stage in complaint.plan_definition["stages"].values()
-        for action in stage.get("actions", [])
-    )
+    return complaint.plan.concludes()
 
 
 def concluded_check(*, complaint: Complaint, digest: str) -> Complaint | None:

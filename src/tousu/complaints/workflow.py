@@ -34,8 +34,9 @@ from tousu.notifications.services import notify_complainant
 from tousu.plans import deadlines as plan_deadlines
 from tousu.plans import engine
 from tousu.plans.choices import ActionType
-from tousu.plans.definition import stage_of, user_plays
+from tousu.plans.definition import user_plays
 from tousu.plans.engine import Decision
+from tousu.plans.schema import Plan
 
 
 def category_active(key: str) -> Category | None:
@@ -62,7 +63,7 @@ def complaint_act(
         category_of=category_active,
         now=now,
     )
-    if decision.spec["type"] in (ActionType.TRANSFER, ActionType.ASSIGN):
+    if decision.spec.type in (ActionType.TRANSFER, ActionType.ASSIGN):
         _someone_takes_it_on(complaint, actor, decision)
     with transaction.atomic():
         decision_apply(
@@ -75,8 +76,8 @@ def _someone_takes_it_on(complaint: Complaint, actor, decision: Decision) -> Non
     """A hand-off must reach someone: a transfer needs someone in the receiving
     department (or the person named) who could see the case and act on it in its next
     stage; an assignment needs the assignee to have something to do there."""
-    definition = complaint.plan_definition
-    if stage_of(definition, decision.stage_after).get("terminal"):
+    plan = complaint.plan
+    if plan.stage(decision.stage_after).terminal:
         return
     after = copy.copy(complaint)
     for name, value in decision.values.items():
@@ -84,7 +85,7 @@ def _someone_takes_it_on(complaint: Complaint, actor, decision: Decision) -> Non
     after.workflow = decision.workflow
     participants = set(complaint.participants.values_list("user_id", flat=True))
     participants.add(actor.pk)
-    if decision.spec["type"] == ActionType.TRANSFER:
+    if decision.spec.type == ActionType.TRANSFER:
         subtree = department_subtree_ids(after.department_id)
         candidates = [
             p
@@ -95,8 +96,8 @@ def _someone_takes_it_on(complaint: Complaint, actor, decision: Decision) -> Non
         candidates = [p for p in people_with_actions(after) if p.pk == after.assignee_id]
     if any(complaint_visible_by_rules(p, after, participants) for p in candidates):
         return
-    stage = stage_of(definition, decision.stage_after)["label"]
-    if decision.spec["type"] == ActionType.TRANSFER:
+    stage = plan.stage(decision.stage_after).label
+    if decision.spec.type == ActionType.TRANSFER:
         message = _(
             "Nobody in %(department)s could see this complaint and act on it in stage "
             "“%(stage)s”: choose another department or a person who can."
@@ -116,11 +117,11 @@ def writable_check(complaint: Complaint) -> None:
     (reopen, appeal, follow-up): no edits, transfers or attachments."""
     if complaint.plan_revision_id is None:
         return
-    stage = stage_of(complaint.plan_definition, complaint.stage)
-    if stage.get("terminal"):
+    stage = complaint.plan.stage(complaint.stage)
+    if stage.terminal:
         raise Conflict(
             _("The complaint is in stage “%(stage)s”: it can no longer be changed.")
-            % {"stage": stage["label"]},
+            % {"stage": stage.label},
             field_errors={"stage": [_("Read-only in this stage.")]},
         )
 
@@ -129,23 +130,22 @@ def _plan_action(complaint: Complaint, actor, kind: str, fields: list[str]):
     """The first action of type ``kind`` the actor may take now that stays in the
     stage (a classify that moves, such as 转为恶意投诉, is taken by its own button);
     refuses, naming the plan's action, when there is none."""
-    definition = complaint.plan_definition
-    stage = stage_of(definition, complaint.stage)
+    stage = complaint.plan.stage(complaint.stage)
     for action in engine.actions_available(complaint=complaint, user=actor):
         if action.type == kind and (
             kind != ActionType.CLASSIFY or action.to in (None, complaint.stage)
         ):
             return action
-    named = [a["label"] for a in stage.get("actions", []) if a["type"] == kind]
+    named = [a.label for a in stage.actions if a.type == kind]
     if named:
         message = _(
             "Under the plan this is done by the action “%(action)s”, which you may not "
             "take in stage “%(stage)s”."
-        ) % {"action": "、".join(named), "stage": stage["label"]}
+        ) % {"action": "、".join(named), "stage": stage.label}
     else:
         message = _(
             "The plan has no action for this in stage “%(stage)s”, so it cannot be done now."
-        ) % {"stage": stage["label"]}
+        ) % {"stage": stage.label}
     raise Conflict(message, field_errors={name: [message] for name in fields})
 
 
@@ -190,31 +190,31 @@ def decision_apply(
     *, complaint: Complaint, actor, decision: Decision, version: int, now: datetime
 ) -> None:
     """Write ``decision`` (inside the caller's transaction)."""
-    definition = complaint.plan_definition
+    plan = complaint.plan
     spec = decision.spec
     before_assignee = complaint.assignee_id
     bump_version(complaint, version, workflow=decision.workflow, **decision.values)
     plan_deadlines.on_transition(
         complaint=complaint,
-        definition=definition,
-        action_key=spec["key"],
-        action_type=spec["type"],
+        plan=plan,
+        action_key=spec.key,
+        action_type=spec.type,
         stage_before=decision.stage_before,
         at=now,
     )
     extra: dict[str, Any] = {}
-    if spec["type"] == ActionType.WAIT:
-        plan_deadlines.clock_pause(complaint=complaint, at=now, kinds=spec.get("pauses"))
-    elif spec["type"] == ActionType.RESUME:
+    if spec.type == ActionType.WAIT:
+        plan_deadlines.clock_pause(complaint=complaint, at=now, kinds=spec.pauses)
+    elif spec.type == ActionType.RESUME:
         plan_deadlines.clock_resume(complaint=complaint, at=now)
-    elif spec["type"] == ActionType.EXTEND:
+    elif spec.type == ActionType.EXTEND:
+        # The engine refused an extend action that extends nothing.
+        assert spec.extends is not None
         row = plan_deadlines.deadline_extend(
-            complaint=complaint, extension=spec["extends"], at=now, actor=actor
+            complaint=complaint, extension=spec.extends, at=now, actor=actor
         )
         extra["due_at"] = row.due_at
-    meeting = (
-        decision.workflow.get("meeting") if spec["type"] == ActionType.CONVENE_MEETING else None
-    )
+    meeting = decision.workflow.get("meeting") if spec.type == ActionType.CONVENE_MEETING else None
     if meeting:
         plan_deadlines.open_meeting(
             complaint=complaint, due_at=datetime.fromisoformat(meeting["due_at"]), at=now
@@ -234,7 +234,7 @@ def decision_apply(
         event["assignee"] = taken_by.display_name
     if "due_at" in extra:
         event["due_at"] = extra["due_at"].isoformat()
-    _tell_complainant(complaint, decision, definition, now, **extra)
+    _tell_complainant(complaint, decision, plan, now, **extra)
     audit_record(
         actor=actor,
         action=EventAction.ACTION,
@@ -244,13 +244,13 @@ def decision_apply(
         data=event,
     )
     # Rules this action triggers (a fault found, the result and penalties reported).
-    penalties_for_action(complaint=complaint, action=spec["key"], given=event, now=now)
+    penalties_for_action(complaint=complaint, action=spec.key, given=event, now=now)
     handoff_notify(
         complaint=complaint,
         actor=actor,
         cause=f"action:{complaint.pk}:v{complaint.version}",
-        event=handoff_event(decision, definition),
-        moved=decision.moved or spec["type"] == ActionType.CONVENE_MEETING,
+        event=handoff_event(decision, plan),
+        moved=decision.moved or spec.type == ActionType.CONVENE_MEETING,
         assignee_changed=complaint.assignee_id != before_assignee,
         also=[meeting_owner] if meeting_owner else [],
         now=now,
@@ -289,24 +289,23 @@ STAFF_MESSAGES = {
 }
 
 
-def _planned(definition: dict, names: tuple[str, ...]) -> str | None:
-    messages = definition.get("messages", {})
-    return next((name for name in names if name in messages), None)
+def _planned(plan: Plan, names: tuple[str, ...]) -> str | None:
+    return next((name for name in names if name in plan.messages), None)
 
 
-def handoff_event(decision: Decision, definition: dict) -> str:
+def handoff_event(decision: Decision, plan: Plan) -> str:
     """The message the people who now have an action get."""
-    names = STAFF_MESSAGES.get(decision.spec["type"], ())
-    return _planned(definition, names) or "handoff"
+    names = STAFF_MESSAGES.get(decision.spec.type, ())
+    return _planned(plan, names) or "handoff"
 
 
 def _tell_complainant(
-    complaint, decision: Decision, definition: dict, now: datetime, **more: Any
+    complaint: Complaint, decision: Decision, plan: Plan, now: datetime, **more: Any
 ) -> None:
     """Replies, acceptance, refusal (with the reason), transfer, extension (with the
     reason and the new date), appeal receipt and closure reach the complainant by the
     contact they gave (outbox)."""
-    kind = decision.spec["type"]
+    kind = decision.spec.type
     extra: dict[str, Any] = {
         name: decision.event[name] for name in ("reply", "reason") if name in decision.event
     }
@@ -315,12 +314,12 @@ def _tell_complainant(
         notify_complainant(complaint=complaint, event="reply", now=now, **extra)
     names = COMPLAINANT_MESSAGES.get(kind)
     if names:
-        event = _planned(definition, names) or names[0]
+        event = _planned(plan, names) or names[0]
         notify_complainant(complaint=complaint, event=event, now=now, **extra)
     if (
         decision.moved
-        and stage_of(definition, decision.stage_after).get("terminal")
-        and not stage_of(definition, decision.stage_before).get("terminal")
+        and plan.stage(decision.stage_after).terminal
+        and not plan.stage(decision.stage_before).terminal
     ):
         notify_complainant(complaint=complaint, event="closed", now=now)
 
@@ -348,24 +347,21 @@ def complaint_escalate(
     who was told."""
     changes: dict[str, list] = {}
     before = complaint.stage
-    definition = complaint.plan_definition
+    plan = complaint.plan
     values: dict[str, Any] = {}
     if severity and severity != complaint.severity:
         changes["severity"] = [complaint.severity, severity]
         values["severity"] = severity
     if stage and stage != before:
-        changes["stage"] = [
-            stage_of(definition, before)["label"],
-            stage_of(definition, stage)["label"],
-        ]
+        changes["stage"] = [plan.stage(before).label, plan.stage(stage).label]
         state = dict(complaint.workflow or {})
         state["anchors"] = {**state.get("anchors", {}), "stage_entered": now.isoformat()}
-        values.update(stage=stage, status=stage_of(definition, stage)["status"], workflow=state)
+        values.update(stage=stage, status=plan.stage(stage).status, workflow=state)
     if values:
         bump_version(complaint, complaint.version, **values)
         plan_deadlines.on_transition(
             complaint=complaint,
-            definition=definition,
+            plan=plan,
             action_key="escalation",
             action_type="escalate",
             stage_before=before,
@@ -427,11 +423,8 @@ def confidentiality_may_set(*, complaint: Complaint, actor) -> bool:
         return True
     if complaint.plan_revision_id is None:
         return False
-    definition = complaint.plan_definition
-    return any(
-        user_plays(actor, role, complaint, definition)
-        for role in (definition.get("confidentiality") or {}).get("by", [])
-    )
+    plan = complaint.plan
+    return any(user_plays(actor, role, complaint, plan) for role in plan.confidentiality.by)
 
 
 def complaint_confidentiality_set(

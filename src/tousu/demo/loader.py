@@ -24,7 +24,7 @@ from tousu.core.problems import ServiceError
 from tousu.plans.choices import MONEY_MEASURES, ActionType, Satisfaction
 from tousu.plans.engine import actions_available
 
-DEMO_PASSWORD = "tousu-demo"  # noqa: S105 - documented in the README; for the demo only
+DEMO_PASSWORD = "tousu-demo-2026"  # noqa: S105 - documented in the README; for the demo only
 DEFAULT_PLAN = "market"
 USERNAMES = (
     "clerk",
@@ -192,7 +192,7 @@ def _data_for(action, complaint, users: dict[str, User], rng: random.Random) -> 
         if people:
             data["assignee"] = rng.choice(people).username
     if kind == ActionType.CLASSIFY:
-        severities = [s["key"] for s in complaint.plan_revision.definition["severities"]]
+        severities = complaint.plan.keys_of("severities")
         others = [s for s in severities if s != complaint.severity]
         if others:
             data["severity"] = others[0]
@@ -234,8 +234,7 @@ def _walk(complaint, users: dict[str, User], rng: random.Random, steps: int):
     """Take up to ``steps`` plan actions, each by someone allowed to, as people would."""
     people = list(users.values())
     for _step in range(steps):
-        definition = complaint.plan_revision.definition
-        if definition["stages"][complaint.stage].get("terminal") and rng.random() < 0.5:
+        if complaint.plan.stage(complaint.stage).terminal and rng.random() < 0.5:
             break
         choices = [
             (person, action)
@@ -286,9 +285,9 @@ def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 20
     active = Complaint._meta.apps.get_model("plans", "Plan").objects.get(key=plan).active_revision
     if active is None:  # loading the plan above activated its first revision
         raise RuntimeError(f"the plan {plan!r} has no active revision")
-    definition = active.definition
-    channels = [c for c in CHANNEL_WEIGHTS if c in definition["channels"]] or [
-        definition["channels"][0]
+    definition = active.plan_model
+    channels = [c for c in CHANNEL_WEIGHTS if c in definition.channels] or [
+        Channel(definition.channels[0])
     ]
     now = timezone.now()
     for index in range(complaints):
@@ -302,8 +301,8 @@ def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 20
             title=story["title"],
             description=story["text"].format(when=f"{when:%m月%d日}", price=rng.randint(30, 3000)),
             category=story["category"],
-            severity=story.get("severity") or definition["severities"][0]["key"],
-            nature=story.get("nature") or definition["natures"][0]["key"],
+            severity=story.get("severity") or definition.severities[0].key,
+            nature=story.get("nature") or definition.natures[0].key,
             occurred_at=when,
             merchant=story.get("merchant", ""),
             product=story.get("product", ""),

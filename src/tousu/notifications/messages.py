@@ -115,16 +115,12 @@ def message_kinds() -> set[str]:
     return set(AUDIENCE)
 
 
-def _plan_label(definition: dict | None, kind: str, key: str) -> str:
-    for item in (definition or {}).get(kind, []):
-        if item["key"] == key:
-            return item["label"]
-    return key
-
-
 def complaint_context(complaint, **extra) -> dict[str, str]:
-    definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
-    stage = definition["stages"][complaint.stage]["label"] if definition else ""
+    # The complaint's typed plan (``Complaint.plan``): this app sits below plans and
+    # names none of its types.
+    plan = complaint.plan if complaint.plan_revision_id else None
+    stage = plan.stage(complaint.stage).label if plan else ""
+    severity = plan.label_of("severities", complaint.severity) if plan else None
     from django.conf import settings
 
     from tousu.accounts.selectors import organisation_current
@@ -137,7 +133,7 @@ def complaint_context(complaint, **extra) -> dict[str, str]:
         "tracking_no": complaint.tracking_no,
         "title": complaint.title,
         "category": complaint.category.name,
-        "severity": _plan_label(definition, "severities", complaint.severity),
+        "severity": complaint.severity if severity is None else severity,
         "stage": stage,
         "department": complaint.department.name,
         "assignee": complaint.assignee.display_name if complaint.assignee_id else "",
@@ -152,9 +148,9 @@ def complaint_context(complaint, **extra) -> dict[str, str]:
 def message_render(complaint, event: str, *, audience: str = STAFF, **extra) -> tuple[str, str]:
     """(subject, body) of ``event`` for ``complaint``, worded for ``audience``: the
     plan's text when it is written for that audience, else Tousu's own."""
-    definition = complaint.plan_revision.definition if complaint.plan_revision_id else {}
+    plan = complaint.plan if complaint.plan_revision_id else None
     own = _complainant_defaults() if audience == COMPLAINANT else _staff_defaults()
-    planned = (definition or {}).get("messages", {}).get(event)
+    planned = plan.messages.get(event) if plan else None
     if AUDIENCE.get(event, STAFF) != audience:
         planned = None
     template = planned or own.get(event, "")

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
-from tousu.plans.definition import condition_holds, stage_of
+from tousu.core.actors import Actor
+from tousu.plans.definition import Case, condition_holds
+from tousu.plans.schema import DeadlineRule, Extension, Plan, WarnAt
+
+if TYPE_CHECKING:
+    from tousu.deadlines.models import Deadline
 
 
-def _rules(definition: dict) -> dict[str, tuple[str, dict]]:
-    return {
-        rule["key"]: (stage_key, rule)
-        for stage_key, stage in definition["stages"].items()
-        for rule in stage.get("deadlines", [])
-    }
-
-
-def _anchor(complaint, rule: dict, at: datetime) -> datetime:
-    start = rule.get("from", "stage_entered")
+def _anchor(complaint: Case, rule: DeadlineRule, at: datetime) -> datetime:
+    start = rule.start
     if start == "stage_entered":
         return at
     if start == "received":
@@ -39,7 +37,7 @@ def _anchor(complaint, rule: dict, at: datetime) -> datetime:
     return anchor
 
 
-def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> None:
+def _open_stage(complaint: Case, plan: Plan, stage_key: str, at: datetime) -> None:
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_open
 
@@ -50,51 +48,58 @@ def _open_stage(complaint, definition: dict, stage_key: str, at: datetime) -> No
     # written after the entry and closed after it: the second test keeps a worker that
     # runs on an earlier ``--now`` from taking a past visit's rows for this one.
     since = entered or at
-    skipped = Deadline.objects.filter(complaint=complaint).filter(
+    skipped = Deadline.objects.filter(complaint_id=complaint.pk).filter(
         Q(closed_at__isnull=True) | Q(stage=stage_key, created_at__gte=since, closed_at__gte=since)
     )
     skip = set(skipped.values_list("kind", flat=True))
-    for rule in stage_of(definition, stage_key).get("deadlines", []):
-        if rule["key"] in skip or not condition_holds(rule.get("when"), complaint):
+    for rule in plan.stage(stage_key).deadlines:
+        if rule.key in skip or not condition_holds(rule.when, complaint):
             continue
         deadline_open(
             complaint=complaint,
             stage=stage_key,
-            kind=rule["key"],
+            kind=rule.key,
             anchor_at=_anchor(complaint, rule, at),
-            amount=Decimal(str(rule["amount"])),
-            unit=rule["unit"],
-            business_hours=definition.get("business_hours"),
-            **_warning(rule.get("warn")),
+            amount=rule.amount,
+            unit=rule.unit.value,
+            business_hours=plan.business_hours,
+            **_warning(rule.warn),
         )
 
 
-def _warning(warn: dict | None) -> dict:
+class _Warning(TypedDict, total=False):
+    warn_fraction: Decimal | None
+    warn_lead: timedelta
+
+
+def _warning(warn: WarnAt | None) -> _Warning:
     """The warning point: the plan's fraction or lead, else the default fraction."""
-    if not warn:
+    if warn is None:
         return {}
-    if warn.get("fraction"):
-        return {"warn_fraction": Decimal(str(warn["fraction"]))}
-    before = warn["before"]
-    hours = Decimal(str(before["amount"])) * (24 if before["unit"] == "days" else 1)
+    if warn.fraction:
+        return {"warn_fraction": warn.fraction}
+    before = warn.before
+    if before is None:  # validation requires a fraction or a lead
+        raise ValueError("a warning gives neither fraction nor before")
+    hours = before.amount * (24 if before.unit == "days" else 1)
     return {"warn_fraction": None, "warn_lead": timedelta(hours=float(hours))}
 
 
-def on_start(*, complaint, definition: dict, at: datetime) -> None:
-    _open_stage(complaint, definition, complaint.stage, at)
+def on_start(*, complaint: Case, plan: Plan, at: datetime) -> None:
+    _open_stage(complaint, plan, complaint.stage, at)
 
 
 FOLLOW_UP = "follow_up"
 
 
-def clock_pause(*, complaint, at: datetime, kinds: list[str] | None = None) -> None:
+def clock_pause(*, complaint: Case, at: datetime, kinds: list[str] | None = None) -> None:
     """Stop the running deadlines of the complaint: all of them (waiting for the
     complainant), or only ``kinds`` (a hearing not counted in the review period)."""
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_pause
 
     rows = Deadline.objects.filter(
-        complaint=complaint, closed_at__isnull=True, paused_at__isnull=True
+        complaint_id=complaint.pk, closed_at__isnull=True, paused_at__isnull=True
     )
     if kinds is not None:
         rows = rows.filter(kind__in=kinds)
@@ -102,8 +107,10 @@ def clock_pause(*, complaint, at: datetime, kinds: list[str] | None = None) -> N
         deadline_pause(deadline=row, at=at)
 
 
-def deadline_extend(*, complaint, extension: dict, at: datetime, actor=None):
-    """Let the running deadline ``extension["deadline"]`` fall due ``amount`` ``unit``
+def deadline_extend(
+    *, complaint: Case, extension: Extension, at: datetime, actor: Actor | None = None
+) -> Deadline:
+    """Let the running deadline ``extension.deadline`` fall due ``amount`` ``unit``
     later (信访工作条例: the 60 days extended by at most 30). The extension counts in the
     rule's own unit; a row already warned is warned again before its new due time.
     Returns the row, or raises ``Conflict`` when no such deadline is running."""
@@ -115,7 +122,7 @@ def deadline_extend(*, complaint, extension: dict, at: datetime, actor=None):
 
     row = (
         Deadline.objects.select_for_update()
-        .filter(complaint=complaint, kind=extension["deadline"], closed_at__isnull=True)
+        .filter(complaint_id=complaint.pk, kind=extension.deadline, closed_at__isnull=True)
         .first()
     )
     if row is None:
@@ -123,12 +130,12 @@ def deadline_extend(*, complaint, extension: dict, at: datetime, actor=None):
             _("The time limit to extend is not running."),
             field_errors={"action": [_("Nothing to extend.")]},
         )
-    if row.unit != extension["unit"]:
+    if row.unit != extension.unit:
         raise Conflict(
             _("The extension is counted in another unit than the time limit."),
             field_errors={"action": [_("Nothing to extend.")]},
         )
-    row.amount = row.amount + Decimal(str(extension["amount"]))
+    row.amount = row.amount + extension.amount
     row.save(update_fields=["amount"])
     deadline_recompute(row, actor=actor)
     if row.warned_at is not None and row.warn_at is not None and row.warn_at > at:
@@ -137,21 +144,21 @@ def deadline_extend(*, complaint, extension: dict, at: datetime, actor=None):
     return row
 
 
-def clock_resume(*, complaint, at: datetime) -> None:
+def clock_resume(*, complaint: Case, at: datetime) -> None:
     """Restart them; each due time moves by the time the pause did not count."""
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_resume
 
     for row in Deadline.objects.filter(
-        complaint=complaint, closed_at__isnull=True, paused_at__isnull=False
+        complaint_id=complaint.pk, closed_at__isnull=True, paused_at__isnull=False
     ):
         deadline_resume(deadline=row, at=at)
 
 
 def on_transition(
     *,
-    complaint,
-    definition: dict,
+    complaint: Case,
+    plan: Plan,
     action_key: str,
     action_type: str,
     stage_before: str,
@@ -160,10 +167,10 @@ def on_transition(
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_close, deadline_open
 
-    rules = _rules(definition)
+    rules = plan.deadline_rules()
     moved = complaint.stage != stage_before
-    terminal = bool(stage_of(definition, complaint.stage).get("terminal"))
-    for row in Deadline.objects.filter(complaint=complaint, closed_at__isnull=True):
+    terminal = plan.stage(complaint.stage).terminal
+    for row in Deadline.objects.filter(complaint_id=complaint.pk, closed_at__isnull=True):
         if row.kind == FOLLOW_UP:
             if action_type == "record_follow_up" or (moved and not terminal):
                 deadline_close(deadline=row, reason=action_key, at=at)
@@ -172,12 +179,13 @@ def on_transition(
             # A closed case has nothing left to be late for.
             deadline_close(deadline=row, reason=action_key, at=at)
             continue
-        rule_stage, rule = rules.get(row.kind, (row.stage, {}))
-        if rule and not condition_holds(rule.get("when"), complaint):
+        found = rules.get(row.kind)
+        rule = found[1] if found else None
+        if rule is not None and not condition_holds(rule.when, complaint):
             # e.g. reclassified from suggestion to problem: the suggestion's clock stops.
             deadline_close(deadline=row, reason=action_key, at=at)
             continue
-        closes_on = rule.get("closes_on")
+        closes_on = rule.closes_on if rule is not None else None
         if closes_on:
             if action_key in closes_on:
                 deadline_close(deadline=row, reason=action_key, at=at)
@@ -185,17 +193,17 @@ def on_transition(
             deadline_close(deadline=row, reason=action_key, at=at)
     # Also when the stage stays: an action may have changed what a rule's condition
     # sees (e.g. classify raised the severity), and rules already running are skipped.
-    _open_stage(complaint, definition, complaint.stage, at)
-    policy = definition.get("follow_up")
-    if moved and terminal and policy and not stage_of(definition, stage_before).get("terminal"):
+    _open_stage(complaint, plan, complaint.stage, at)
+    policy = plan.follow_up
+    if moved and terminal and policy and not plan.stage(stage_before).terminal:
         deadline_open(
             complaint=complaint,
             stage=complaint.stage,
             kind=FOLLOW_UP,
             anchor_at=at,
-            amount=Decimal(str(policy["after"]["amount"])),
-            unit=policy["after"]["unit"],
-            business_hours=definition.get("business_hours"),
+            amount=policy.after.amount,
+            unit=policy.after.unit.value,
+            business_hours=plan.business_hours,
             warn_fraction=None,
         )
 
@@ -203,12 +211,14 @@ def on_transition(
 MEETING = "meeting"
 
 
-def open_meeting(*, complaint, due_at: datetime, at: datetime) -> None:
+def open_meeting(*, complaint: Case, due_at: datetime, at: datetime) -> None:
     """The time limit of a convened meeting (重大投诉: named owner and time limit)."""
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_close, deadline_open
 
-    for row in Deadline.objects.filter(complaint=complaint, kind=MEETING, closed_at__isnull=True):
+    for row in Deadline.objects.filter(
+        complaint_id=complaint.pk, kind=MEETING, closed_at__isnull=True
+    ):
         deadline_close(deadline=row, reason="meeting reconvened", at=at)
     hours = (Decimal((due_at - at).total_seconds()) / Decimal(3600)).quantize(
         Decimal("0.0001"), rounding=ROUND_CEILING

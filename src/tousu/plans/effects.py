@@ -4,38 +4,54 @@ here writes: the complaint app applies the outcome."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.selectors import department_subtree_ids
+from tousu.core.actors import Actor
 from tousu.core.problems import Conflict
 from tousu.plans.choices import MONEY_MEASURES, ActionType, Measure
-from tousu.plans.outcome import SATISFIED, parse_amount, parse_when
+from tousu.plans.definition import Case
+from tousu.plans.outcome import SATISFIED, Outcome, parse_amount, parse_when
 from tousu.plans.outcome import text_field as _text
+from tousu.plans.schema import Action, Plan
+
+# The data an action is performed with (a form's or the API's fields).
+Data = dict[str, Any]
 
 
-def apply(kind: ActionType, spec, definition, complaint, actor, data, outcome) -> None:
-    requires = set(spec.get("requires", []))
+def apply(
+    kind: ActionType,
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+) -> None:
+    requires = set(spec.requires)
     handler = _HANDLERS.get(kind)
     if handler is not None:
-        handler(spec, definition, complaint, actor, data, outcome, requires)
+        handler(spec, plan, complaint, actor, data, outcome, requires)
     _complained_person(outcome, data, required="complained_person" in requires)
     _items(outcome, data, required="items" in requires)
-    _fine(spec, definition, outcome, data, required="fine" in requires)
+    _fine(spec, plan, outcome, data, required="fine" in requires)
     for name in sorted(requires - {"note"}):
         if name not in outcome.event and name not in outcome.errors:
             _text(outcome, data, name, required=True)
 
 
-def _workflow(outcome) -> dict:
+def _workflow(outcome: Outcome) -> dict[str, Any]:
     """The workflow state this action sets (merged into the complaint's)."""
-    return outcome.values.setdefault("workflow", {})
+    state: dict[str, Any] = outcome.values.setdefault("workflow", {})
+    return state
 
 
-def _complained_person(outcome, data, *, required: bool) -> None:
+def _complained_person(outcome: Outcome, data: Data, *, required: bool) -> None:
     """被投诉人: the member of staff the complaint is about, named by their username."""
     username = str(data.get("complained_person") or "").strip()
     if not username:
@@ -50,7 +66,7 @@ def _complained_person(outcome, data, *, required: bool) -> None:
     outcome.event["complained_person"] = person.display_name
 
 
-def _items(outcome, data, *, required: bool) -> None:
+def _items(outcome: Outcome, data: Data, *, required: bool) -> None:
     """How many items of the complaint were upheld (每件投诉每项内容)."""
     raw = data.get("items")
     if raw in (None, ""):
@@ -68,28 +84,36 @@ def _items(outcome, data, *, required: bool) -> None:
     outcome.event["items"] = value
 
 
-def _fine(spec, definition, outcome, data, *, required: bool) -> None:
+def _fine(spec: Action, plan: Plan, outcome: Outcome, data: Data, *, required: bool) -> None:
     """The fine this action sets within the range of the penalty rules it triggers."""
     if not required:
         return
     value = parse_amount(outcome, data, "fine", required=True)
     if value is None:
         return
-    for rule in (definition.get("penalties") or {}).get("rules", []):
-        if rule["trigger"].get("action") != spec["key"] or rule.get("max_amount") is None:
+    for rule in plan.penalties.rules:
+        if rule.trigger.action != spec.key or rule.max_amount is None:
             continue
-        low, high = Decimal(str(rule["amount"])), Decimal(str(rule["max_amount"]))
+        low, high = rule.amount, rule.max_amount
         if not low <= value <= high:
             outcome.error(
                 "fine",
                 _("Between %(low)s and %(high)s yuan (%(rule)s).")
-                % {"low": low, "high": high, "rule": rule["label"]},
+                % {"low": low, "high": high, "rule": rule.label},
             )
             outcome.event.pop("fine", None)
             return
 
 
-def _accept(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _accept(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     concluded = (complaint.workflow or {}).get("repeats_concluded")
     if concluded:
         raise Conflict(
@@ -102,8 +126,18 @@ def _accept(spec, definition, complaint, actor, data, outcome, requires) -> None
         )
 
 
-def _extend(spec, definition, complaint, actor, data, outcome, requires) -> None:
-    key = spec["extends"]["deadline"]
+def _extend(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
+    if spec.extends is None:  # validation requires it of an extend action
+        raise ValueError(f"action {spec.key} extends no deadline")
+    key = spec.extends.deadline
     extended = dict((complaint.workflow or {}).get("extended") or {})
     if key in extended:
         raise Conflict(
@@ -115,22 +149,38 @@ def _extend(spec, definition, complaint, actor, data, outcome, requires) -> None
     _workflow(outcome)["extended"] = extended
 
 
-def _refuse(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _refuse(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     _text(outcome, data, "reason", required=True)
 
 
-def _classify(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _classify(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     changed = False
     for name, choices in (
-        ("severity", definition["severities"]),
-        ("nature", definition["natures"]),
+        ("severity", plan.severities),
+        ("nature", plan.natures),
     ):
         value = data.get(name)
         if value in (None, ""):
             if name in requires:
                 outcome.error(name, _("This field is required."))
             continue
-        if value not in {c["key"] for c in choices}:
+        if value not in {c.key for c in choices}:
             outcome.error(name, _("Unknown value “%(value)s”.") % {"value": value})
             continue
         if value != getattr(complaint, name):
@@ -155,7 +205,7 @@ def _classify(spec, definition, complaint, actor, data, outcome, requires) -> No
         outcome.error("severity", _("Nothing to change."))
 
 
-def _person_in(outcome, username: str, department_id: int) -> User | None:
+def _person_in(outcome: Outcome, username: str, department_id: int) -> User | None:
     person = User.objects.filter(username=username, is_active=True).first()
     if person is None:
         outcome.error("assignee", _("Unknown user “%(value)s”.") % {"value": username})
@@ -168,7 +218,15 @@ def _person_in(outcome, username: str, department_id: int) -> User | None:
     return person
 
 
-def _assign(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _assign(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     username = data.get("assignee") or ""
     if not username:
         outcome.error("assignee", _("This field is required."))
@@ -179,7 +237,15 @@ def _assign(spec, definition, complaint, actor, data, outcome, requires) -> None
         outcome.event["assignee"] = person.display_name
 
 
-def _transfer(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _transfer(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     code = data.get("department") or ""
     department = Department.objects.filter(code=code, is_active=True).first() if code else None
     if department is None:
@@ -203,18 +269,42 @@ def _transfer(spec, definition, complaint, actor, data, outcome, requires) -> No
             outcome.event["assignee"] = person.display_name
 
 
-def _investigate(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _investigate(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     findings = _text(outcome, data, "findings", required="findings" in requires)
     evidence = _text(outcome, data, "evidence", required="evidence" in requires)
     if not findings and not evidence and not outcome.errors:
         outcome.error("findings", _("This field is required."))
 
 
-def _report(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _report(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     _text(outcome, data, "report", required=True)
 
 
-def _propose(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _propose(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     opinion = _text(outcome, data, "opinion", required=True)
     if opinion:
         _workflow(outcome)["opinion"] = {
@@ -224,7 +314,15 @@ def _propose(spec, definition, complaint, actor, data, outcome, requires) -> Non
         }
 
 
-def _approve(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _approve(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     opinion = (complaint.workflow or {}).get("opinion")
     if not opinion:
         raise Conflict(
@@ -240,7 +338,15 @@ def _approve(spec, definition, complaint, actor, data, outcome, requires) -> Non
     outcome.event["opinion"] = opinion["text"]
 
 
-def _send_back(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _send_back(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     if not (complaint.workflow or {}).get("opinion"):
         raise Conflict(
             _("There is no opinion to send back."),
@@ -251,7 +357,15 @@ def _send_back(spec, definition, complaint, actor, data, outcome, requires) -> N
     _workflow(outcome)["opinion"] = None
 
 
-def _convene(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _convene(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     username = data.get("owner") or ""
     owner = User.objects.filter(username=username, is_active=True).first() if username else None
     if owner is None:
@@ -272,8 +386,16 @@ def _convene(spec, definition, complaint, actor, data, outcome, requires) -> Non
         }
 
 
-def _execute(spec, definition, complaint, actor, data, outcome, requires) -> None:
-    allowed = spec.get("measures") or list(Measure.values)
+def _execute(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
+    allowed = [m.value for m in spec.measures or []] or list(Measure.values)
     measure = data.get("measure") or ""
     if not measure:
         outcome.error("measure", _("This field is required."))
@@ -288,13 +410,29 @@ def _execute(spec, definition, complaint, actor, data, outcome, requires) -> Non
     _text(outcome, data, "result", required="result" in requires)
 
 
-def _reply(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _reply(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     _text(outcome, data, "reply", required=True)
 
 
-def _satisfaction(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _satisfaction(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     value = data.get("satisfaction") or ""
-    scale = definition.get("satisfaction", {}).get("scale", [])
+    scale = [s.value for s in plan.satisfaction.scale]
     if value not in scale:
         outcome.error(
             "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
@@ -302,16 +440,24 @@ def _satisfaction(spec, definition, complaint, actor, data, outcome, requires) -
         return
     outcome.values["satisfaction"] = value
     outcome.event["satisfaction"] = value
-    outcome.to = spec["on_satisfied"] if value in SATISFIED else spec["on_dissatisfied"]
+    outcome.to = spec.on_satisfied if value in SATISFIED else spec.on_dissatisfied
 
 
-def _appeal(spec, definition, complaint, actor, data, outcome, requires) -> None:
-    policy = definition.get("appeal") or {"max_rounds": 1}
+def _appeal(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
+    max_rounds = plan.appeal.max_rounds if plan.appeal else 1
     rounds = int((complaint.workflow or {}).get("appeal_rounds", 0))
-    if rounds >= policy["max_rounds"]:
+    if rounds >= max_rounds:
         raise Conflict(
             _("The plan allows %(max)d appeal round(s); this complaint has used them.")
-            % {"max": policy["max_rounds"]},
+            % {"max": max_rounds},
             field_errors={"action": [_("No appeal rounds left.")]},
         )
     _text(outcome, data, "reason", required=True)
@@ -319,11 +465,27 @@ def _appeal(spec, definition, complaint, actor, data, outcome, requires) -> None
     outcome.event["round"] = rounds + 1
 
 
-def _reopen(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _reopen(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     outcome.values["satisfaction"] = ""
 
 
-def _follow_up(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _follow_up(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     reached = data.get("reached")
     if reached not in (True, False, "true", "false", "1", "0", 1, 0):
         outcome.error("reached", _("Say whether the complainant was reached."))
@@ -333,24 +495,33 @@ def _follow_up(spec, definition, complaint, actor, data, outcome, requires) -> N
     _text(outcome, data, "remarks", required="remarks" in requires)
     value = data.get("satisfaction") or ""
     if reached:
-        scale = definition.get("satisfaction", {}).get("scale", [])
+        scale = [s.value for s in plan.satisfaction.scale]
         if value not in scale:
             outcome.error(
                 "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
             )
             return
         outcome.event["satisfaction"] = value
-        policy = definition.get("follow_up") or {}
+        policy = plan.follow_up
         if (
             value not in SATISFIED
-            and policy.get("reopen_on_dissatisfied")
-            and policy.get("reopen_to")
+            and policy is not None
+            and policy.reopen_on_dissatisfied
+            and policy.reopen_to
         ):
-            outcome.to = policy["reopen_to"]
+            outcome.to = policy.reopen_to
             outcome.values["satisfaction"] = value
 
 
-def _wait(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _wait(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     if (complaint.workflow or {}).get("waiting"):
         raise Conflict(
             _("The clock is already paused for this complaint."),
@@ -360,7 +531,15 @@ def _wait(spec, definition, complaint, actor, data, outcome, requires) -> None:
     _workflow(outcome)["waiting"] = True
 
 
-def _resume(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _resume(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     if not (complaint.workflow or {}).get("waiting"):
         raise Conflict(
             _("The clock of this complaint is not paused."),
@@ -369,7 +548,15 @@ def _resume(spec, definition, complaint, actor, data, outcome, requires) -> None
     _workflow(outcome)["waiting"] = False
 
 
-def _mark_emergency(spec, definition, complaint, actor, data, outcome, requires) -> None:
+def _mark_emergency(
+    spec: Action,
+    plan: Plan,
+    complaint: Case,
+    actor: Actor,
+    data: Data,
+    outcome: Outcome,
+    requires: set[str],
+) -> None:
     if complaint.emergency_marked:
         raise Conflict(
             _("The complaint is already marked for emergency activation."),
@@ -378,7 +565,8 @@ def _mark_emergency(spec, definition, complaint, actor, data, outcome, requires)
     outcome.values["emergency_marked"] = True
 
 
-_HANDLERS = {
+Handler = Callable[[Action, Plan, Case, Actor, Data, Outcome, set[str]], None]
+_HANDLERS: dict[ActionType, Handler] = {
     ActionType.ACCEPT: _accept,
     ActionType.EXTEND: _extend,
     ActionType.REFUSE: _refuse,

@@ -20,12 +20,14 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.core.actors import Actor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.plans import deadlines as plan_deadlines
 from tousu.plans import effects
-from tousu.plans.choices import ActionType
-from tousu.plans.definition import action_of, condition_holds, stage_of, user_plays
+from tousu.plans.definition import Case, condition_holds, plan_for, user_plays
+from tousu.plans.models import PlanRevision
 from tousu.plans.outcome import Outcome, text_field
+from tousu.plans.schema import Action, Plan
 
 TIMELINE_ACTION = "complaint.action"
 
@@ -40,34 +42,34 @@ class AvailableAction:
     measures: list[str] | None = None
 
 
-def _definition(complaint) -> dict:
+def _plan(complaint: Case) -> Plan:
     if complaint.plan_revision_id is None:
         raise Conflict(
             _("This complaint is not handled under a plan."),
             field_errors={"action": [_("No plan.")]},
         )
-    return complaint.plan_revision.definition
+    return plan_for(complaint)
 
 
-def actions_available(*, complaint, user) -> list[AvailableAction]:
+def actions_available(*, complaint: Case, user: Actor) -> list[AvailableAction]:
     """What ``user`` may do with ``complaint`` now (an empty list when nothing)."""
     if complaint.plan_revision_id is None:
         return []
-    definition = complaint.plan_revision.definition
+    plan = plan_for(complaint)
     found = []
-    for action in stage_of(definition, complaint.stage).get("actions", []):
-        if not condition_holds(action.get("when"), complaint):
+    for action in plan.stage(complaint.stage).actions:
+        if not condition_holds(action.when, complaint):
             continue
-        if not any(user_plays(user, role, complaint, definition) for role in action["by"]):
+        if not any(user_plays(user, role, complaint, plan) for role in action.by):
             continue
         found.append(
             AvailableAction(
-                key=action["key"],
-                type=action["type"],
-                label=action["label"],
-                requires=list(action.get("requires", [])),
-                to=action.get("to"),
-                measures=action.get("measures"),
+                key=action.key,
+                type=action.type.value,
+                label=action.label,
+                requires=list(action.requires),
+                to=action.to,
+                measures=None if action.measures is None else [m.value for m in action.measures],
             )
         )
     return found
@@ -79,7 +81,7 @@ class Decision:
     written: the action's spec, the stage before and after, the fields and workflow
     state to save, and the timeline event's data. The complaint app applies it."""
 
-    spec: dict[str, Any]
+    spec: Action
     stage_before: str
     stage_after: str
     values: dict[str, Any]
@@ -91,22 +93,19 @@ class Decision:
         return self.stage_after != self.stage_before
 
 
-def _label_anywhere(definition: dict, key: str) -> str:
+def _label_anywhere(plan: Plan, key: str) -> str:
     """The plan's label of action ``key`` in whichever stage has it (a request may name
     an action of another stage); the key itself only when the plan has no such action."""
-    for stage in definition["stages"].values():
-        for action in stage.get("actions", []):
-            if action["key"] == key:
-                return action["label"]
-    return key
+    action = plan.action_anywhere(key)
+    return action.label if action is not None else key
 
 
 def decide(
     *,
-    complaint,
-    actor,
+    complaint: Case,
+    actor: Actor,
     action: str,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     category_of: Callable[[str], Any] = lambda key: None,
     now: datetime | None = None,
 ) -> Decision:
@@ -117,10 +116,10 @@ def decide(
     ``InvalidInput`` (422) naming each missing or bad field.
     """
     data = dict(data or {})
-    definition = _definition(complaint)
-    spec = action_of(definition, complaint.stage, action)
-    stage = stage_of(definition, complaint.stage)
-    if spec is None or not condition_holds(spec.get("when"), complaint):
+    plan = _plan(complaint)
+    spec = plan.action(complaint.stage, action)
+    stage = plan.stage(complaint.stage)
+    if spec is None or not condition_holds(spec.when, complaint):
         possible = "、".join(a.label for a in actions_available(complaint=complaint, user=actor))
         raise Conflict(
             _(
@@ -128,23 +127,20 @@ def decide(
                 "(possible here: %(possible)s)."
             )
             % {
-                "action": spec["label"] if spec else _label_anywhere(definition, action),
-                "stage": stage["label"],
+                "action": spec.label if spec else _label_anywhere(plan, action),
+                "stage": stage.label,
                 "possible": possible or "—",
             },
             field_errors={"action": [_("Not possible in this stage.")]},
         )
-    if not any(user_plays(actor, role, complaint, definition) for role in spec["by"]):
-        raise NotAllowed(
-            _("Your role may not “%(label)s” this complaint.") % {"label": spec["label"]}
-        )
-    outcome = Outcome(to=spec.get("to"), category_of=category_of)
-    text_field(outcome, data, "note", required="note" in spec.get("requires", []), limit=2000)
-    effects.apply(ActionType(spec["type"]), spec, definition, complaint, actor, data, outcome)
+    if not any(user_plays(actor, role, complaint, plan) for role in spec.by):
+        raise NotAllowed(_("Your role may not “%(label)s” this complaint.") % {"label": spec.label})
+    outcome = Outcome(to=spec.to, category_of=category_of)
+    text_field(outcome, data, "note", required="note" in spec.requires, limit=2000)
+    effects.apply(spec.type, spec, plan, complaint, actor, data, outcome)
     if outcome.errors:
         raise InvalidInput(_("Some fields are not valid."), field_errors=outcome.errors)
-    natures = (definition.get("confidentiality") or {}).get("natures", [])
-    if outcome.values.get("nature") in natures and not complaint.confidential:
+    if outcome.values.get("nature") in plan.confidentiality.natures and not complaint.confidential:
         # e.g. 涉密: the nature makes the complaint confidential by itself.
         outcome.values["confidential"] = True
         outcome.event.setdefault("changes", {})["confidential"] = [False, True]
@@ -154,45 +150,39 @@ def decide(
     state = dict(complaint.workflow or {})
     state.update(outcome.values.pop("workflow", {}))
     anchors = dict(state.get("anchors", {}))
-    anchors[spec["key"]] = now.isoformat()
+    anchors[spec.key] = now.isoformat()
     if target != before:
         anchors["stage_entered"] = now.isoformat()
     state["anchors"] = anchors
-    if spec.get("concludes"):
+    if spec.concludes:
         # 终结: a later complaint on the same matter is not accepted again.
         state["concluded"] = True
     event = {
-        "action": spec["key"],
-        "type": spec["type"],
-        "label": spec["label"],
-        "stage": [stage_of(definition, before)["label"], stage_of(definition, target)["label"]]
-        if target != before
-        else None,
+        "action": spec.key,
+        "type": spec.type.value,
+        "label": spec.label,
+        "stage": [plan.stage(before).label, plan.stage(target).label] if target != before else None,
         **outcome.event,
     }
     return Decision(
         spec=spec,
         stage_before=before,
         stage_after=target,
-        values={
-            **outcome.values,
-            "stage": target,
-            "status": stage_of(definition, target)["status"],
-        },
+        values={**outcome.values, "stage": target, "status": plan.stage(target).status},
         workflow=state,
         event=event,
     )
 
 
-def workflow_start(*, complaint, revision, at: datetime) -> dict:
+def workflow_start(*, complaint: Case, revision: PlanRevision, at: datetime) -> dict[str, Any]:
     """Values that put a new complaint at its plan's first stage (the caller saves them,
     then calls ``workflow_started`` inside the same transaction)."""
-    definition = revision.definition
-    first = definition["initial_stage"]
+    plan = revision.plan_model
+    first = plan.initial_stage
     return {
         "plan_revision": revision,
         "stage": first,
-        "status": stage_of(definition, first)["status"],
+        "status": plan.stage(first).status,
         "workflow": {
             "anchors": {
                 "received": complaint.received_at.isoformat(),
@@ -203,7 +193,5 @@ def workflow_start(*, complaint, revision, at: datetime) -> dict:
     }
 
 
-def workflow_started(*, complaint, at: datetime) -> None:
-    plan_deadlines.on_start(
-        complaint=complaint, definition=complaint.plan_revision.definition, at=at
-    )
+def workflow_started(*, complaint: Case, at: datetime) -> None:
+    plan_deadlines.on_start(complaint=complaint, plan=plan_for(complaint), at=at)

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from tousu.plans import schema
+from tousu.plans.definition import plan_of
 
 
 class ImmutableError(RuntimeError):
@@ -75,6 +80,12 @@ class PlanRevision(models.Model):
         if not self._state.adding:
             raise ImmutableError("plan revisions are immutable; load a new revision")
         super().save(*args, **kwargs)
+
+    @cached_property
+    def plan_model(self) -> schema.Plan:
+        """The typed plan of this revision (validated once per process and file; kept on
+        the instance too, as the engine asks for it at every step)."""
+        return plan_of(self)
 
 
 class Category(models.Model):

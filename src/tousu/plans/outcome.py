@@ -38,7 +38,7 @@ class Outcome:
 
 
 def text_field(
-    outcome: Outcome, data: dict, name: str, *, required: bool, limit: int = TEXT_LIMIT
+    outcome: Outcome, data: dict[str, Any], name: str, *, required: bool, limit: int = TEXT_LIMIT
 ) -> str:
     value = data.get(name)
     value = "" if value is None else str(value).strip()
@@ -55,7 +55,9 @@ def text_field(
     return value
 
 
-def parse_amount(outcome: Outcome, data: dict, name: str, *, required: bool) -> Decimal | None:
+def parse_amount(
+    outcome: Outcome, data: dict[str, Any], name: str, *, required: bool
+) -> Decimal | None:
     raw = data.get(name)
     if raw in (None, ""):
         if required:
@@ -73,7 +75,7 @@ def parse_amount(outcome: Outcome, data: dict, name: str, *, required: bool) -> 
     return value
 
 
-def parse_when(outcome: Outcome, data: dict, name: str) -> datetime | None:
+def parse_when(outcome: Outcome, data: dict[str, Any], name: str) -> datetime | None:
     raw = data.get(name)
     if raw in (None, ""):
         outcome.error(name, _("This field is required."))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tousu.accounts.choices import Role
-from tousu.accounts.models import User
-from tousu.plans.definition import user_plays
+from tousu.accounts.models import Department, User
+from tousu.plans.definition import Case, user_plays
+from tousu.plans.schema import Plan
+
+# Staff by system role, read once for a batch (e.g. one sweep of the worker).
+PeopleCache = dict[str, list[User]]
 
 
-def department_heads(complaint) -> list[User]:
+def department_heads(complaint: Case) -> list[User]:
     """The heads of the complaint's department, or of the nearest department above it."""
     return _heads_from(complaint.department)
 
 
-def _heads_from(department, *, besides: int | None = None) -> list[User]:
+def _heads_from(department: Department | None, *, besides: int | None = None) -> list[User]:
     while department is not None:
         heads = list(
             User.objects.filter(
@@ -26,7 +32,7 @@ def _heads_from(department, *, besides: int | None = None) -> list[User]:
     return []
 
 
-def _complained_person(complaint) -> User | None:
+def _complained_person(complaint: Case) -> User | None:
     """被投诉人, once an action has named them (workflow ``complained_person``)."""
     pk = (complaint.workflow or {}).get("complained_person")
     if not pk:
@@ -41,7 +47,7 @@ def direct_superiors(person: User) -> list[User]:
 
 
 def people_for(
-    complaint, role_keys: list[str], definition: dict, cache: dict | None = None
+    complaint: Case, role_keys: list[str], plan: Plan, cache: PeopleCache | None = None
 ) -> list[User]:
     """Active staff who play any of ``role_keys`` for ``complaint``.
 
@@ -49,6 +55,7 @@ def people_for(
     each system role, so a batch reads them once, not once per complaint."""
     cache = {} if cache is None else cache
     found: dict[int, User] = {}
+    people: Sequence[User | None]
     for key in role_keys:
         if key == "assignee":
             people = [complaint.assignee] if complaint.assignee_id else [complaint.received_by]
@@ -68,17 +75,17 @@ def people_for(
             else:
                 people = direct_superiors(person)
         else:
-            role = definition["roles"].get(key)
+            role = plan.roles.get(key)
             if role is None:
                 continue
-            candidates = cache.get(role["system_role"])
+            candidates = cache.get(role.system_role)
             if candidates is None:
-                candidates = cache[role["system_role"]] = list(
-                    User.objects.filter(is_active=True, groups__name=role["system_role"])
+                candidates = cache[role.system_role] = list(
+                    User.objects.filter(is_active=True, groups__name=role.system_role)
                     .select_related("department__parent")
                     .prefetch_related("groups", "notification_channels")
                 )
-            people = [u for u in candidates if user_plays(u, key, complaint, definition)]
+            people = [u for u in candidates if user_plays(u, key, complaint, plan)]
         for person in people:
             if person is not None and person.is_active:
                 found[person.pk] = person

@@ -138,6 +138,10 @@ class Stage(Strict):
     actions: list[Action] = []
     deadlines: list[DeadlineRule] = []
 
+    def action(self, key: str) -> Action | None:
+        """The stage's action ``key``, or None when the stage has none by that key."""
+        return next((action for action in self.actions if action.key == key), None)
+
 
 class Escalation(Strict):
     at: Literal["warning", "breach"]
@@ -272,6 +276,54 @@ class Plan(Strict):
     emergency: Emergency | None = None
     confidentiality: Confidentiality = Confidentiality()
     messages: dict[str, str] = {}
+
+    def stage(self, key: str) -> Stage:
+        """The stage ``key`` (a ``KeyError`` when the plan has none: stage keys a complaint
+        carries come from its plan)."""
+        return self.stages[key]
+
+    def action(self, stage_key: str, action_key: str) -> Action | None:
+        """Action ``action_key`` of stage ``stage_key``, or None when that stage has none."""
+        return self.stage(stage_key).action(action_key)
+
+    def action_anywhere(self, key: str) -> Action | None:
+        """The first action ``key`` in whichever stage has it, in the plan's order."""
+        for stage in self.stages.values():
+            action = stage.action(key)
+            if action is not None:
+                return action
+        return None
+
+    def deadline_rules(self) -> dict[str, tuple[str, DeadlineRule]]:
+        """Every deadline rule by its key (unique in a plan), with the key of its stage."""
+        return {
+            rule.key: (stage_key, rule)
+            for stage_key, stage in self.stages.items()
+            for rule in stage.deadlines
+        }
+
+    def deadline_rule(self, key: str) -> DeadlineRule | None:
+        """The deadline rule ``key``, or None (the kinds the engine opens itself)."""
+        for stage in self.stages.values():
+            for rule in stage.deadlines:
+                if rule.key == key:
+                    return rule
+        return None
+
+    def label_of(self, kind: Literal["severities", "natures"], key: str) -> str | None:
+        """The plan's label of severity or nature ``key``; None when the plan has none."""
+        choices = self.severities if kind == "severities" else self.natures
+        return next((choice.label for choice in choices if choice.key == key), None)
+
+    def keys_of(self, kind: Literal["severities", "natures"]) -> list[str]:
+        """The keys of the plan's severities (lowest first) or natures."""
+        return [
+            choice.key for choice in (self.severities if kind == "severities" else self.natures)
+        ]
+
+    def concludes(self) -> bool:
+        """Whether any action of the plan concludes a matter (信访 终结)."""
+        return any(action.concludes for stage in self.stages.values() for action in stage.actions)
 
     @field_validator("business_hours")
     @classmethod

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import difflib
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from tousu.core.problems import NotFound
 from tousu.plans.models import Plan, PlanRevision
 
+if TYPE_CHECKING:  # django-stubs' helper types: not needed at run time
+    from django_stubs_ext import WithAnnotations
 
-def plans_list():
+
+class PlanCounts(TypedDict):
+    revision_count: int
+
+
+def plans_list() -> QuerySet[WithAnnotations[Plan, PlanCounts]]:
     return (
         Plan.objects.select_related("active_revision")
         .annotate(revision_count=Count("revisions"))

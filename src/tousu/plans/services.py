@@ -120,7 +120,7 @@ def plan_activate(*, revision: PlanRevision, actor: User | None) -> Plan:
         )
         organisation = Organisation.objects.order_by("pk").first()
         if organisation is not None and organisation.plan_id == plan.pk:
-            categories_sync(definition=revision.definition)
+            categories_sync(plan=revision.plan_model)
     return plan
 
 
@@ -137,7 +137,7 @@ def organisation_plan_adopt(*, key: str, actor: User | None = None) -> Plan:
             raise InvalidInput(_("Create the organisation first."))
         organisation.plan = plan
         organisation.save(update_fields=["plan"])
-        categories_sync(definition=plan.active_revision.definition)
+        categories_sync(plan=plan.active_revision.plan_model)
         audit_record(
             actor=actor,
             action="organisation.plan_adopted",

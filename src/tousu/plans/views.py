@@ -48,7 +48,7 @@ def plan_detail(request: HttpRequest, key: str) -> HttpResponse:
             "plan": plan,
             "revisions": revisions,
             "history": history,
-            "definition": active.definition if active else None,
+            "definition": active.plan_model if active else None,
             "can_activate": request.user.has_perm("plans.change_plan"),
         },
     )

@@ -9,10 +9,12 @@ from typing import TypedDict
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint
+from tousu.complaints.presenters import deadline_label
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import work_calendar_for
 
@@ -27,14 +29,12 @@ class BoardRow:
 
 
 def _label(row: Deadline) -> str:
+    """The plan's label of the deadline, or the engine's own for a follow-up visit or a
+    meeting — never the internal kind."""
     revision = row.complaint.plan_revision if row.complaint else None
-    definition = revision.definition if revision else {}
-    for stage in (definition or {}).get("stages", {}).values():
-        for rule in stage.get("deadlines", []):
-            if rule["key"] == row.kind:
-                label: str = rule["label"]
-                return label
-    return row.kind
+    if revision is None:
+        return str(_("Deadline"))
+    return deadline_label(revision.plan_model, row.kind)
 
 
 class SupervisionBoard(TypedDict):

@@ -21,7 +21,8 @@ from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
 from tousu.notifications.services import notify_complainant
 from tousu.plans.definition import condition_holds
-from tousu.plans.people import people_for
+from tousu.plans.people import PeopleCache, people_for
+from tousu.plans.schema import Plan
 
 FOLLOW_UP = "follow_up"
 
@@ -33,12 +34,12 @@ def _complaint(row: Deadline) -> Complaint:
     return row.complaint
 
 
-def _definition(row: Deadline) -> dict:
+def _plan(row: Deadline) -> Plan:
     """The plan the row's complaint runs under; deadlines are only set under a plan."""
     revision = _complaint(row).plan_revision
     if revision is None:
         raise ValueError(f"deadline {row.pk} belongs to a complaint without a plan")
-    return revision.definition
+    return revision.plan_model
 
 
 def _lock(pk: int, **open_filter) -> Deadline | None:
@@ -58,44 +59,44 @@ def _lock(pk: int, **open_filter) -> Deadline | None:
     )
 
 
-def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
+def _escalate(row: Deadline, at: str, now: datetime, cache: PeopleCache) -> dict:
     """Run the plan's escalation rules for this deadline at ``at`` (warning/breach).
 
     Escalation adds, never takes away: it tells people, may raise the severity through
     the plan and may add a co-owner (the rule's ``reassign_to`` role or the named
     group's lead); the department keeps the case and its accountability."""
     complaint = _complaint(row)
-    definition = _definition(row)
+    plan = _plan(row)
     notified: dict[int, object] = {}
     co_owners: dict[int, object] = {}
     severity = None
     stage = None
-    for escalation in definition.get("escalations", []):
-        if escalation["at"] != at or escalation["deadline"] not in ("*", row.kind):
+    for escalation in plan.escalations:
+        if escalation.at != at or escalation.deadline not in ("*", row.kind):
             continue
-        if not condition_holds(escalation.get("when"), complaint):
+        if not condition_holds(escalation.when, complaint):
             continue
-        for person in people_for(complaint, escalation.get("notify", []), definition, cache):
+        for person in people_for(complaint, escalation.notify, plan, cache):
             notified[person.pk] = person
-        if escalation.get("raise_severity"):
-            keys = [s["key"] for s in definition["severities"]]
+        if escalation.raise_severity:
+            keys = plan.keys_of("severities")
             current = (severity or complaint.severity) if complaint.severity in keys else keys[0]
             severity = keys[min(keys.index(current) + 1, len(keys) - 1)]
-        if escalation.get("to"):
-            stage = escalation["to"]
-        target_role = escalation.get("reassign_to")
-        group = definition.get("groups", {}).get(escalation.get("hand_to_group") or "")
-        if group and group.get("lead"):
-            target_role = target_role or group["lead"]
+        if escalation.to:
+            stage = escalation.to
+        target_role = escalation.reassign_to
+        group = plan.groups.get(escalation.hand_to_group or "")
+        if group and group.lead:
+            target_role = target_role or group.lead
         if target_role:
-            people = people_for(complaint, [target_role], definition, cache)
+            people = people_for(complaint, [target_role], plan, cache)
             if people and people[0].pk not in (complaint.assignee_id,):
                 co_owners[people[0].pk] = people[0]
     result = complaint_escalate(
         complaint=complaint,
         key=f"deadline:{row.pk}:{at}",
         event="warning" if at == "warning" else "breach",
-        label=deadline_label(definition, row.kind),
+        label=deadline_label(plan, row.kind),
         data={"at": at, "due_at": row.due_at},
         notify=list(notified.values()),
         severity=severity,
@@ -104,7 +105,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: dict) -> dict:
         now=now,
         due_at=row.due_at,
         overdue=_overdue(row.due_at, now),
-        deadline=deadline_label(definition, row.kind),
+        deadline=deadline_label(plan, row.kind),
     )
     return {"notified": len(result["notified"]), "changed": bool(result["changes"])}
 
@@ -121,18 +122,17 @@ def _overdue(due_at: datetime, now: datetime) -> str:
     return timesince(due_at, now, depth=2)
 
 
-def _follow_up_due(row: Deadline, now: datetime, cache: dict) -> None:
+def _follow_up_due(row: Deadline, now: datetime, cache: PeopleCache) -> None:
     complaint = _complaint(row)
-    definition = _definition(row)
-    policy = definition.get("follow_up") or {}
+    plan = _plan(row)
     people = staff_notify(
-        users=people_for(complaint, policy.get("by", []), definition, cache),
+        users=people_for(complaint, plan.follow_up.by if plan.follow_up else [], plan, cache),
         key=f"deadline:{row.pk}:follow_up",
         complaint=complaint,
         event="follow_up",
         now=now,
     )
-    if "follow_up" in definition.get("messages", {}):
+    if "follow_up" in plan.messages:
         # The plan's follow-up text is written for the complainant (回访: are you satisfied?).
         notify_complainant(complaint=complaint, event="follow_up", now=now)
     audit_record(
@@ -166,7 +166,7 @@ def _drain(select, mark: str, handle, *, now: datetime, batch: int) -> None:
 def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
     """Warn, breach and call due follow-ups as of ``now``; returns what it did."""
     counts = {"warned": 0, "breached": 0, "follow_ups": 0, "penalties": 0}
-    cache: dict = {}  # staff by system role, read once per sweep
+    cache: PeopleCache = {}  # staff by system role, read once per sweep
 
     def warn(row: Deadline) -> None:
         # A worker catching up after downtime does not warn of a limit already past: the
