@@ -136,6 +136,7 @@ def deadline_recompute(
         object_type="deadline",
         object_id=str(row.pk),
         complaint=row.complaint,
+        incident=row.incident,
         data={"changes": changes},
     )
     return changes
@@ -143,7 +144,8 @@ def deadline_recompute(
 
 def deadline_open(
     *,
-    complaint: Any,
+    complaint: Any = None,
+    incident: Any = None,
     stage: str,
     kind: str,
     anchor_at: dt.datetime,
@@ -154,14 +156,17 @@ def deadline_open(
     warn_lead: dt.timedelta | None = None,
     actor: Actor | None = None,
 ) -> Deadline:
-    """Open the deadline of ``stage`` (``kind``: stage, reply, follow_up …) of a complaint,
-    counted from ``anchor_at`` for ``amount`` ``unit`` (see ``calendar.due_at``).
+    """Open the deadline of ``stage`` (``kind``: stage, reply, follow_up …) of its subject —
+    a complaint or an incident, exactly one — counted from ``anchor_at`` for ``amount``
+    ``unit`` (see ``calendar.due_at``).
 
     The warning falls ``warn_lead`` before the due time when given, else after
     ``warn_fraction`` of the period; with both ``None`` there is no warning. ``actor`` is
     ``None`` when the system opens it. Raises ``InvalidInput`` naming each bad argument.
     """
     errors = _Errors()
+    if (complaint is None) == (incident is None):
+        errors.add("subject", _("A deadline belongs to one complaint or one incident."))
     stage = _key(errors, "stage", stage, 64)
     kind = _key(errors, "kind", kind, 64)
     normal_unit = errors.check(unit_normalise, unit)
@@ -181,6 +186,7 @@ def deadline_open(
     assert value is not None and normal_unit is not None and anchor is not None
     row = Deadline(
         complaint=complaint,
+        incident=incident,
         stage=stage,
         kind=kind,
         anchor_at=anchor,
@@ -202,6 +208,7 @@ def deadline_open(
             object_type="deadline",
             object_id=str(row.pk),
             complaint=complaint,
+            incident=incident,
             data={
                 "stage": stage,
                 "kind": kind,
@@ -278,6 +285,7 @@ def deadline_pause(*, deadline: Deadline, at: dt.datetime, actor: Actor | None =
             object_type="deadline",
             object_id=str(row.pk),
             complaint=row.complaint,
+            incident=row.incident,
             data={"at": at},
         )
     deadline.refresh_from_db()
@@ -301,6 +309,7 @@ def deadline_resume(*, deadline: Deadline, at: dt.datetime, actor: Actor | None 
             object_type="deadline",
             object_id=str(row.pk),
             complaint=row.complaint,
+            incident=row.incident,
             data={"at": at, "changes": {"due_at": [due_before, row.due_at]}},
         )
     deadline.refresh_from_db()
@@ -338,6 +347,7 @@ def deadline_close(
             object_type="deadline",
             object_id=str(row.pk),
             complaint=row.complaint,
+            incident=row.incident,
             data={"at": at, "reason": reason, "due_at": row.due_at, "met": at <= row.due_at},
         )
     deadline.refresh_from_db()

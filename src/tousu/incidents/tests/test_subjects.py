@@ -101,3 +101,23 @@ def test_notifications_events_and_penalties_take_an_incident(subjects, org):
             amount=100,
             period="2026-12",
         )
+
+
+def test_the_deadline_service_opens_and_closes_an_incident_deadline(subjects):
+    from tousu.core.problems import InvalidInput
+    from tousu.deadlines.services import deadline_close, deadline_open
+
+    complaint, incident = subjects
+    now = timezone.now()
+    terms = {"stage": "response", "kind": "arrival", "anchor_at": now, "amount": 2, "unit": "hours"}
+    row = deadline_open(incident=incident, **terms)
+    assert (row.incident, row.complaint, row.due_at) == (incident, None, now + timedelta(hours=2))
+    deadline_close(deadline=row, reason="arrived", at=now + timedelta(hours=1))
+    # The timeline of the incident holds both, in a chain that verifies.
+    actions = list(incident.events.order_by("seq").values_list("action", flat=True))
+    assert actions == ["deadline.opened", "deadline.closed"]
+    assert audit_verify().ok
+    for bad in ({}, {"complaint": complaint, "incident": incident}):
+        with pytest.raises(InvalidInput) as refused:
+            deadline_open(**bad, **terms)
+        assert "subject" in refused.value.field_errors
