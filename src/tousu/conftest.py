@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.test import TransactionTestCase
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import Department, User
 from tousu.accounts.services import department_create, organisation_set, user_create
+from tousu.audit.triggers import audit_maintenance
 from tousu.complaints.models import Category
 
 PASSWORD = "correct horse battery"
@@ -41,6 +43,25 @@ def pytest_collection_modifyitems(config, items):
                     reason="Chromium not installed (apt-get install chromium fonts-noto-cjk)"
                 )
             )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_log_flushable():
+    """Let the flush after a transactional test empty the append-only audit tables.
+
+    The database refuses DELETE and TRUNCATE of audit events and seals; Django's flush
+    (``TransactionTestCase``, pytest-django's ``transactional_db``) runs inside the audit
+    maintenance switch, for that one transaction. Nothing outside the tests switches it.
+    """
+    original = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        with audit_maintenance():
+            original(self)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
 
 
 @pytest.fixture(autouse=True)

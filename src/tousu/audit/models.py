@@ -8,26 +8,77 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyError(RuntimeError):
-    """Raised on any attempt to change or delete an audit event through the ORM."""
+    """Raised on any attempt to change or delete an audit event or seal through the ORM.
 
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("audit events are append-only")
-
-    def delete(self):
-        raise AppendOnlyError("audit events are append-only")
-
-
-class AuditEvent(models.Model):
-    """One append-only, hash-chained event.
-
-    Invariant: ``seq`` runs 1, 2, 3 … without gaps; ``prev_hash`` is the ``hash`` of the
-    event before (64 zeros for the first); ``hash`` is SHA-256 over the canonical JSON of
-    this event's content and ``prev_hash``. The events of a complaint form its timeline.
+    The database refuses it too (triggers created by ``0006_audit_append_only_triggers``);
+    this error only says so earlier and more plainly.
     """
 
-    seq = models.BigIntegerField(_("sequence"), unique=True)
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit rows are append-only")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("audit rows are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit rows are append-only")
+
+
+class AuditChain(models.Model):
+    """The head of one hash chain: its last sequence number and hash.
+
+    One chain per subject (``complaint:<id>``, ``incident:<id>``), a fixed number of
+    sharded chains for events without one (``shard:00`` … ``shard:15``), ``legacy`` for
+    the events written before keyed chains (verified the old way) and ``seal`` for the
+    seal log. Appending locks only this row, so writers on different chains never wait
+    on each other. ``sealed`` is false while the head has moved since the last seal.
+    """
+
+    key = models.CharField(_("chain"), max_length=64, unique=True)
+    last_seq = models.BigIntegerField(_("last sequence"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, default="0" * 64)
+    sealed = models.BooleanField(_("sealed"), default=False)
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+        indexes = [
+            # The sealer's scan: only the chains that moved since the last seal.
+            models.Index(fields=["id"], condition=models.Q(sealed=False), name="audit_unsealed")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} #{self.last_seq}"
+
+
+class AuditEvent(AppendOnlyModel):
+    """One append-only event on one hash chain.
+
+    Invariant: within ``chain``, ``chain_seq`` runs 1, 2, 3 … without gaps and
+    ``prev_hash`` is the ``hash`` of the event before (64 zeros for the first);
+    ``hash`` is HMAC-SHA256, under the key named ``key_id``, of the canonical JSON of the
+    event's content, its chain and ``prev_hash`` (the ``legacy`` chain: plain SHA-256,
+    ``key_id`` empty). ``seq``, the primary key, is the global order; it is not part of
+    any hash and no writer waits on it. The events of a complaint form its timeline.
+    """
+
+    seq = models.BigAutoField(_("sequence"), primary_key=True)
+    chain = models.ForeignKey(
+        AuditChain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="events"
+    )
+    chain_seq = models.BigIntegerField(_("sequence in chain"))
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -60,8 +111,9 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("data"), default=dict)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=32, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -72,7 +124,8 @@ class AuditEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(complaint__isnull=True) | models.Q(incident__isnull=True),
                 name="audit_at_most_one_subject",
-            )
+            ),
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq"),
         ]
         indexes = [
             models.Index(fields=["complaint", "seq"], name="audit_complaint_seq"),
@@ -82,27 +135,32 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("audit events are append-only")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit events are append-only")
+class AuditSeal(AppendOnlyModel):
+    """One seal: the heads of the chains that moved since the seal before.
 
-
-class AuditHead(models.Model):
-    """The single row holding the chain's last sequence and hash.
-
-    Appending locks this row, which orders concurrent writers on PostgreSQL; comparing it
-    with the last event detects events deleted from the end of the chain.
+    Invariant: ``seq`` runs 1, 2, 3 … without gaps; ``heads`` is a list of
+    ``[chain, chain_seq, hash]``; ``hash`` is HMAC-SHA256 (key ``key_id``) over the
+    canonical JSON of the seal and ``prev_hash``, the hash of the seal before; and
+    ``signature`` is the Ed25519 signature (key ``signing_key_id``) of
+    ``tousu-audit-seal:<seq>:<hash>``, which anyone holding the public key can check.
     """
 
-    last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    seq = models.BigIntegerField(_("seal number"), unique=True)
+    at = models.DateTimeField(_("at"))
+    heads = models.JSONField(_("chain heads"), default=list)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=32)
+    signing_key_id = models.CharField(_("signing key id"), max_length=32)
+    signature = models.CharField(_("signature"), max_length=128)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("audit chain head")
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+        ordering = ["seq"]
 
     def __str__(self) -> str:
-        return f"#{self.last_seq}"
+        return f"seal #{self.seq}"

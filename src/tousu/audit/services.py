@@ -1,46 +1,63 @@
-"""Appending to and verifying the hash-chained audit log."""
+"""Appending to, sealing and verifying the audit log.
+
+Each event is HMAC-SHA256-chained within its chain (its complaint's, its incident's, or
+a shard's); appending locks that chain's head row only. The worker seals every few
+seconds: a seal records the heads that moved, is HMAC-chained to the seal before and
+signed with Ed25519. ``tousu audit verify`` checks all of it; ``tousu audit anchor``
+prints the latest seal for keeping elsewhere.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
-from datetime import UTC
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from tousu.audit.models import AuditEvent, AuditHead
+from tousu.audit.hashing import (
+    GENESIS,
+    SEAL_CHAIN,
+    canonical,
+    chain_key,
+    event_message,
+    seal_message,
+    seal_signed_text,
+)
+from tousu.audit.keys import hmac_keys, public_key_text, signing_keys
+from tousu.audit.models import AuditChain, AuditEvent, AuditSeal
+from tousu.audit.verification import AuditProblem, AuditReport, log_verify
 from tousu.core.actors import Actor, actor_by
 
-GENESIS = "0" * 64
+__all__ = [
+    "AuditAnchor",
+    "AuditProblem",
+    "AuditReport",
+    "SEAL_BATCH",
+    "audit_anchor",
+    "audit_record",
+    "audit_seal",
+    "audit_verify",
+]
+
+# Lock the head row of a chain for this transaction, creating it on the first event:
+# one statement on both vendors. ON CONFLICT … DO UPDATE takes the row lock (a second
+# writer of the same chain waits here; writers of other chains do not) and RETURNING
+# reads the head as the lock holder sees it.
+_CHAIN_LOCK = (
+    'INSERT INTO audit_auditchain ("key", last_seq, last_hash, sealed) VALUES (%s, 0, %s, %s)'
+    ' ON CONFLICT ("key") DO UPDATE SET "key" = excluded."key"'
+    " RETURNING id, last_seq, last_hash"
+)
 
 
-def _canonical(value: Any) -> Any:
-    """Round-trip through JSON so the stored value hashes the same after reading back."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
-
-
-def event_hash(event: AuditEvent) -> str:
-    body = {
-        "seq": event.seq,
-        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": event.actor_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "complaint": event.complaint_id,
-        "data": event.data,
-        "prev": event.prev_hash,
-    }
-    if event.incident_id is not None:
-        # Only when set, so the hashes of events written before incidents existed hold.
-        body["incident"] = event.incident_id
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _chain_lock(key: str) -> tuple[int, int, str]:
+    """Lock (and create) the head of chain ``key``; its id, last sequence and hash."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CHAIN_LOCK, [key, GENESIS, False])
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1]), str(row[2])
 
 
 def _with_actor(actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -59,70 +76,130 @@ def audit_record(
     incident: Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction.
+    """Append one event to its chain, inside the caller's transaction.
 
     ``complaint`` and ``incident`` (at most one) put the event on that subject's
-    timeline; they are typed ``Model`` because the audit app sits below both.
+    timeline and chain; they are typed ``Model`` because the audit app sits below both.
+    An event without a subject goes to the shard chain of its object.
 
-    Locks the chain head, so appends are serialised; call it last in a service, after the
-    change it records, to keep the lock short.
+    Locks that chain's head until the caller's transaction ends: writers of other
+    complaints never wait on it. Three statements (lock, insert, move the head), no
+    savepoint. Side effect: the chain is marked unsealed for the worker's next seal.
     """
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    complaint_id = getattr(complaint, "pk", None)
+    incident_id = getattr(incident, "pk", None)
+    chain = chain_key(
+        complaint_id=complaint_id,
+        incident_id=incident_id,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    keys = hmac_keys()
+    with transaction.atomic(savepoint=False):
+        chain_id, last_seq, last_hash = _chain_lock(chain)
         event = AuditEvent(
-            seq=head.last_seq + 1,
+            chain_id=chain_id,
+            chain_seq=last_seq + 1,
             at=timezone.now(),
             actor_id=getattr(actor, "pk", None),
             action=action,
             object_type=object_type,
             object_id=object_id,
-            complaint_id=getattr(complaint, "pk", None),
-            incident_id=getattr(incident, "pk", None),
-            data=_canonical(_with_actor(actor, data or {})),
-            prev_hash=head.last_hash,
+            complaint_id=complaint_id,
+            incident_id=incident_id,
+            data=canonical(_with_actor(actor, data or {})),
+            prev_hash=last_hash,
+            key_id=keys.current,
         )
-        event.hash = event_hash(event)
+        digest = keys.digest(keys.current, event_message(event, chain))
+        assert digest is not None  # the current key is always known
+        event.hash = digest
         event.save()
-        AuditHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
+        AuditChain.objects.filter(pk=chain_id).update(
+            last_seq=event.chain_seq, last_hash=event.hash, sealed=False
+        )
     return event
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    bad_seq: int | None = None
-    reason: str = ""
+SEAL_BATCH = 5000  # chain heads per seal at most
 
 
-def audit_verify(*, batch: int = 2000) -> ChainReport:
-    """Walk the whole chain; report the first event that breaks it."""
-    expected_seq, expected_prev, checked = 1, GENESIS, 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch):
-        if event.seq != expected_seq:
-            return ChainReport(
-                False, checked, expected_seq, f"event #{expected_seq} is missing (deleted)"
-            )
-        if event.prev_hash != expected_prev:
-            return ChainReport(
-                False,
-                checked,
-                event.seq,
-                f"event #{event.seq} does not link to event #{event.seq - 1}",
-            )
-        if event_hash(event) != event.hash:
-            return ChainReport(
-                False, checked, event.seq, f"event #{event.seq} was changed after it was written"
-            )
-        expected_seq, expected_prev = event.seq + 1, event.hash
-        checked += 1
-    head = AuditHead.objects.filter(pk=1).first()
-    last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
-    if last_seq != checked or last_hash != expected_prev:
-        return ChainReport(
-            False,
-            checked,
-            checked + 1,
-            f"the chain ends at event #{checked} but its head records #{last_seq}",
+def audit_seal(*, limit: int = SEAL_BATCH) -> AuditSeal | None:
+    """Seal the heads of up to ``limit`` chains that moved since the last seal.
+
+    Returns the new seal, or None when no chain moved. One transaction: locks the seal
+    log's head (sealers queue there), then the moved chains with SKIP LOCKED — a chain
+    a writer holds right now is left for the next seal, so the sealer never waits on a
+    writer; a writer of a chain being sealed waits for this short transaction. Marks
+    the sealed chains ``sealed``.
+    """
+    keys = hmac_keys()
+    signing = signing_keys()
+    with transaction.atomic():
+        _, last_seq, last_hash = _chain_lock(SEAL_CHAIN)
+        moved = list(
+            AuditChain.objects.select_for_update(skip_locked=True)
+            .filter(sealed=False)
+            .exclude(key=SEAL_CHAIN)
+            .order_by("pk")
+            .values_list("pk", "key", "last_seq", "last_hash")[:limit]
         )
-    return ChainReport(True, checked)
+        if not moved:
+            return None
+        seal = AuditSeal(
+            seq=last_seq + 1,
+            at=timezone.now(),
+            heads=[[key, seq, head] for _pk, key, seq, head in moved],
+            prev_hash=last_hash,
+            key_id=keys.current,
+            signing_key_id=signing.current,
+        )
+        digest = keys.digest(keys.current, seal_message(seal))
+        assert digest is not None  # the current key is always known
+        seal.hash = digest
+        seal.signing_key_id, seal.signature = signing.sign(seal_signed_text(seal.seq, digest))
+        seal.save()
+        AuditChain.objects.filter(pk__in=[pk for pk, *_rest in moved]).update(sealed=True)
+        AuditChain.objects.filter(key=SEAL_CHAIN).update(
+            last_seq=seal.seq, last_hash=seal.hash, sealed=True
+        )
+    return seal
+
+
+class AuditAnchor(TypedDict):
+    seal: int
+    at: str
+    hash: str
+    signature: str
+    signing_key_id: str
+    public_key: str
+
+
+def audit_anchor() -> AuditAnchor | None:
+    """The latest seal, to be kept outside the database (None before the first seal).
+
+    ``tousu audit verify --anchor`` checks that the sealed history still holds it: a
+    later rewrite of anything sealed by then, even with the keys, no longer does.
+    """
+    seal = AuditSeal.objects.order_by("-seq").first()
+    if seal is None:
+        return None
+    public = signing_keys().public(seal.signing_key_id)
+    return AuditAnchor(
+        seal=seal.seq,
+        at=seal.at.isoformat(),
+        hash=seal.hash,
+        signature=seal.signature,
+        signing_key_id=seal.signing_key_id,
+        public_key=public_key_text(public) if public is not None else "",
+    )
+
+
+def audit_verify(*, anchor: Mapping[str, Any] | None = None) -> AuditReport:
+    """Check every chain, every seal and the triggers; with ``anchor``, that it is held.
+
+    Reads only; safe beside running writers (what they add meanwhile is counted as
+    written during the check and verified the next time). The report lists each
+    problem, the first bad event of each chain named by chain and sequence.
+    """
+    return log_verify(anchor=anchor)

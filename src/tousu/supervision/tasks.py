@@ -13,6 +13,7 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
+from tousu.audit.services import SEAL_BATCH, audit_seal
 from tousu.notifications.services import outbox_deliver
 from tousu.supervision.sweep import deadlines_sweep
 
@@ -34,5 +35,21 @@ def deliver_notifications(now: str) -> dict:
     return outbox_deliver(now=parse_datetime(now))
 
 
+@task()
+def seal_audit_log(now: str) -> dict:
+    """Seal the audit chains that moved: last in the pass, so its own events are sealed.
+
+    Seals are made at the real clock's time, whatever ``now`` the pass acts as of; a
+    tail of events deleted from a chain can go unseen only until it is sealed, so for
+    at most one worker interval.
+    """
+    chains = 0
+    while (seal := audit_seal(limit=SEAL_BATCH)) is not None:
+        chains += len(seal.heads)
+        if len(seal.heads) < SEAL_BATCH:  # every chain that moved and is free is sealed
+            break
+    return {"sealed": chains} if chains else {}
+
+
 # The periodic work, in the order of each pass: registered here and nowhere else.
-PERIODIC = (sweep_deadlines, deliver_notifications)
+PERIODIC = (sweep_deadlines, deliver_notifications, seal_audit_log)
