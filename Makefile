@@ -37,7 +37,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "Tousu is at http://$(TOUSU_HOST):$(TOUSU_PORT)/"
-	@echo "Demo logins (password tousu-demo): clerk 受理员, investigator 调查员, mediator 调解员,"
+	@echo "Demo logins (password tousu-demo-2026): clerk 受理员, investigator 调查员, mediator 调解员,"
 	@echo "  recorder 记录员, handler 承办部门, head 部门负责人, leader 领导小组, supervisor 督办, admin 管理员"
 	@echo "API docs: http://$(TOUSU_HOST):$(TOUSU_PORT)/api/docs"
 	@echo ""

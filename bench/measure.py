@@ -17,7 +17,7 @@ import httpx
 
 import data
 
-DEMO_PASSWORD = "tousu-demo"  # noqa: S105 - the documented demo password
+DEMO_PASSWORD = "tousu-demo-2026"  # noqa: S105 - the documented demo password
 
 
 class CheckFailed(RuntimeError):

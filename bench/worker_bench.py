@@ -56,7 +56,7 @@ def _child(url: str, var: str) -> dict:
         **os.environ,
         "TOUSU_DATABASE_URL": url,
         "TOUSU_VAR_DIR": var,
-        "DJANGO_SETTINGS_MODULE": "tousu.settings",
+        "DJANGO_SETTINGS_MODULE": "tousu.notifications.tests.settings_loopback",
         "TOUSU_LOG_LEVEL": "ERROR",
     }
     subprocess.run(

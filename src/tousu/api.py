@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -11,7 +13,38 @@ from tousu.accounts.auth import api_auth
 from tousu.complaints.api import router as complaints_router
 from tousu.core.problems import ServiceError
 
-api = NinjaAPI(
+PROBLEM_JSON = "application/problem+json"
+
+
+class TousuAPI(NinjaAPI):
+    """The API whose document says what it sends: error answers are
+    ``application/problem+json`` (RFC 9457), a body that is not JSON gets a 415 and an
+    oversized one a 413 (``core.middleware.ApiBodyGuardMiddleware``)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for path in schema.get("paths", {}).values():
+            for method, operation in path.items():
+                responses = operation.get("responses", {})
+                for status, response in responses.items():
+                    content = response.get("content", {})
+                    if str(status) >= "400" and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+                if method in ("post", "put", "patch"):
+                    for status, text in (
+                        ("400", "The body is not valid JSON"),
+                        ("413", "Payload too large"),
+                        ("415", "Not JSON"),
+                    ):
+                        responses.setdefault(
+                            status,
+                            {"description": text, "content": {PROBLEM_JSON: {"schema": problem}}},
+                        )
+        return schema
+
+
+api = TousuAPI(
     title="Tousu API",
     version="1",
     description="Complaint intake, lists and assignment. Authenticate with `Authorization: "

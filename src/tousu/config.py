@@ -61,7 +61,7 @@ def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> s
         return given
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = make()
     # O_EXCL: two processes starting at once must not write two different secrets.
     try:
@@ -81,3 +81,17 @@ def new_fernet_key() -> str:
     from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode("ascii")
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` a file only its owner may read or write (0600), creating it empty
+    when missing — e.g. the SQLite database before SQLite creates it with the umask's
+    0644 (its -wal and -shm files take the database file's permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except PermissionError:  # not ours to change (a read-only deployment): leave it
+        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -14,6 +15,7 @@ from tousu.config import (
     env_str,
     new_django_secret,
     new_fernet_key,
+    private_file,
     secret_from_env_or_file,
 )
 
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "ninja",
     "django_tasks",
+    "axes",
     "tousu.core",
     "tousu.demo",
     "tousu.accounts",
@@ -59,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tousu.core.middleware.SecurityHeadersMiddleware",
+    "tousu.core.middleware.ApiBodyGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +72,8 @@ MIDDLEWARE = [
     "tousu.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it answers a locked-out login before the password is looked at.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tousu.urls"
@@ -95,7 +102,7 @@ def _database() -> dj_database_url.DBConfig:
     # Connections are kept for a minute: opening one per request costs more than the query.
     config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(config["NAME"]))  # owner-only, like the keys beside it
         config["OPTIONS"] = {
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
             # BEGIN so two writers queue on the busy timeout instead of failing mid-way.
@@ -115,12 +122,34 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "work"
 LOGOUT_REDIRECT_URL = "accounts:login"
+AUTHENTICATION_BACKENDS = [
+    # First: a throttled login is refused before any password is checked.
+    "tousu.accounts.logins.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes, its state in the database so every web process shares
+# it): by account and address, and by address alone — never by account alone, so nobody
+# can lock a person out from elsewhere. The client address is REMOTE_ADDR unless the
+# request came through one of TOUSU_TRUSTED_PROXIES, whose X-Forwarded-For is then read.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tousu.accounts.logins.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tousu.accounts.http.client_address"
+AXES_VERBOSE = False  # the audit log records logins; no names in the server log
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -148,6 +177,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Attachments hold personal data: readable by the service's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Behind a TLS-terminating proxy (production), turn on every HTTPS protection.
 HTTPS = env_bool("HTTPS", False)
@@ -175,6 +207,8 @@ LOGGING = {
         # Request bodies and query strings can hold personal data: Django logs only the
         # path and status of failed requests, and we never log bodies ourselves.
         "django.request": {"level": "ERROR"},
+        # Every login is on the audit log; the throttle only reports lockouts here.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -195,6 +229,15 @@ NOTIFICATION_TIMEOUT = env_int("NOTIFICATION_TIMEOUT", 10)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)
 NOTIFICATION_BACKOFF_CAP_SECONDS = env_int("NOTIFICATION_BACKOFF_CAP_SECONDS", 3600)
+# Hosts webhooks and robots may be sent to (``*.example.cn`` for subdomains): the robots'
+# official hosts unless the administrator names others. The SMS gateway's host is added.
+OUTBOUND_HOSTS = env_list(
+    "OUTBOUND_HOSTS",
+    ["qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com"],
+)
+# Loopback targets are for the test suite's own servers only: never read from the
+# environment, so a production run cannot switch it on (see notifications/outbound.py).
+OUTBOUND_ALLOW_LOOPBACK = False
 
 # Background jobs run through Django's task API; the immediate backend runs them in the
 # worker process. A large installation names another backend here (database, RQ, Celery).
@@ -203,3 +246,45 @@ TASKS = {
         "BACKEND": env_str("TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
     }
 }
+
+
+# The audit log's keys (docs/configuration.md, "Audit log keys"): "id:base64" items,
+# newest first — new events and seals use the first, older ones still verify theirs.
+# AUDIT_KEYS are HMAC-SHA256 keys (at least 32 bytes); AUDIT_SIGNING_KEYS are Ed25519
+# private keys (32 bytes) that sign the seals. Generated once into <var> for the
+# embedded run, like the keys above; a production run gives them and keeps them (and a
+# copy of `tousu audit anchor`) away from whoever can write the database.
+def _audit_keys(name: str, path: Path, *, exact: bool) -> list[tuple[str, bytes]]:
+    import base64
+    import binascii
+    import re
+    import secrets
+
+    from tousu.config import ConfigError
+
+    def make() -> str:
+        secret = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+        return f"k{secrets.token_hex(3)}:{secret}"
+
+    keys: list[tuple[str, bytes]] = []
+    for item in secret_from_env_or_file(name, path, make).split(","):
+        key_id, _colon, text = item.strip().partition(":")
+        try:
+            secret = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            secret = b""
+        if (
+            not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id)
+            or (len(secret) != 32 if exact else len(secret) < 32)
+            or key_id in dict(keys)
+        ):
+            raise ConfigError(
+                f"TOUSU_{name}: expected comma-separated 'id:base64' items with distinct ids"
+                f" and {'exactly' if exact else 'at least'} 32 bytes each"
+            )
+        keys.append((key_id, secret))
+    return keys
+
+
+AUDIT_KEYS = _audit_keys("AUDIT_KEYS", VAR_DIR / "audit_keys", exact=False)
+AUDIT_SIGNING_KEYS = _audit_keys("AUDIT_SIGNING_KEY", VAR_DIR / "audit_signing_key", exact=True)

@@ -12,6 +12,14 @@ class AccountsConfig(AppConfig):
         # Groups need the permissions that Django creates on each app's post_migrate, so
         # the role groups are brought up to date after the last app has had its turn.
         post_migrate.connect(_roles_sync_after_last_app, weak=False)
+        # Logins happen in Django's own views (the login page, the admin): its signals are
+        # the one place every success and failure passes, so they go to the audit log here.
+        from django.contrib.auth import signals
+
+        from tousu.accounts.logins import login_failed, login_succeeded
+
+        signals.user_logged_in.connect(login_succeeded, weak=False)
+        signals.user_login_failed.connect(login_failed, weak=False)
 
 
 def _roles_sync_after_last_app(sender, **kwargs) -> None:

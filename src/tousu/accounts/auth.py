@@ -1,3 +1,4 @@
+from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from tousu.accounts.services import token_authenticate
@@ -15,4 +16,15 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api_auth = [TokenAuth(), SessionAuth()]
+class StaffSessionAuth(SessionAuth):
+    """A signed-in staff session (CSRF-checked for writes). A request with no session
+    at all is simply not authenticated by it — a 401 problem, not a 403 about CSRF,
+    which would tell an anonymous caller nothing useful."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
+api_auth = [TokenAuth(), StaffSessionAuth()]

@@ -99,6 +99,18 @@ class User(AbstractUser):
         return bool(self.role_codes() & {str(r) for r in roles})
 
     @property
+    def sees_personal_data(self) -> bool:
+        """May read complainants' personal data in full: only through a role that grants
+        it (``complaints.view_complainant``), never by being a superuser — an operator
+        who administers the system does not read citizens' phone numbers by the way."""
+        from tousu.accounts.choices import ROLE_PERMISSIONS
+
+        return self.is_active and any(
+            "complaints.view_complainant" in ROLE_PERMISSIONS.get(role, [])
+            for role in self.role_codes()
+        )
+
+    @property
     def supervises(self) -> bool:
         """May use the supervision board (督办)."""
         from tousu.accounts.choices import ROLES_SUPERVISING

@@ -10,10 +10,12 @@ from datetime import timedelta
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tousu.accounts.choices import ROLE_PERMISSIONS, Role
 from tousu.accounts.models import ApiToken, Department, Organisation, User
 from tousu.audit.services import audit_record
+from tousu.core.problems import Conflict, NotAllowed
 
 TOKEN_PREFIX = "tsu_"  # noqa: S105 - a marker, not a secret
 
@@ -123,3 +125,32 @@ def token_authenticate(raw: str) -> User | None:
 def user_language_set(*, user: User, language: str) -> None:
     user.language = language
     user.save(update_fields=["language"])
+
+
+def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
+    """Revoke ``token`` at once (it authenticates nothing afterwards), on the audit log.
+
+    Its owner or an administrator may revoke it; ``actor`` None is the command line
+    (an operator on the server). Raises ``NotAllowed`` for anyone else and ``Conflict``
+    when it is revoked already."""
+    if actor is not None and actor.pk != token.user_id and not actor.has_role(Role.ADMINISTRATOR):
+        raise NotAllowed(_("Only its owner or an administrator may revoke a token."))
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not updated:
+            raise Conflict(_("This token is revoked already."))
+        audit_record(
+            actor=actor,
+            action="token.revoked",
+            object_type="api_token",
+            object_id=str(token.pk),
+            data={
+                "user": token.user.username,
+                "prefix": token.prefix,
+                "by": "cli" if actor is None else "",
+            },
+        )
+    token.refresh_from_db()
+    return token

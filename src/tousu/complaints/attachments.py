@@ -74,19 +74,29 @@ class AttachmentUpload:
         )
 
 
+def _is_text(upload: AttachmentUpload) -> bool:
+    """The whole file is text in UTF-8 (a BOM allowed) or GB18030 — checked whole, so a
+    Chinese character cut at any byte boundary is no reason to refuse it."""
+    upload.file.seek(0)
+    data = upload.file.read()
+    upload.file.seek(0)
+    if b"\x00" in data:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
 def _looks_like(upload: AttachmentUpload) -> bool:
     suffix, head = upload.suffix, upload.head
     if suffix in (".m4a", ".mp4"):
         return head[4:8] == b"ftyp"
     if suffix == ".txt":
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                head.decode("gb18030")
-            except UnicodeDecodeError:
-                return False
-        return b"\x00" not in head
+        return _is_text(upload)
     if suffix == ".webp":
         return head.startswith(b"RIFF") and head[8:12] == b"WEBP"
     if suffix == ".wav":

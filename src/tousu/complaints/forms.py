@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from tousu.accounts.selectors import departments_active
 from tousu.complaints.choices import Channel, Nature, Severity, Status
 from tousu.complaints.models import Category
+from tousu.core.inputs import validate_date_range, validate_storable
 
 
 def _blank(choices) -> list:
@@ -177,7 +178,7 @@ def _stage_choices() -> list[tuple[str, str]]:
     revision = plan_revision_current()
     if revision is None:
         return []
-    return [(key, stage["label"]) for key, stage in revision.definition["stages"].items()]
+    return [(key, stage.label) for key, stage in revision.plan_model.stages.items()]
 
 
 def _assignee_choices() -> list[tuple[str, str]]:
@@ -196,12 +197,12 @@ def _plan_choices(form: forms.Form, *, filtering: bool = False) -> None:
     revision = plan_revision_current()
     if revision is None:
         return
-    definition = revision.definition
+    plan = revision.plan_model
     labels = dict(Channel.choices)
     fields = {
-        "severity": [(s["key"], s["label"]) for s in definition["severities"]],
-        "nature": [(n["key"], n["label"]) for n in definition["natures"]],
-        "channel": _blank([(c, labels.get(c, c)) for c in definition["channels"]]),
+        "severity": [(s.key, s.label) for s in plan.severities],
+        "nature": [(n.key, n.label) for n in plan.natures],
+        "channel": _blank([(c, labels.get(c, c)) for c in plan.channels]),
     }
     for name, choices in fields.items():
         if name not in form.fields:
@@ -233,7 +234,9 @@ class ComplaintAssignForm(forms.Form):
 
 
 class ComplaintFilterForm(forms.Form):
-    q = forms.CharField(label=_("Keyword"), required=False, max_length=200)
+    q = forms.CharField(
+        label=_("Keyword"), required=False, max_length=200, validators=[validate_storable]
+    )
     status = forms.ChoiceField(label=_("Status"), choices=_blank(Status.choices), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
     severity = forms.ChoiceField(
@@ -246,10 +249,16 @@ class ComplaintFilterForm(forms.Form):
     mine = forms.BooleanField(label=_("Waiting for me"), required=False)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     received_from = forms.DateField(
-        label=_("Received from"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+        label=_("Received from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        validators=[validate_date_range],
     )
     received_to = forms.DateField(
-        label=_("Received to"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+        label=_("Received to"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        validators=[validate_date_range],
     )
     sort = forms.ChoiceField(
         label=_("Sort"),

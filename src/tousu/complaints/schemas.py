@@ -4,14 +4,38 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tousu.complaints.selectors import SORTS
+from tousu.core.inputs import date_problem, text_problem
+
+# Versions and page numbers are counted, never astronomically large.
+COUNT_MAX = 1_000_000
 
 
-class ComplainantIn(Schema):
+class Input(Schema):
+    """A request body or query: every text must be storable (no control characters or
+    broken Unicode) and every date within the range a complaint can have — refused with
+    a 422 naming the field before anything reaches the services or the database."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                raise ValueError(problem)
+        elif isinstance(value, date):
+            problem = date_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+class ComplainantIn(Input):
     name: str
     phone: str = ""
     id_number: str = ""
@@ -19,7 +43,7 @@ class ComplainantIn(Schema):
     email: str = ""
 
 
-class ComplaintIn(Schema):
+class ComplaintIn(Input):
     channel: str = Field(description="phone, walk_in, letter, email, web, chat, api or import")
     title: str
     description: str = Field(description="what happened")
@@ -37,8 +61,10 @@ class ComplaintIn(Schema):
     received_at: datetime | None = None
 
 
-class ComplaintPatch(Schema):
-    version: int = Field(description="the version you read; a stale one gets 409")
+class ComplaintPatch(Input):
+    version: int = Field(
+        ge=1, le=COUNT_MAX, description="the version you read; a stale one gets 409"
+    )
     title: str | None = None
     description: str | None = None
     category: str | None = None
@@ -52,14 +78,14 @@ class ComplaintPatch(Schema):
     confidential: bool | None = None
 
 
-class AssignIn(Schema):
-    version: int
+class AssignIn(Input):
+    version: int = Field(ge=1, le=COUNT_MAX)
     department: str = Field(description="target department code; another one transfers it")
     assignee: str = Field("", description="username of the person, optional")
     note: str = Field("", description="required for a transfer")
 
 
-class ConfidentialityIn(Schema):
+class ConfidentialityIn(Input):
     version: int
     confidential: bool
     reason: str = Field(description="why it is set or cleared (on the timeline)")
@@ -150,7 +176,7 @@ class ComplaintPage(Schema):
     results: list[ComplaintListItem]
 
 
-class ComplaintFilterIn(Schema):
+class ComplaintFilterIn(Input):
     status: str = ""
     category: str = ""
     severity: str = ""
@@ -170,7 +196,7 @@ class ComplaintFilterIn(Schema):
         "phone number (whole or its last 4+ digits) or whole name",
     )
     sort: str = Field("-received", description=", ".join(SORTS))
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=COUNT_MAX)
     page_size: int = Field(25, ge=1, le=100)
 
 
@@ -198,10 +224,12 @@ class ActionsOut(Schema):
     actions: list[ActionOut]
 
 
-class ActionIn(Schema):
+class ActionIn(Input):
     """The data an action carries; which fields it needs is listed by GET …/actions."""
 
-    version: int = Field(description="the version you read; a stale one gets 409")
+    version: int = Field(
+        ge=1, le=COUNT_MAX, description="the version you read; a stale one gets 409"
+    )
     note: str | None = None
     department: str | None = None
     slip: str | None = Field(None, description="transfer slip (投诉接收单)")
@@ -227,7 +255,9 @@ class ActionIn(Schema):
     complained_person: str | None = Field(
         None, description="username of the member of staff complained about (被投诉人)"
     )
-    items: int | None = Field(None, description="items of the complaint upheld (投诉内容项数)")
+    items: int | None = Field(
+        None, ge=1, le=50, description="items of the complaint upheld (投诉内容项数)"
+    )
     fine: Decimal | None = Field(None, description="yuan, within the penalty rule's range")
 
 

@@ -49,10 +49,10 @@ def complaint_visibility_filter(
     mine = Participant.objects.filter(user=user).values("complaint_id")
     if not roles & ROLES_SEEING_CONFIDENTIAL:
         allowed = Q(confidential=False) | Q(assignee=user) | Q(pk__in=mine)
-        for revision_id, definition in plan_revisions(user):
+        for revision_id, plan in plan_revisions(user):
             handlers = None
-            for role_key in (definition.get("confidentiality") or {}).get("roles", []):
-                condition = role_condition(user, role_key, definition)
+            for role_key in plan.confidentiality.roles:
+                condition = role_condition(user, role_key, plan)
                 if condition is not None:
                     handlers = condition if handlers is None else handlers | condition
             if handlers is not None:
@@ -82,9 +82,9 @@ def complaint_visible_by_rules(
     roles = user.role_codes()
     held = complaint.assignee_id == user.pk or user.pk in participants
     if complaint.confidential and not roles & ROLES_SEEING_CONFIDENTIAL and not held:
-        definition = complaint.plan_definition if complaint.plan_revision_id else {}
-        handlers = (definition.get("confidentiality") or {}).get("roles", [])
-        if not any(user_plays(user, role, complaint, definition) for role in handlers):
+        plan = complaint.plan if complaint.plan_revision_id else None
+        handlers = plan.confidentiality.roles if plan is not None else []
+        if plan is None or not any(user_plays(user, role, complaint, plan) for role in handlers):
             return False
     if roles & ROLES_SEEING_ALL or held or complaint.received_by_id == user.pk:
         return True
@@ -200,7 +200,7 @@ def complaints_found(
         found |= Q(tracking_no=query.upper())
     if query_has_text(query):
         found |= Q(pk__in=complaints_matching(Complaint.objects.all(), query).values("pk"))
-    if user.has_perm("complaints.view_complainant"):
+    if isinstance(user, User) and user.sees_personal_data:
         digits = phone_digits(query)
         if len(digits) >= PHONE_SUFFIX_MIN and not re.search(r"[^\d\s+()（）\-—]", query):
             keyed = ComplainantKey.objects.filter(digest=phone_key(digits))

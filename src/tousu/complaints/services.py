@@ -55,6 +55,7 @@ from tousu.complaints.workflow import (
     complaint_transfer,
     writable_check,
 )
+from tousu.core.inputs import date_problem, is_blank, text_problem
 from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_start, workflow_started
@@ -93,7 +94,12 @@ class _Errors:
 
     def text(self, name: str, value: str, *, required: bool = False) -> str:
         value = (value or "").strip()
-        if required and not value:
+        if is_blank(value):
+            value = ""  # only spaces or zero-width characters: nothing was written
+        problem = text_problem(value)
+        if problem:
+            self.add(name, problem)
+        elif required and not value:
             self.add(name, _("This field is required."))
         elif len(value) > LIMITS[name]:
             self.add(
@@ -251,14 +257,12 @@ def complaint_register(
         errors.choice("severity", severity, Severity)
         errors.choice("nature", nature, Nature)
     else:
-        definition = revision.definition
-        errors.key("channel", channel, definition["channels"])
-        errors.key("severity", severity, [s["key"] for s in definition["severities"]])
-        errors.key("nature", nature, [n["key"] for n in definition["natures"]])
+        plan = revision.plan_model
+        errors.key("channel", channel, list(plan.channels))
+        errors.key("severity", severity, plan.keys_of("severities"))
+        errors.key("nature", nature, plan.keys_of("natures"))
         # A nature the plan holds confidential (e.g. 涉密) makes the complaint so.
-        confidential = confidential or nature in (definition.get("confidentiality") or {}).get(
-            "natures", []
-        )
+        confidential = confidential or nature in plan.confidentiality.natures
     texts = {
         name: errors.text(name, value, required=name in ("title", "description"))
         for name, value in (
@@ -281,10 +285,14 @@ def complaint_register(
         department_obj = actor.department
     now = timezone.now()
     received_at = received_at or now
-    if received_at > now:
-        errors.add("received_at", _("Cannot be in the future."))
-    if occurred_at and occurred_at > now:
-        errors.add("occurred_at", _("Cannot be in the future."))
+    for name, moment in (("received_at", received_at), ("occurred_at", occurred_at)):
+        if moment is None:
+            continue
+        problem = date_problem(moment)
+        if problem:
+            errors.add(name, problem)
+        elif moment > now:
+            errors.add(name, _("Cannot be in the future."))
     for index, upload in enumerate(attachments):
         for message in attachment_validate(upload):
             errors.add(f"attachments.{index}", message)
@@ -448,7 +456,10 @@ def complaint_update(
         elif name == "category":
             values[name] = _category_get(errors, value)
         elif name == "occurred_at":
-            if value and value > timezone.now():
+            problem = date_problem(value) if value else None
+            if problem:
+                errors.add(name, problem)
+            elif value and value > timezone.now():
                 errors.add(name, _("Cannot be in the future."))
             values[name] = value
         else:
@@ -523,14 +534,15 @@ def complaint_assign(
     if transfer and not note:
         errors.add("note", _("Say why the complaint is transferred."))
     errors.raise_if_any()
+    if complaint.version != version:
+        # Before "nothing to change": a lost race is a 409, whatever the winner did.
+        raise stale(complaint, version)
     if not transfer and person == complaint.assignee:
         raise InvalidInput(
             _("Nothing to change."),
             field_errors={"assignee": [_("Already assigned to this person.")]},
         )
     if complaint.plan_revision_id is not None:
-        if complaint.version != version:
-            raise stale(complaint, version)
         with transaction.atomic():
             if transfer:
                 complaint_transfer(
@@ -574,7 +586,7 @@ def complaint_assign(
 
 def complainant_reveal(*, actor: User, complaint: Complaint, purpose: str = "") -> Complainant:
     """The complainant's clear personal data, for roles that need it; the view is logged."""
-    if not actor.has_perm("complaints.view_complainant"):
+    if not actor.sees_personal_data:  # a role grants it; being a superuser does not
         raise NotAllowed(_("You may not see the complainant's personal data."))
     with transaction.atomic():
         audit_record(

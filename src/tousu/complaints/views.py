@@ -189,23 +189,24 @@ def _action_forms(request, complaint, failed=None) -> list:
 
 
 def _detail_context(request, complaint, assign_form=None, failed_action=None) -> dict:
-    definition = complaint.plan_revision.definition if complaint.plan_revision_id else None
-    terminal = bool(definition and definition["stages"][complaint.stage].get("terminal"))
+    plan = complaint.plan if complaint.plan_revision_id else None
+    stage = plan.stage(complaint.stage) if plan else None
+    terminal = bool(stage and stage.terminal)
     return {
-        "plan_stage": definition["stages"][complaint.stage]["label"] if definition else "",
+        "plan_stage": stage.label if stage else "",
         "read_only": terminal,
         "action_forms": _action_forms(request, complaint, failed_action),
         "deadlines": deadline_rows(complaint),
         "complaint": complaint,
         "complainant": masked_complainant(complaint.complainant),
         "attachments": list(complaint.attachments.all()),
-        "timeline": timeline_rows(complaint_timeline(complaint), definition),
+        "timeline": timeline_rows(complaint_timeline(complaint), plan),
         "severity_colour": SEVERITY_COLOURS.get(complaint.severity, "secondary"),
         "status_colour": STATUS_COLOURS.get(complaint.status, "secondary"),
         "can_assign": request.user.has_perm("complaints.assign_complaint") and not terminal,
         "may_transfer": _may_transfer(request, complaint),
         "can_edit": request.user.has_perm("complaints.change_complaint") and not terminal,
-        "can_reveal": request.user.has_perm("complaints.view_complainant"),
+        "can_reveal": staff(request).sees_personal_data,
         "assign_form": assign_form or _assign_form(request, complaint),
         "can_set_confidentiality": confidentiality_may_set(
             complaint=complaint, actor=staff(request)
@@ -287,7 +288,7 @@ def complaint_edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @require_POST
 def complaint_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
     complaint = _visible_or_404(request, tracking_no)
-    available = {a.key: a for a in actions_available(complaint=complaint, user=request.user)}
+    available = {a.key: a for a in actions_available(complaint=complaint, user=staff(request))}
     if action not in available:
         messages.error(request, _("This action is not possible now."))
         return redirect("complaints:detail", tracking_no=tracking_no)
@@ -347,16 +348,17 @@ def my_work(request: HttpRequest) -> HttpResponse:
     deadline first, overdue and about-to-breach marked."""
     now = timezone.now()
     page = Paginator(work_list(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    user = staff(request)
     rows = []
     for c in page.object_list:
-        definition = c.plan_revision.definition
+        plan = c.plan
         rows.append(
             {
                 "complaint": c,
-                "stage": definition["stages"][c.stage]["label"],
-                "actions": [a.label for a in actions_available(complaint=c, user=request.user)],
+                "stage": plan.stage(c.stage).label,
+                "actions": [a.label for a in actions_available(complaint=c, user=user)],
                 "urgency": urgency(c.next_due, c.next_warn, now),
-                "severity": plan_label(definition, "severities", c.severity),
+                "severity": plan_label(plan, "severities", c.severity),
             }
         )
     return render(request, "complaints/work.html", {"page": page, "rows": rows, "now": now})

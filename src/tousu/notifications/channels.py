@@ -11,14 +11,14 @@ import http.client
 import json
 import smtplib
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils.translation import override
 
 from tousu.notifications.choices import Channel
+from tousu.notifications.outbound import OutboundRefused, connection_open, outbound_check
 
 
 class DeliveryError(Exception):
@@ -27,11 +27,6 @@ class DeliveryError(Exception):
     def __init__(self, message: str, *, permanent: bool = False):
         super().__init__(message)
         self.permanent = permanent
-
-
-def url_is_allowed(url: str) -> bool:
-    parsed = urllib.parse.urlsplit(url or "")
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
 def _read_within(response, seconds: float) -> bytes:
@@ -50,27 +45,35 @@ def _read_within(response, seconds: float) -> bytes:
 
 
 def _post_json(url: str, payload: dict, *, key: str) -> bytes:
-    if not url_is_allowed(url):
-        raise DeliveryError("the webhook URL is not http(s)", permanent=True)
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8", "X-Tousu-Key": key},
-        method="POST",
-    )
+    """POST ``payload`` to an allowed address (``outbound.outbound_check``), to the
+    address that was checked, without following a redirect."""
     try:
-        with urllib.request.urlopen(  # noqa: S310 - scheme checked above
-            request, timeout=settings.NOTIFICATION_TIMEOUT
-        ) as response:
-            return _read_within(response, settings.NOTIFICATION_TIMEOUT)
-    except urllib.error.HTTPError as exc:
-        # 4xx (but 408 and 429) will not get better by trying again.
-        permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
-        raise DeliveryError(f"HTTP {exc.code}", permanent=permanent) from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise DeliveryError(f"no answer: {getattr(exc, 'reason', exc)}") from exc
+        with override("en"):  # the row's error is for operators, like the others here
+            target = outbound_check(url)
+    except OutboundRefused as exc:
+        raise DeliveryError(f"refused address: {exc}", permanent=True) from exc
+    except OSError as exc:  # the name does not resolve now: try again later
+        raise DeliveryError(f"no answer: {exc}") from exc
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Tousu-Key": key}
+    connection = connection_open(target, settings.NOTIFICATION_TIMEOUT)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        if 300 <= status < 400:
+            raise DeliveryError(f"HTTP {status}: redirects are not followed", permanent=True)
+        if status >= 400:
+            # 4xx (but 408 and 429) will not get better by trying again.
+            permanent = status < 500 and status not in (408, 429)
+            raise DeliveryError(f"HTTP {status}", permanent=permanent)
+        return _read_within(response, settings.NOTIFICATION_TIMEOUT)
+    except (TimeoutError, ConnectionError, OSError) as exc:
+        raise DeliveryError(f"no answer: {exc}") from exc
     except http.client.HTTPException as exc:
         raise DeliveryError(f"not an HTTP answer: {type(exc).__name__}") from exc
+    finally:
+        connection.close()
 
 
 def _robot_answer(raw: bytes, field: str) -> None:

@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.core.problems import InvalidInput
-from tousu.notifications.channels import DeliveryError, deliver, url_is_allowed
+from tousu.notifications.channels import DeliveryError, deliver
 from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus
 from tousu.notifications.messages import COMPLAINANT, STAFF, message_render
 from tousu.notifications.models import Notification, UserChannel
+from tousu.notifications.outbound import OutboundRefused, outbound_check
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -141,17 +142,27 @@ def notify_complainant(
     return _insert_new(objects)
 
 
+def webhook_address_check(address: str) -> None:
+    """Refuse, naming the address field, a webhook Tousu may not post to: not on the
+    administrator's allow-list, or internal by name or after DNS (``outbound``). A name
+    that does not resolve now is checked again at every delivery."""
+    try:
+        try:
+            outbound_check(address)
+        except OSError:
+            outbound_check(address, resolve=False)
+    except OutboundRefused as exc:
+        raise InvalidInput(str(exc), field_errors={"address": [str(exc)]}) from exc
+
+
 def user_channel_set(
     *, user: User, channel: str, address: str, secret: str = "", enabled: bool = True
 ) -> UserChannel:
     """Choose where ``user`` is told; webhook URLs must be http(s)."""
     if channel not in Channel.values or channel in (Channel.IN_APP, Channel.SMS):
         raise InvalidInput(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
-    if channel in WEBHOOK_CHANNELS and not url_is_allowed(address):
-        raise InvalidInput(
-            _("A webhook address must be an http(s) URL."),
-            field_errors={"address": [_("A webhook address must be an http(s) URL.")]},
-        )
+    if channel in WEBHOOK_CHANNELS:
+        webhook_address_check(address)
     if channel == Channel.EMAIL and "@" not in address:
         raise InvalidInput(
             _("Not a valid email address."),

@@ -91,3 +91,22 @@ def test_a_failure_after_files_were_written_removes_them(org, settings, monkeypa
     with pytest.raises(RuntimeError):
         complaint_make(org.clerk, attachments=[upload("a.png", PNG), upload("b.png", PNG)])
     assert Complaint.objects.count() == 0 and _files(settings) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        ("投诉补充说明：" * 20).encode("utf-8"),  # byte 64 falls inside a character
+        ("投诉补充说明：" * 20).encode("gb18030"),
+        "\ufeff现场情况说明".encode(),
+    ],
+)
+def test_a_chinese_text_file_is_accepted_whole(org, content):
+    complaint = complaint_make(org.clerk, attachments=[upload("说明.txt", content)])
+    assert complaint.attachments.get().size == len(content)
+
+
+def test_a_text_file_that_is_not_text_is_refused(org):
+    binary = ("说明" * 40).encode("utf-8") + b"\xff\xfe\x00\x01"
+    with pytest.raises(InvalidInput):
+        complaint_make(org.clerk, attachments=[upload("说明.txt", binary)])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from tousu.complaints.selectors import complaint_visible_to
@@ -70,6 +71,16 @@ def test_no_message_names_a_confidential_complaint_to_someone_who_gets_404(templ
     for complaint in confidential:
         for row in Notification.objects.filter(complaint=complaint, recipient__isnull=False):
             assert complaint_visible_to(user=row.recipient, complaint=complaint)
+    # From the outside: whoever gets 404 on a confidential case finds it nowhere in their
+    # inbox (the page that lists every message they were sent).
+    for user in users.values():
+        browser = Client()
+        browser.force_login(user)
+        inbox = browser.get("/notifications/?page=1").content.decode()
+        for complaint in confidential:
+            if browser.get(f"/complaints/{complaint.tracking_no}/").status_code == 404:
+                assert complaint.tracking_no not in inbox, (user.username, complaint.tracking_no)
+                assert not Notification.objects.filter(recipient=user, complaint=complaint)
 
 
 def _calls(name: str) -> list[str]:

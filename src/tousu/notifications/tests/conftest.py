@@ -25,7 +25,10 @@ def mail(settings):
 
 
 @pytest.fixture
-def web():
+def web(settings):
+    """The robots' and webhooks' stand-in on loopback, with the tests' own allowance to
+    send there (production never has it)."""
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     with WebServer() as server:
         yield server
 

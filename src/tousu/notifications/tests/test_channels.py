@@ -251,7 +251,7 @@ def test_a_stored_non_http_address_is_dead_after_one_try(complaint, channel, add
     assert outbox_deliver(now=t0) == {"delivered": 0, "retried": 0, "dead": 1}
     row.refresh_from_db()
     assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 1)
-    assert row.last_error == "the webhook URL is not http(s)"
+    assert row.last_error == "refused address: A webhook address must be an http(s) URL."
     assert outbox_deliver(now=t0 + timedelta(days=1)) == {"delivered": 0, "retried": 0, "dead": 0}
 
 
@@ -261,4 +261,7 @@ def test_a_non_http_sms_gateway_is_dead_after_one_try(complaint, settings, t0):
     Notification.objects.filter(channel=Channel.EMAIL).delete()
 
     assert outbox_deliver(now=t0) == {"delivered": 0, "retried": 0, "dead": 1}
-    assert Notification.objects.get().last_error == "the webhook URL is not http(s)"
+    assert (
+        Notification.objects.get().last_error
+        == "refused address: A webhook address must be an http(s) URL."
+    )

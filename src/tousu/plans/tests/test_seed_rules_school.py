@@ -132,3 +132,22 @@ def _ledger_page(s, period: str) -> str:
     response = client.get(f"/supervision/penalties/?period={period}")
     assert response.status_code == 200
     return response.content.decode()
+
+
+def test_a_repeat_complaint_costs_the_head_of_the_department_that_handled_it_200(s, clock):
+    clock("2026-11-02T09:00:00+08:00")
+    no = register(s["reception"], category="campus_facilities", nature="suggestion")
+    step(s["reception"], no, "answer_directly", "feedback", reply="饮水机已当场更换滤芯。")
+    step(s["reception"], no, "satisfaction", "closed", satisfaction="satisfied")
+    assert ledger(no) == []
+    # 三、1③ (line 447): 投诉处理后再次触犯 — the same parent, the same kind of problem.
+    clock("2026-11-20T09:00:00+08:00")
+    again = register(s["reception"], category="campus_facilities", nature="problem")
+    entries = PenaltyEntry.objects.filter(rule="repeat")
+    assert [(e.person.username, int(e.amount), e.period) for e in entries] == [
+        ("head", 200, "2026-11")
+    ]
+    # Another kind of problem from the same parent is no repeat.
+    register(s["reception"], category="campus_safety", nature="suggestion")
+    assert PenaltyEntry.objects.filter(rule="repeat").count() == 1
+    assert again != no

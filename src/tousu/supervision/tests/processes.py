@@ -45,7 +45,8 @@ def worker_env(*, database: bool = True) -> dict[str, str]:
     if database:
         env["TOUSU_DATABASE_URL"] = database_url()
     env.update(
-        DJANGO_SETTINGS_MODULE="tousu.settings",
+        # Its webhook receiver is on loopback: the tests' own allowance.
+        DJANGO_SETTINGS_MODULE="tousu.notifications.tests.settings_loopback",
         PYTHONUNBUFFERED="1",
         TOUSU_VAR_DIR=str(settings.VAR_DIR),
         # Addresses are encrypted: a child without the same keys could not read them.
