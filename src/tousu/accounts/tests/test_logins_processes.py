@@ -4,11 +4,12 @@ so thirty wrong passwords spread over two servers close the door on both."""
 from __future__ import annotations
 
 import http.cookiejar
+import os
 import re
+import select
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,27 +30,40 @@ def _free_port() -> int:
 
 
 class WebProcess:
-    """One gunicorn process serving the test database on a loopback port."""
+    """One gunicorn process serving the test database on a loopback port; it says when
+    it listens on a pipe (``gunicorn_ready.py``), so the test waits for that, bounded."""
 
     def __init__(self, workdir: Path, name: str):
         self.port = _free_port()
         self.log = (workdir / f"{name}.log").open("wb")
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        ready, told = os.pipe()
+        env = {**worker_env(), "TOUSU_TEST_READY_FD": str(told)}
         self.process = subprocess.Popen(
-            [gunicorn, "tousu.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
-            env=worker_env(),
+            [
+                gunicorn,
+                "tousu.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--config",
+                str(Path(__file__).with_name("gunicorn_ready.py")),
+            ],
+            env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            pass_fds=(told,),
         )
-        deadline = time.monotonic() + STARTUP_LIMIT
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"{name} did not start in {STARTUP_LIMIT} s")
+        os.close(told)
+        try:
+            answered, _w, _x = select.select([ready], [], [], STARTUP_LIMIT)
+            said = os.read(ready, 16) if answered else b""
+        finally:
+            os.close(ready)
+        if said != b"ready\n":
+            self.stop()
+            raise AssertionError(f"{name} did not start in {STARTUP_LIMIT} s")
 
     def stop(self) -> None:
         if self.process.poll() is None:

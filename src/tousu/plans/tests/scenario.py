@@ -7,12 +7,14 @@ Time: a test either wraps what its people do in ``with clock(text):`` (below), o
 goes. Times are written as ISO text, "+08:00" for Beijing.
 """
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from unittest import mock
 
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -168,3 +170,24 @@ def row(no, kind) -> Deadline:
 def open_kinds(no) -> set[str]:
     rows = Deadline.objects.filter(complaint__tracking_no=no, closed_at=None)
     return set(rows.values_list("kind", flat=True))
+
+
+def worker(moment: str) -> None:
+    """One pass of ``tousu worker`` as of ``moment`` (an ISO text): sweep and deliver."""
+    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
+
+
+def co_owners(no: str) -> set[str]:
+    """The usernames of the complaint's co-owners (督办人, group leads)."""
+    from tousu.complaints.models import Participant
+
+    rows = Participant.objects.filter(complaint__tracking_no=no, part="co_owner")
+    return set(rows.values_list("user__username", flat=True))
+
+
+def held_by(no: str) -> tuple[str, str, str]:
+    """Who holds the complaint: its department's code, its assignee and its severity."""
+    from tousu.complaints.models import Complaint
+
+    complaint = Complaint.objects.get(tracking_no=no)
+    return complaint.department.code, complaint.assignee.username, complaint.severity

@@ -7,14 +7,11 @@ Demo people (enterprise.demo.yaml): clerk/agent2 = 客服人员, head = 投诉�
 handler/after_sales_head = 售后服务部, supervisor = 投诉处理办公室主任, leader = 总经理.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from tousu.complaints.models import Participant
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, open_kinds, registrar, row, step
+from tousu.plans.tests.scenario import at, clients, keys, open_kinds, registrar, row, step, worker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(utc=False)]
 
@@ -32,10 +29,6 @@ register = registrar(
 @pytest.fixture
 def e(db):
     return clients("enterprise")
-
-
-def worker(now: str) -> None:
-    call_command("worker", "--once", "--now", now, stdout=io.StringIO())
 
 
 def told(no: str, key_part: str) -> set[str]:

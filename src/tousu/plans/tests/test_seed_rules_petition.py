@@ -7,10 +7,7 @@ Demo people (petition.demo.yaml): clerk = 接待员, recorder = 办公室, head/
 reviewer = 上一级机关, supervisor = 督查督办.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from tousu.accounts.models import User
 from tousu.deadlines.models import Deadline
@@ -25,6 +22,7 @@ from tousu.plans.tests.scenario import (
     registrar,
     row,
     step,
+    worker,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(utc=False)]
@@ -45,10 +43,6 @@ register = registrar(
 @pytest.fixture
 def p(db):
     return clients("petition")
-
-
-def worker(now: str) -> None:
-    call_command("worker", "--once", "--now", now, stdout=io.StringIO())
 
 
 def told(no: str, kind: str, moment: str) -> set[str]:

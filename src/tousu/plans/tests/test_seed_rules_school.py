@@ -7,10 +7,7 @@ campus supervisor, the receptionist's direct superior), clerk/office_head = 行�
 supervisor = 绩效考核专员.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from tousu.assessment.models import PenaltyEntry
 from tousu.notifications.models import Notification
@@ -24,6 +21,7 @@ from tousu.plans.tests.scenario import (
     registrar,
     row,
     step,
+    worker,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(utc=False)]
@@ -43,10 +41,6 @@ register = registrar(
 @pytest.fixture
 def s(db):
     return clients("school")
-
-
-def worker(now: str) -> None:
-    call_command("worker", "--once", "--now", now, stdout=io.StringIO())
 
 
 def told(no: str, kind: str, moment: str) -> set[str]:

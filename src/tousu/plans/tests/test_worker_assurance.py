@@ -15,16 +15,14 @@ customer_service); production_handler/production_head = 生产部; supervisor = 
 leader = 总经理.
 """
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint, Participant
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step
+from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step, worker
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +41,6 @@ register = registrar(
 @pytest.fixture
 def a():
     return clients("assurance")
-
-
-def worker(moment: str) -> None:
-    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
 
 
 def told(deadline, moment: str) -> set[str]:

@@ -12,16 +12,22 @@ Demo people: clerk = 客服专员 (cs), head = 客服部负责人 (cs), mediator
 fund = 资金安全专员 (finance), investigator = 调查人员 (finance), leader = 应急总指挥.
 """
 
-import io
-
 import pytest
 from django.core import mail
-from django.core.management import call_command
 
 from tousu.assessment.models import PenaltyEntry
-from tousu.complaints.models import Complaint, Participant
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step
+from tousu.plans.tests.scenario import (
+    at,
+    clients,
+    co_owners,
+    held_by,
+    keys,
+    registrar,
+    row,
+    step,
+    worker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +45,6 @@ register = registrar(
 @pytest.fixture
 def c():
     return clients("customer_emergency")
-
-
-def worker(moment: str) -> None:
-    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
 
 
 def told(deadline, moment: str) -> set[str]:
@@ -64,16 +66,6 @@ def escalation(client, no, label: str) -> dict:
     ]
     assert len(found) == 1, found
     return found[0]
-
-
-def co_owners(no) -> set[str]:
-    rows = Participant.objects.filter(complaint__tracking_no=no, part="co_owner")
-    return set(rows.values_list("user__username", flat=True))
-
-
-def held_by(no) -> tuple[str, str, str]:
-    complaint = Complaint.objects.get(tracking_no=no)
-    return complaint.department.code, complaint.assignee.username, complaint.severity
 
 
 def test_funds_not_secured_in_two_hours_go_to_the_commander(c, clock):

@@ -13,16 +13,13 @@ and head = 售后服务顾问 / 售后服务部经理 (after_sales), mkt_head, s
 leader = 总经理, supervisor = 综合管理部协调员.
 """
 
-import io
-
 import pytest
 from django.core import mail
-from django.core.management import call_command
 
 from tousu.assessment.models import PenaltyEntry
-from tousu.complaints.models import Complaint, Participant
+from tousu.complaints.models import Complaint
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step
+from tousu.plans.tests.scenario import at, clients, co_owners, keys, registrar, row, step, worker
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +44,6 @@ def d():
     return clients("dealer_315")
 
 
-def worker(moment: str) -> None:
-    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
-
-
 def told(deadline, moment: str) -> set[str]:
     """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach/follow_up)."""
     rows = Notification.objects.filter(
@@ -70,11 +63,6 @@ def escalation(client, no, label: str) -> dict:
     ]
     assert len(found) == 1, found
     return found[0]
-
-
-def co_owners(no) -> set[str]:
-    rows = Participant.objects.filter(complaint__tracking_no=no, part="co_owner")
-    return set(rows.values_list("user__username", flat=True))
 
 
 def test_the_two_hour_notification_of_the_department_on_3_15(d, clock):

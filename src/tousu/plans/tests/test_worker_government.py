@@ -11,17 +11,14 @@ Demo district 城南区: clerk = 信息收集组, leader = 指挥长, investigat
 (urban), supervisor = 督查人员, market_handler/market_head = 区市场监督管理局.
 """
 
-import io
-
 import pytest
 from django.core import mail
-from django.core.management import call_command
 
 from tousu.accounts.models import User
 from tousu.assessment.models import PenaltyEntry
-from tousu.complaints.models import Complaint, Participant
+from tousu.complaints.models import Complaint
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step
+from tousu.plans.tests.scenario import at, clients, co_owners, keys, registrar, row, step, worker
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +42,6 @@ def people():
     return clients("government")
 
 
-def worker(moment: str) -> None:
-    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
-
-
 def told(deadline, moment: str) -> set[str]:
     """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach/follow_up)."""
     rows = Notification.objects.filter(
@@ -68,11 +61,6 @@ def escalation(client, no, label: str, moment: str) -> dict:
     ]
     assert len(found) == 1, found
     return found[0]
-
-
-def co_owners(no) -> set[str]:
-    rows = Participant.objects.filter(complaint__tracking_no=no, part="co_owner")
-    return set(rows.values_list("user__username", flat=True))
 
 
 def uid(username: str) -> int:

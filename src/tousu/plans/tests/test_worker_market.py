@@ -8,15 +8,12 @@ settlement (60 days) limits also goes to the leadership group, whose lead become
 co-owner beside the department. The plan has no penalties and no follow-up visit.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from tousu.assessment.models import PenaltyEntry
-from tousu.complaints.models import Complaint, Participant
+from tousu.complaints.models import Complaint
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, registrar, row, step
+from tousu.plans.tests.scenario import at, clients, co_owners, registrar, row, step, worker
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +35,6 @@ def people():
     return clients("market")
 
 
-def worker(moment: str) -> None:
-    """One pass of ``tousu worker --once --now …`` as of ``moment``."""
-    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
-
-
 def told(deadline, moment: str) -> set[str]:
     """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach)."""
     rows = Notification.objects.filter(
@@ -55,11 +47,6 @@ def escalations(client, no) -> list[dict]:
     """The data of the worker's escalation events on the timeline, in order."""
     timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
     return [e["data"] for e in timeline if e["action"] == "complaint.escalated"]
-
-
-def co_owners(no) -> set[str]:
-    rows = Participant.objects.filter(complaint__tracking_no=no, part="co_owner")
-    return set(rows.values_list("user__username", flat=True))
 
 
 def test_acceptance_missed_over_national_day_goes_to_the_leadership_group(people, clock):

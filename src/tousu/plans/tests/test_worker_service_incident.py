@@ -12,15 +12,21 @@ recorder = 信息报送组, investigator = 现场指挥组 (it), tech and it_hea
 leader = 应急领导小组组长.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from tousu.assessment.models import PenaltyEntry
-from tousu.complaints.models import Complaint, Participant
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step
+from tousu.plans.tests.scenario import (
+    at,
+    clients,
+    co_owners,
+    held_by,
+    keys,
+    registrar,
+    row,
+    step,
+    worker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +44,6 @@ register = registrar(
 @pytest.fixture
 def s():
     return clients("service_incident")
-
-
-def worker(moment: str) -> None:
-    call_command("worker", "--once", "--now", moment, stdout=io.StringIO())
 
 
 def told(deadline, moment: str) -> set[str]:
@@ -64,16 +66,6 @@ def escalation(client, no, label: str) -> dict:
     ]
     assert len(found) == 1, found
     return found[0]
-
-
-def co_owners(no) -> set[str]:
-    rows = Participant.objects.filter(complaint__tracking_no=no, part="co_owner")
-    return set(rows.values_list("user__username", flat=True))
-
-
-def held_by(no) -> tuple[str, str, str]:
-    complaint = Complaint.objects.get(tracking_no=no)
-    return complaint.department.code, complaint.assignee.username, complaint.severity
 
 
 def reported(s, no):
