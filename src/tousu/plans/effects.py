@@ -5,6 +5,7 @@ here writes: the complaint app applies the outcome."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -36,13 +37,27 @@ def apply(
     requires = set(spec.requires)
     handler = _HANDLERS.get(kind)
     if handler is not None:
-        handler(spec, plan, complaint, actor, data, outcome, requires)
+        handler(Act(spec, plan, complaint, actor, data, outcome, frozenset(requires)))
     _complained_person(outcome, data, required="complained_person" in requires)
     _items(outcome, data, required="items" in requires)
     _fine(spec, plan, outcome, data, required="fine" in requires)
     for name in sorted(requires - {"note"}):
         if name not in outcome.event and name not in outcome.errors:
             _text(outcome, data, name, required=True)
+
+
+@dataclass(frozen=True)
+class Act:
+    """One action being decided: the plan's spec of it, the plan, the case, who acts,
+    the data given, the outcome being filled, and the fields the plan requires."""
+
+    spec: Action
+    plan: Plan
+    complaint: Case
+    actor: Actor
+    data: Data
+    outcome: Outcome
+    requires: frozenset[str]
 
 
 def _workflow(outcome: Outcome) -> dict[str, Any]:
@@ -105,16 +120,8 @@ def _fine(spec: Action, plan: Plan, outcome: Outcome, data: Data, *, required: b
             return
 
 
-def _accept(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    concluded = (complaint.workflow or {}).get("repeats_concluded")
+def _accept(act: Act) -> None:
+    concluded = (act.complaint.workflow or {}).get("repeats_concluded")
     if concluded:
         raise Conflict(
             _(
@@ -126,83 +133,62 @@ def _accept(
         )
 
 
-def _extend(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    if spec.extends is None:  # validation requires it of an extend action
-        raise ValueError(f"action {spec.key} extends no deadline")
-    key = spec.extends.deadline
-    extended = dict((complaint.workflow or {}).get("extended") or {})
+def _extend(act: Act) -> None:
+    if act.spec.extends is None:  # validation act.requires it of an extend action
+        raise ValueError(f"action {act.spec.key} extends no deadline")
+    key = act.spec.extends.deadline
+    extended = dict((act.complaint.workflow or {}).get("extended") or {})
     if key in extended:
         raise Conflict(
             _("This time limit has already been extended once."),
             field_errors={"action": [_("Already extended.")]},
         )
-    _text(outcome, data, "reason", required=True)
-    extended[key] = {"by": getattr(actor, "pk", None), "at": timezone.now().isoformat()}
-    _workflow(outcome)["extended"] = extended
+    _text(act.outcome, act.data, "reason", required=True)
+    extended[key] = {"by": getattr(act.actor, "pk", None), "at": timezone.now().isoformat()}
+    _workflow(act.outcome)["extended"] = extended
 
 
-def _refuse(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    _text(outcome, data, "reason", required=True)
+def _refuse(act: Act) -> None:
+    _text(act.outcome, act.data, "reason", required=True)
 
 
-def _classify(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
+def _classify(act: Act) -> None:
     changed = False
     for name, choices in (
-        ("severity", plan.severities),
-        ("nature", plan.natures),
+        ("severity", act.plan.severities),
+        ("nature", act.plan.natures),
     ):
-        value = data.get(name)
+        value = act.data.get(name)
         if value in (None, ""):
-            if name in requires:
-                outcome.error(name, _("This field is required."))
+            if name in act.requires:
+                act.outcome.error(name, _("This field is required."))
             continue
         if value not in {c.key for c in choices}:
-            outcome.error(name, _("Unknown value “%(value)s”.") % {"value": value})
+            act.outcome.error(name, _("Unknown value “%(value)s”.") % {"value": value})
             continue
-        if value != getattr(complaint, name):
-            outcome.values[name] = value
-            outcome.event.setdefault("changes", {})[name] = [getattr(complaint, name), value]
+        if value != getattr(act.complaint, name):
+            act.outcome.values[name] = value
+            act.outcome.event.setdefault("changes", {})[name] = [
+                getattr(act.complaint, name),
+                value,
+            ]
             changed = True
-    key = data.get("category")
+    key = act.data.get("category")
     if key:
-        category = outcome.category_of(key)
+        category = act.outcome.category_of(key)
         if category is None:
-            outcome.error("category", _("Unknown category “%(value)s”.") % {"value": key})
-        elif category.pk != complaint.category_id:
-            outcome.values["category"] = category
-            outcome.event.setdefault("changes", {})["category"] = [
-                complaint.category.name,
+            act.outcome.error("category", _("Unknown category “%(value)s”.") % {"value": key})
+        elif category.pk != act.complaint.category_id:
+            act.outcome.values["category"] = category
+            act.outcome.event.setdefault("changes", {})["category"] = [
+                act.complaint.category.name,
                 category.name,
             ]
             changed = True
-    elif "category" in requires:
-        outcome.error("category", _("This field is required."))
-    if not changed and not outcome.errors:
-        outcome.error("severity", _("Nothing to change."))
+    elif "category" in act.requires:
+        act.outcome.error("category", _("This field is required."))
+    if not changed and not act.outcome.errors:
+        act.outcome.error("severity", _("Nothing to change."))
 
 
 def _person_in(outcome: Outcome, username: str, department_id: int) -> User | None:
@@ -218,354 +204,220 @@ def _person_in(outcome: Outcome, username: str, department_id: int) -> User | No
     return person
 
 
-def _assign(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    username = data.get("assignee") or ""
+def _assign(act: Act) -> None:
+    username = act.data.get("assignee") or ""
     if not username:
-        outcome.error("assignee", _("This field is required."))
+        act.outcome.error("assignee", _("This field is required."))
         return
-    person = _person_in(outcome, username, complaint.department_id)
+    person = _person_in(act.outcome, username, act.complaint.department_id)
     if person is not None:
-        outcome.values["assignee"] = person
-        outcome.event["assignee"] = person.display_name
+        act.outcome.values["assignee"] = person
+        act.outcome.event["assignee"] = person.display_name
 
 
-def _transfer(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    code = data.get("department") or ""
+def _transfer(act: Act) -> None:
+    code = act.data.get("department") or ""
     department = Department.objects.filter(code=code, is_active=True).first() if code else None
     if department is None:
-        outcome.error(
+        act.outcome.error(
             "department",
             _("This field is required.")
             if not code
             else _("Unknown department “%(value)s”.") % {"value": code},
         )
     # The transfer slip (投诉接收单): what was found so far, for the receiving department.
-    _text(outcome, data, "slip", required=True)
+    _text(act.outcome, act.data, "slip", required=True)
     if department is None:
         return
-    outcome.values["department"] = department
-    outcome.values["assignee"] = None
-    outcome.event["department"] = [complaint.department.name, department.name]
-    if data.get("assignee"):
-        person = _person_in(outcome, data["assignee"], department.pk)
+    act.outcome.values["department"] = department
+    act.outcome.values["assignee"] = None
+    act.outcome.event["department"] = [act.complaint.department.name, department.name]
+    if act.data.get("assignee"):
+        person = _person_in(act.outcome, act.data["assignee"], department.pk)
         if person is not None:
-            outcome.values["assignee"] = person
-            outcome.event["assignee"] = person.display_name
+            act.outcome.values["assignee"] = person
+            act.outcome.event["assignee"] = person.display_name
 
 
-def _investigate(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    findings = _text(outcome, data, "findings", required="findings" in requires)
-    evidence = _text(outcome, data, "evidence", required="evidence" in requires)
-    if not findings and not evidence and not outcome.errors:
-        outcome.error("findings", _("This field is required."))
+def _investigate(act: Act) -> None:
+    findings = _text(act.outcome, act.data, "findings", required="findings" in act.requires)
+    evidence = _text(act.outcome, act.data, "evidence", required="evidence" in act.requires)
+    if not findings and not evidence and not act.outcome.errors:
+        act.outcome.error("findings", _("This field is required."))
 
 
-def _report(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    _text(outcome, data, "report", required=True)
+def _report(act: Act) -> None:
+    _text(act.outcome, act.data, "report", required=True)
 
 
-def _propose(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    opinion = _text(outcome, data, "opinion", required=True)
+def _propose(act: Act) -> None:
+    opinion = _text(act.outcome, act.data, "opinion", required=True)
     if opinion:
-        _workflow(outcome)["opinion"] = {
+        _workflow(act.outcome)["opinion"] = {
             "text": opinion,
-            "by": actor.pk,
+            "by": act.actor.pk,
             "at": timezone.now().isoformat(),
         }
 
 
-def _approve(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    opinion = (complaint.workflow or {}).get("opinion")
+def _approve(act: Act) -> None:
+    opinion = (act.complaint.workflow or {}).get("opinion")
     if not opinion:
         raise Conflict(
             _("There is no opinion waiting for approval."),
             field_errors={"action": [_("No opinion to approve.")]},
         )
-    if opinion["by"] == actor.pk:
+    if opinion["by"] == act.actor.pk:
         raise Conflict(
             _("An opinion cannot be approved by the person who proposed it."),
             field_errors={"action": [_("You proposed this opinion.")]},
         )
-    _workflow(outcome)["opinion"] = {**opinion, "approved_by": actor.pk}
-    outcome.event["opinion"] = opinion["text"]
+    _workflow(act.outcome)["opinion"] = {**opinion, "approved_by": act.actor.pk}
+    act.outcome.event["opinion"] = opinion["text"]
 
 
-def _send_back(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    if not (complaint.workflow or {}).get("opinion"):
+def _send_back(act: Act) -> None:
+    if not (act.complaint.workflow or {}).get("opinion"):
         raise Conflict(
             _("There is no opinion to send back."),
             field_errors={"action": [_("No opinion to send back.")]},
         )
-    if "note" not in outcome.errors:  # the engine has checked it when the plan requires it
-        _text(outcome, data, "note", required=True, limit=2000)
-    _workflow(outcome)["opinion"] = None
+    if (
+        "note" not in act.outcome.errors
+    ):  # the engine has checked it when the act.plan act.requires it
+        _text(act.outcome, act.data, "note", required=True, limit=2000)
+    _workflow(act.outcome)["opinion"] = None
 
 
-def _convene(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    username = data.get("owner") or ""
+def _convene(act: Act) -> None:
+    username = act.data.get("owner") or ""
     owner = User.objects.filter(username=username, is_active=True).first() if username else None
     if owner is None:
-        outcome.error(
+        act.outcome.error(
             "owner",
             _("This field is required.")
             if not username
             else _("Unknown user “%(value)s”.") % {"value": username},
         )
-    due = parse_when(outcome, data, "due_at")
-    _text(outcome, data, "agenda", required="agenda" in requires)
+    due = parse_when(act.outcome, act.data, "due_at")
+    _text(act.outcome, act.data, "agenda", required="agenda" in act.requires)
     if owner is not None and due is not None:
-        outcome.event["owner"] = owner.display_name
-        _workflow(outcome)["meeting"] = {
+        act.outcome.event["owner"] = owner.display_name
+        _workflow(act.outcome)["meeting"] = {
             "owner": owner.pk,
             "due_at": due.isoformat(),
-            "convened_by": actor.pk,
+            "convened_by": act.actor.pk,
         }
 
 
-def _execute(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    allowed = [m.value for m in spec.measures or []] or list(Measure.values)
-    measure = data.get("measure") or ""
+def _execute(act: Act) -> None:
+    allowed = [m.value for m in act.spec.measures or []] or list(Measure.values)
+    measure = act.data.get("measure") or ""
     if not measure:
-        outcome.error("measure", _("This field is required."))
+        act.outcome.error("measure", _("This field is required."))
     elif measure not in allowed:
-        outcome.error(
+        act.outcome.error(
             "measure",
             _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
         )
     else:
-        outcome.event["measure"] = measure
-    parse_amount(outcome, data, "amount", required=measure in MONEY_MEASURES)
-    _text(outcome, data, "result", required="result" in requires)
+        act.outcome.event["measure"] = measure
+    parse_amount(act.outcome, act.data, "amount", required=measure in MONEY_MEASURES)
+    _text(act.outcome, act.data, "result", required="result" in act.requires)
 
 
-def _reply(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    _text(outcome, data, "reply", required=True)
+def _reply(act: Act) -> None:
+    _text(act.outcome, act.data, "reply", required=True)
 
 
-def _satisfaction(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    value = data.get("satisfaction") or ""
-    scale = [s.value for s in plan.satisfaction.scale]
+def _satisfaction(act: Act) -> None:
+    value = act.data.get("satisfaction") or ""
+    scale = [s.value for s in act.plan.satisfaction.scale]
     if value not in scale:
-        outcome.error(
+        act.outcome.error(
             "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
         )
         return
-    outcome.values["satisfaction"] = value
-    outcome.event["satisfaction"] = value
-    outcome.to = spec.on_satisfied if value in SATISFIED else spec.on_dissatisfied
+    act.outcome.values["satisfaction"] = value
+    act.outcome.event["satisfaction"] = value
+    act.outcome.to = act.spec.on_satisfied if value in SATISFIED else act.spec.on_dissatisfied
 
 
-def _appeal(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    max_rounds = plan.appeal.max_rounds if plan.appeal else 1
-    rounds = int((complaint.workflow or {}).get("appeal_rounds", 0))
+def _appeal(act: Act) -> None:
+    max_rounds = act.plan.appeal.max_rounds if act.plan.appeal else 1
+    rounds = int((act.complaint.workflow or {}).get("appeal_rounds", 0))
     if rounds >= max_rounds:
         raise Conflict(
-            _("The plan allows %(max)d appeal round(s); this complaint has used them.")
+            _("The act.plan allows %(max)d appeal round(s); this act.complaint has used them.")
             % {"max": max_rounds},
             field_errors={"action": [_("No appeal rounds left.")]},
         )
-    _text(outcome, data, "reason", required=True)
-    _workflow(outcome)["appeal_rounds"] = rounds + 1
-    outcome.event["round"] = rounds + 1
+    _text(act.outcome, act.data, "reason", required=True)
+    _workflow(act.outcome)["appeal_rounds"] = rounds + 1
+    act.outcome.event["round"] = rounds + 1
 
 
-def _reopen(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    outcome.values["satisfaction"] = ""
+def _reopen(act: Act) -> None:
+    act.outcome.values["satisfaction"] = ""
 
 
-def _follow_up(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    reached = data.get("reached")
+def _follow_up(act: Act) -> None:
+    reached = act.data.get("reached")
     if reached not in (True, False, "true", "false", "1", "0", 1, 0):
-        outcome.error("reached", _("Say whether the complainant was reached."))
+        act.outcome.error("reached", _("Say whether the complainant was reached."))
         return
     reached = reached in (True, "true", "1", 1)
-    outcome.event["reached"] = reached
-    _text(outcome, data, "remarks", required="remarks" in requires)
-    value = data.get("satisfaction") or ""
+    act.outcome.event["reached"] = reached
+    _text(act.outcome, act.data, "remarks", required="remarks" in act.requires)
+    value = act.data.get("satisfaction") or ""
     if reached:
-        scale = [s.value for s in plan.satisfaction.scale]
+        scale = [s.value for s in act.plan.satisfaction.scale]
         if value not in scale:
-            outcome.error(
+            act.outcome.error(
                 "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
             )
             return
-        outcome.event["satisfaction"] = value
-        policy = plan.follow_up
+        act.outcome.event["satisfaction"] = value
+        policy = act.plan.follow_up
         if (
             value not in SATISFIED
             and policy is not None
             and policy.reopen_on_dissatisfied
             and policy.reopen_to
         ):
-            outcome.to = policy.reopen_to
-            outcome.values["satisfaction"] = value
+            act.outcome.to = policy.reopen_to
+            act.outcome.values["satisfaction"] = value
 
 
-def _wait(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    if (complaint.workflow or {}).get("waiting"):
+def _wait(act: Act) -> None:
+    if (act.complaint.workflow or {}).get("waiting"):
         raise Conflict(
-            _("The clock is already paused for this complaint."),
+            _("The clock is already paused for this act.complaint."),
             field_errors={"action": [_("Already waiting.")]},
         )
-    _text(outcome, data, "reason", required=True)
-    _workflow(outcome)["waiting"] = True
+    _text(act.outcome, act.data, "reason", required=True)
+    _workflow(act.outcome)["waiting"] = True
 
 
-def _resume(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    if not (complaint.workflow or {}).get("waiting"):
+def _resume(act: Act) -> None:
+    if not (act.complaint.workflow or {}).get("waiting"):
         raise Conflict(
-            _("The clock of this complaint is not paused."),
+            _("The clock of this act.complaint is not paused."),
             field_errors={"action": [_("Not waiting.")]},
         )
-    _workflow(outcome)["waiting"] = False
+    _workflow(act.outcome)["waiting"] = False
 
 
-def _mark_emergency(
-    spec: Action,
-    plan: Plan,
-    complaint: Case,
-    actor: Actor,
-    data: Data,
-    outcome: Outcome,
-    requires: set[str],
-) -> None:
-    if complaint.emergency_marked:
+def _mark_emergency(act: Act) -> None:
+    if act.complaint.emergency_marked:
         raise Conflict(
-            _("The complaint is already marked for emergency activation."),
+            _("The act.complaint is already marked for emergency activation."),
             field_errors={"action": [_("Already marked.")]},
         )
-    outcome.values["emergency_marked"] = True
+    act.outcome.values["emergency_marked"] = True
 
 
-Handler = Callable[[Action, Plan, Case, Actor, Data, Outcome, set[str]], None]
+Handler = Callable[[Act], None]
 _HANDLERS: dict[ActionType, Handler] = {
     ActionType.ACCEPT: _accept,
     ActionType.EXTEND: _extend,
