@@ -21,6 +21,7 @@ from django.utils import timezone
 from tousu.accounts.services import token_create
 from tousu.deadlines.models import Deadline
 from tousu.demo.loader import demo_organisation_create
+from tousu.notifications.models import Notification
 
 
 def at(text: str) -> datetime:
@@ -191,3 +192,26 @@ def held_by(no: str) -> tuple[str, str, str]:
 
     complaint = Complaint.objects.get(tracking_no=no)
     return complaint.department.code, complaint.assignee.username, complaint.severity
+
+
+def told(deadline, moment: str) -> set[str]:
+    """Who got an in-app message about ``deadline`` at ``moment`` (warning, breach,
+    follow_up)."""
+    rows = Notification.objects.filter(
+        key__startswith=f"deadline:{deadline.pk}:{moment}:", channel="in_app"
+    )
+    return set(rows.values_list("recipient__username", flat=True))
+
+
+def escalation(client, no, label: str) -> dict:
+    """The one breach escalation on the timeline of the deadline labelled ``label``."""
+    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
+    found = [
+        e["data"]
+        for e in timeline
+        if e["action"] == "complaint.escalated"
+        and e["data"]["deadline"] == label
+        and e["data"]["at"] == "breach"
+    ]
+    assert len(found) == 1, found
+    return found[0]

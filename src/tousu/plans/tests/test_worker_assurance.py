@@ -22,7 +22,17 @@ import pytest
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint, Participant
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, keys, registrar, row, step, worker
+from tousu.plans.tests.scenario import (
+    at,
+    clients,
+    escalation,
+    keys,
+    registrar,
+    row,
+    step,
+    told,
+    worker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,27 +51,6 @@ register = registrar(
 @pytest.fixture
 def a():
     return clients("assurance")
-
-
-def told(deadline, moment: str) -> set[str]:
-    """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach)."""
-    rows = Notification.objects.filter(
-        key__startswith=f"deadline:{deadline.pk}:{moment}:", channel="in_app"
-    )
-    return set(rows.values_list("recipient__username", flat=True))
-
-
-def escalation(client, no, label: str) -> dict:
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    found = [
-        e["data"]
-        for e in timeline
-        if e["action"] == "complaint.escalated"
-        and e["data"]["deadline"] == label
-        and e["data"]["at"] == "breach"
-    ]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def ledger(no=None) -> list[tuple[str, str, Decimal, str]]:

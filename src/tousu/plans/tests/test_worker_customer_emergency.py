@@ -21,11 +21,13 @@ from tousu.plans.tests.scenario import (
     at,
     clients,
     co_owners,
+    escalation,
     held_by,
     keys,
     registrar,
     row,
     step,
+    told,
     worker,
 )
 
@@ -45,27 +47,6 @@ register = registrar(
 @pytest.fixture
 def c():
     return clients("customer_emergency")
-
-
-def told(deadline, moment: str) -> set[str]:
-    """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach/follow_up)."""
-    rows = Notification.objects.filter(
-        key__startswith=f"deadline:{deadline.pk}:{moment}", channel="in_app"
-    )
-    return set(rows.values_list("recipient__username", flat=True))
-
-
-def escalation(client, no, label: str) -> dict:
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    found = [
-        e["data"]
-        for e in timeline
-        if e["action"] == "complaint.escalated"
-        and e["data"]["deadline"] == label
-        and e["data"]["at"] == "breach"
-    ]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_funds_not_secured_in_two_hours_go_to_the_commander(c, clock):

@@ -19,7 +19,18 @@ from django.core import mail
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, co_owners, keys, registrar, row, step, worker
+from tousu.plans.tests.scenario import (
+    at,
+    clients,
+    co_owners,
+    escalation,
+    keys,
+    registrar,
+    row,
+    step,
+    told,
+    worker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,27 +53,6 @@ SLIP = {"department": "after_sales", "assignee": "handler", "slip": "投诉登�
 @pytest.fixture
 def d():
     return clients("dealer_315")
-
-
-def told(deadline, moment: str) -> set[str]:
-    """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach/follow_up)."""
-    rows = Notification.objects.filter(
-        key__startswith=f"deadline:{deadline.pk}:{moment}", channel="in_app"
-    )
-    return set(rows.values_list("recipient__username", flat=True))
-
-
-def escalation(client, no, label: str) -> dict:
-    timeline = client.get(f"/api/v1/complaints/{no}/timeline").json()
-    found = [
-        e["data"]
-        for e in timeline
-        if e["action"] == "complaint.escalated"
-        and e["data"]["deadline"] == label
-        and e["data"]["at"] == "breach"
-    ]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_the_two_hour_notification_of_the_department_on_3_15(d, clock):

@@ -18,7 +18,17 @@ from tousu.accounts.models import User
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, co_owners, keys, registrar, row, step, worker
+from tousu.plans.tests.scenario import (
+    at,
+    clients,
+    co_owners,
+    keys,
+    registrar,
+    row,
+    step,
+    told,
+    worker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +50,6 @@ OUTSIDERS = ["market_handler", "market_head", "housing_handler", "water_handler"
 @pytest.fixture
 def people():
     return clients("government")
-
-
-def told(deadline, moment: str) -> set[str]:
-    """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach/follow_up)."""
-    rows = Notification.objects.filter(
-        key__startswith=f"deadline:{deadline.pk}:{moment}", channel="in_app"
-    )
-    return set(rows.values_list("recipient__username", flat=True))
 
 
 def escalation(client, no, label: str, moment: str) -> dict:

@@ -13,7 +13,7 @@ import pytest
 from tousu.assessment.models import PenaltyEntry
 from tousu.complaints.models import Complaint
 from tousu.notifications.models import Notification
-from tousu.plans.tests.scenario import at, clients, co_owners, registrar, row, step, worker
+from tousu.plans.tests.scenario import at, clients, co_owners, registrar, row, step, told, worker
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +33,6 @@ SLIP = {"department": "quality", "slip": "投诉接收单：调查结论及处�
 @pytest.fixture
 def people():
     return clients("market")
-
-
-def told(deadline, moment: str) -> set[str]:
-    """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach)."""
-    rows = Notification.objects.filter(
-        key__startswith=f"deadline:{deadline.pk}:{moment}:", channel="in_app"
-    )
-    return set(rows.values_list("recipient__username", flat=True))
 
 
 def escalations(client, no) -> list[dict]:

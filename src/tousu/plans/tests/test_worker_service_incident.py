@@ -25,6 +25,7 @@ from tousu.plans.tests.scenario import (
     registrar,
     row,
     step,
+    told,
     worker,
 )
 
@@ -44,14 +45,6 @@ register = registrar(
 @pytest.fixture
 def s():
     return clients("service_incident")
-
-
-def told(deadline, moment: str) -> set[str]:
-    """Who got an in-app message about ``deadline`` at ``moment`` (warning/breach)."""
-    rows = Notification.objects.filter(
-        key__startswith=f"deadline:{deadline.pk}:{moment}:", channel="in_app"
-    )
-    return set(rows.values_list("recipient__username", flat=True))
 
 
 def escalation(client, no, label: str) -> dict:
