@@ -81,6 +81,12 @@ class Complaint(models.Model):
     persons_involved = models.CharField(_("persons involved"), max_length=500, blank=True)
     merchant = models.CharField(_("merchant"), max_length=200, blank=True)
     product = models.CharField(_("product or service"), max_length=200, blank=True)
+    # What emergency triggers weigh (amount and injury thresholds, media involvement).
+    amount_involved = models.DecimalField(
+        _("amount involved (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    people_injured = models.PositiveIntegerField(_("people injured"), default=0)
+    media_involved = models.BooleanField(_("media involved"), default=False)
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
     )

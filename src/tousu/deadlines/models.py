@@ -117,6 +117,11 @@ class Deadline(models.Model):
         _("counted from"), help_text=_("The event the period is counted from.")
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=4)
+    # The plan's period before an emergency level scaled it (``amount`` is then the
+    # scaled period); null when no level has touched the row.
+    base_amount = models.DecimalField(
+        _("period before scaling"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
     unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
     business_hours = models.JSONField(_("business hours"), null=True, blank=True)
     warn_fraction = models.DecimalField(

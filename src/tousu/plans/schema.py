@@ -34,12 +34,15 @@ class Strict(BaseModel):
 
 
 class Condition(Strict):
-    """Holds when the complaint matches every list given (an absent list matches all)."""
+    """Holds when the complaint matches every list given (an absent list matches all)
+    and reaches every threshold given (amount involved, people injured)."""
 
     severity: list[str] | None = None
     nature: list[str] | None = None
     category: list[str] | None = None
     channel: list[str] | None = None
+    amount_at_least: Decimal | None = Field(default=None, gt=0)
+    injured_at_least: int | None = Field(default=None, ge=1)
 
 
 class Duration(Strict):
@@ -79,6 +82,8 @@ class Role(Strict):
 class Group(Strict):
     label: str
     lead: str | None = None
+    # 副组长/副总指挥: they command when the lead is away, and approve what the lead wrote.
+    deputies: list[str] = []
     members: list[str] = []
     duties: str = ""
 
@@ -213,7 +218,12 @@ class Level(Strict):
 class MassTrigger(Strict):
     count: int = Field(ge=2)
     within: Duration
-    same: list[Literal["category", "merchant", "product", "department"]] = Field(min_length=1)
+    same: list[Literal["category", "merchant", "product", "department", "place"]] = Field(
+        min_length=1
+    )
+    # Texts must also say the same thing (character shingles, estimated Jaccard at least
+    # this); 0 groups by the ``same`` fields alone.
+    similarity: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)
 
 
 class EmergencyTrigger(Strict):
@@ -226,10 +236,75 @@ class EmergencyTrigger(Strict):
     breach: str | None = None
 
 
+class EmergencyTask(Strict):
+    """A task the response creates for a working group when it reaches a level: due
+    ``within`` after activation (or after the level is reached), chased by the worker."""
+
+    key: str = Key
+    label: str
+    group: str
+    levels: list[str] | None = None
+    # Only for incidents that match (e.g. the life-safety class's own steps).
+    when: Condition | None = None
+    within: Duration
+
+
+class Authority(Strict):
+    """Whom the response reports upward to (上报), by when after activation."""
+
+    key: str = Key
+    label: str
+    levels: list[str] | None = None
+    within: Duration
+
+
+class PeakPeriod(Strict):
+    """A dated period of heightened watch (3·15): its own first-contact limit, staffing
+    note, and the level a media threat raises to."""
+
+    key: str = Key
+    label: str
+    start: str = Field(pattern=r"^\d{2}-\d{2}$")
+    end: str = Field(pattern=r"^\d{2}-\d{2}$")
+    first_contact: Duration | None = None
+    staffing: str = ""
+    media_level: str | None = None
+
+
+class Targets(Strict):
+    """The response times the plan promises, measured in reviews and drills."""
+
+    acknowledge: Duration | None = None
+    classify: Duration | None = None
+    activate: Duration | None = None
+
+
 class Emergency(Strict):
     command_group: str
+    # The groups that act under the command group (信息收集组, 现场处置组 …).
+    working_groups: list[str] = []
+    # Who may activate the plan and change its level; the command group's lead and
+    # deputies when absent.
+    activated_by: list[str] = []
+    # Who may report an event without a complaint (事件报告); any staff when absent.
+    reported_by: list[str] = []
+    # Event reports that activate at once, without the office → leadership relay.
+    immediate: Condition | None = None
     levels: list[Level] = Field(min_length=1)
     triggers: list[EmergencyTrigger] = []
+    tasks: list[EmergencyTask] = []
+    situation_every: Duration | None = None
+    report_to: list[Authority] = []
+    peak: list[PeakPeriod] = []
+    targets: Targets = Targets()
+
+    def level(self, key: str) -> Level | None:
+        return next((level for level in self.levels if level.key == key), None)
+
+    def rank(self, key: str) -> int:
+        """Position of level ``key``: 0 is the most serious (levels are listed I first)."""
+        keys = [level.key for level in self.levels]
+        return keys.index(key) if key in keys else len(keys)
 
 
 class Confidentiality(Strict):
