@@ -73,6 +73,8 @@ class EventAction(models.TextChoices):
         "complaint.confidentiality",
         pgettext_lazy("timeline", "Confidentiality set or cleared"),
     )
+    # Linked to an emergency incident, or its response level changed: deadlines scaled.
+    EMERGENCY = "complaint.emergency", pgettext_lazy("timeline", "Emergency response")
 
 
 class ParticipantPart(models.TextChoices):

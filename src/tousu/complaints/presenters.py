@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -221,6 +223,8 @@ _SYSTEM_FIELDS = {
     "deadline": gettext_lazy("Deadline"),
     "notified": gettext_lazy("Notified"),
     "earlier": gettext_lazy("Earlier complaint"),
+    "incident": gettext_lazy("Emergency incident"),
+    "level": gettext_lazy("Response level"),
 }
 
 
@@ -244,4 +248,17 @@ def _system_rows(data: dict) -> list[dict]:
         if isinstance(value, list):
             value = "、".join(str(v) for v in value)
         rows.append({"field": str(label), "before": None, "after": str(value)})
+    for moved in data.get("scaled", []):  # deadlines an emergency level shortened
+        before, after = (parse_datetime(v) for v in moved["due_at"])
+        rows.append(
+            {
+                "field": str(moved["deadline"]),
+                "before": _when(before),
+                "after": _when(after),
+            }
+        )
     return rows
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

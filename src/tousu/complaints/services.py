@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypedDict
 
 from django.core.files.storage import default_storage
@@ -30,6 +31,7 @@ from tousu.complaints.choices import (
     Severity,
     Status,
 )
+from tousu.complaints.hooks import complaint_happened
 from tousu.complaints.lookup import complainant_digests, complainant_keys
 from tousu.complaints.models import (
     Attachment,
@@ -237,6 +239,9 @@ def complaint_register(
     persons_involved: str = "",
     merchant: str = "",
     product: str = "",
+    amount_involved: Decimal | None = None,
+    people_injured: int = 0,
+    media_involved: bool = False,
     confidential: bool = False,
     department: str = "",
     received_at: datetime | None = None,
@@ -274,6 +279,10 @@ def complaint_register(
             ("product", product),
         )
     }
+    if amount_involved is not None and not (0 <= amount_involved < Decimal("1e12")):
+        errors.add("amount_involved", _("Give an amount of zero or more yuan."))
+    if not 0 <= people_injured <= 1_000_000:
+        errors.add("people_injured", _("Give a number of people of zero or more."))
     person = _complainant_clean(errors, complainant)
     category_obj = _category_get(errors, category)
     if department:
@@ -327,6 +336,9 @@ def complaint_register(
                 received_by=actor,
                 department=department_obj,
                 occurred_at=occurred_at,
+                amount_involved=amount_involved,
+                people_injured=people_injured,
+                media_involved=media_involved,
                 confidential=confidential,
                 received_at=received_at,
                 registered_at=now,
@@ -341,6 +353,8 @@ def complaint_register(
                 workflow_started(complaint=complaint, at=now)
                 repeat_check(complaint=complaint, now=now)
                 notify_complainant(complaint=complaint, event="received", now=now)
+                # The emergency response weighs its triggers (urgent, mass, media …).
+                complaint_happened(complaint=complaint, event="registered", actor=actor, now=now)
             _search_document_save(complaint)
             audit_record(
                 actor=actor,

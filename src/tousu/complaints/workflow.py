@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from tousu.assessment.penalties import penalties_for_action
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, ParticipantPart
 from tousu.complaints.handoff import default_assignee, handoff_notify, people_with_actions
+from tousu.complaints.hooks import complaint_happened
 from tousu.complaints.models import Category, Complaint, Participant
 from tousu.complaints.notify import staff_notify
 from tousu.complaints.selectors import complaint_visible_by_rules
@@ -245,6 +247,9 @@ def decision_apply(
     )
     # Rules this action triggers (a fault found, the result and penalties reported).
     penalties_for_action(complaint=complaint, action=spec.key, given=event, now=now)
+    # The emergency response weighs its triggers (a raised severity, media, a request to
+    # activate the plan).
+    complaint_happened(complaint=complaint, event="changed", actor=actor, now=now)
     handoff_notify(
         complaint=complaint,
         actor=actor,
@@ -465,3 +470,44 @@ def complaint_confidentiality_set(
             data={"changes": {"confidential": [before, bool(confidential)]}, "reason": reason},
         )
     return complaint
+
+
+def complaint_emergency_set(
+    *,
+    complaint: Complaint,
+    incident: str,
+    level: str,
+    level_label: str,
+    factor: Decimal,
+    actor,
+    now: datetime,
+) -> list[dict]:
+    """Put the complaint under emergency ``incident`` at response ``level`` (blank: the
+    response ended): its running deadlines, and those it opens later, run for the level's
+    ``factor`` of the plan's period. Inside the caller's transaction; the timeline shows
+    which deadline moved where. Returns those moves."""
+    state = dict(complaint.workflow or {})
+    before = state.get("emergency") or {}
+    if level:
+        state["emergency"] = {"incident": incident, "level": level, "factor": str(factor)}
+    else:
+        state.pop("emergency", None)
+    if before == state.get("emergency"):
+        return []
+    bump_version(complaint, complaint.version, workflow=state)
+    moved = plan_deadlines.deadlines_scale(
+        complaint=complaint, plan=complaint.plan, factor=factor if level else Decimal(1)
+    )
+    audit_record(
+        actor=actor,
+        action=EventAction.EMERGENCY,
+        object_type="complaint",
+        object_id=complaint.tracking_no,
+        complaint=complaint,
+        data={
+            "incident": incident,
+            "level": level_label if level else _("response ended"),
+            "scaled": moved,
+        },
+    )
+    return moved

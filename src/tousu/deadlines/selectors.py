@@ -110,19 +110,19 @@ def deadlines_open(complaint: Any) -> QuerySet[Deadline]:
 def deadlines_due(*, before: dt.datetime, limit: int = 100) -> QuerySet[Deadline]:
     """Running deadlines (open, not paused, not yet breached) due strictly before
     ``before``, earliest first: a range scan of the ``deadline_due_running`` index.
-    Complaints' deadlines only: an incident's are the emergency response's to chase."""
-    return Deadline.objects.filter(
-        RUNNING, breached_at__isnull=True, due_at__lt=before, complaint__isnull=False
-    ).order_by("due_at")[:limit]
+    Complaints' and incidents' deadlines alike."""
+    return Deadline.objects.filter(RUNNING, breached_at__isnull=True, due_at__lt=before).order_by(
+        "due_at"
+    )[:limit]
 
 
 def deadlines_warn(*, before: dt.datetime, limit: int = 100) -> QuerySet[Deadline]:
     """Running deadlines not yet warned whose warning time is strictly before ``before``,
-    earliest first: a range scan of the ``deadline_warn_running`` index (complaints'
-    deadlines only, as ``deadlines_due``)."""
-    return Deadline.objects.filter(
-        RUNNING, warned_at__isnull=True, warn_at__lt=before, complaint__isnull=False
-    ).order_by("warn_at")[:limit]
+    earliest first: a range scan of the ``deadline_warn_running`` index (complaints' and
+    incidents', as ``deadlines_due``)."""
+    return Deadline.objects.filter(RUNNING, warned_at__isnull=True, warn_at__lt=before).order_by(
+        "warn_at"
+    )[:limit]
 
 
 def deadlines_provisional(*, limit: int = 100) -> QuerySet[Deadline]:

@@ -91,6 +91,12 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         ordering = ["-opened_at", "-pk"]
         indexes = [models.Index(fields=["status", "-opened_at"], name="incident_status")]
+        constraints = [
+            # One complaint group is one incident, however many registrations race.
+            models.UniqueConstraint(
+                fields=["group_key"], condition=~Q(group_key=""), name="incident_one_per_group"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -45,9 +45,26 @@ AUDIENCE = {
     # Messages of an emergency response (the incident, not a complaint's path).
     "emergency": STAFF,
     "situation": STAFF,
+    "level": STAFF,
+    "reported": STAFF,
+    "revision": STAFF,
+    "task": STAFF,
+    "statement": STAFF,
+    "improvement": STAFF,
 }
 # Kinds that belong to incidents: sent by the emergency response, not the complaint path.
-INCIDENT_KINDS = frozenset({"emergency", "situation"})
+INCIDENT_KINDS = frozenset(
+    {
+        "emergency",
+        "situation",
+        "level",
+        "reported",
+        "revision",
+        "task",
+        "statement",
+        "improvement",
+    }
+)
 
 
 def _complainant_defaults() -> dict[str, str]:
@@ -157,4 +174,79 @@ def message_render(complaint, event: str, *, audience: str = STAFF, **extra) -> 
     body = string.Formatter().vformat(template, (), _Blank(complaint_context(complaint, **extra)))
     # A header is one line: replies may carry line breaks.
     subject = f"[{complaint.tracking_no}] {' '.join(body.split())[:60]}"
+    return subject, body
+
+
+def _incident_defaults() -> dict[str, str]:
+    return {
+        "emergency": _(
+            "Emergency response {level} activated: {number} “{title}”. Report to your "
+            "post now. {url}"
+        ),
+        "reported": _(
+            "Event reported: {number} “{title}” ({category}) awaits the command group's "
+            "decision to activate the plan at {level}. {url}"
+        ),
+        "level": _("Emergency {number} “{title}”: response level is now {level}. {reason} {url}"),
+        "situation": _("Emergency {number} “{title}”: a situation report is due ({due_at}). {url}"),
+        "task": _("Emergency {number} “{title}”: task “{task}” is due {due_at}. {url}"),
+        "warning": _("Emergency {number} “{title}”: “{deadline}” runs out at {due_at}. {url}"),
+        "breach": _(
+            "Emergency {number} “{title}”: “{deadline}” ran out at {due_at}, {overdue} ago. {url}"
+        ),
+        "statement": _("Emergency {number} “{title}”: a public statement awaits approval. {url}"),
+        "revision": _(
+            "The review of {number} “{title}” proposes a revision of the plan: compare it "
+            "with the active one and activate it under Plans."
+        ),
+        "improvement": _(
+            "Improvement action from the review of {number} “{title}”: “{task}”, due "
+            "{due_at}. {url}"
+        ),
+    }
+
+
+def incident_context(incident, **extra) -> dict[str, str]:
+    """The placeholders of an incident's message: the plan's own names
+    (``tracking_no`` is the first linked complaint's number, else the incident's)."""
+    from django.conf import settings
+
+    from tousu.accounts.selectors import organisation_current
+
+    plan = incident.plan
+    emergency = plan.emergency
+    level = emergency.level(incident.level) if emergency and incident.level else None
+    first = incident.complaints.order_by("received_at", "pk").first()
+    organisation = organisation_current()
+    category = incident.category or (first.category if first else None)
+    severity_key = incident.severity or (first.severity if first else "")
+    values = {
+        "organisation": organisation.name if organisation else "",
+        "number": incident.number,
+        "tracking_no": first.tracking_no if first else incident.number,
+        "title": incident.title,
+        "level": f"{level.key} {level.label}" if level else "",
+        "category": category.name if category else "",
+        "severity": plan.label_of("severities", severity_key) or "" if severity_key else "",
+        "stage": incident.get_status_display(),
+        "department": first.department.name if first else "",
+        "url": f"{settings.BASE_URL}/incidents/{incident.number}/",
+    }
+    for name, value in extra.items():
+        if hasattr(value, "astimezone"):
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        values[name] = "" if value is None else str(value)
+    return values
+
+
+def incident_message_render(incident, event: str, **extra) -> tuple[str, str]:
+    """(subject, body) of ``event`` for ``incident``: the plan's text for it when the
+    plan has one, else Tousu's own."""
+    planned = incident.plan.messages.get(event) if event in INCIDENT_KINDS else None
+    template = planned or _incident_defaults().get(event, "")
+    values = incident_context(incident, **extra)
+    body = string.Formatter().vformat(template, (), _Blank(values))
+    if "{url}" not in template and values["url"]:
+        body = f"{body} {values['url']}"
+    subject = f"[{incident.number}] {' '.join(body.split())[:60]}"
     return subject, body

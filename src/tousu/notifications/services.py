@@ -18,7 +18,12 @@ from tousu.accounts.models import User
 from tousu.core.problems import InvalidInput
 from tousu.notifications.channels import DeliveryError, deliver
 from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus
-from tousu.notifications.messages import COMPLAINANT, STAFF, message_render
+from tousu.notifications.messages import (
+    COMPLAINANT,
+    STAFF,
+    incident_message_render,
+    message_render,
+)
 from tousu.notifications.models import Notification, UserChannel
 from tousu.notifications.outbound import OutboundRefused, outbound_check
 
@@ -31,7 +36,14 @@ LEASE = timedelta(minutes=5)
 
 
 def _rows_for_user(
-    user: User, *, key: str, subject: str, body: str, complaint: Any, now: datetime
+    user: User,
+    *,
+    key: str,
+    subject: str,
+    body: str,
+    complaint: Any,
+    now: datetime,
+    incident: Any = None,
 ) -> list[Notification]:
     rows = [
         Notification(
@@ -41,6 +53,7 @@ def _rows_for_user(
             subject=subject,
             body=body,
             complaint=complaint,
+            incident=incident,
             status=DeliveryStatus.DELIVERED,
             delivered_at=now,
             created_at=now,
@@ -63,6 +76,7 @@ def _rows_for_user(
                 subject=subject,
                 body=body,
                 complaint=complaint,
+                incident=incident,
                 created_at=now,
                 next_attempt_at=now,
             )
@@ -89,9 +103,13 @@ def notify_users(
     event: str,
     can_see: Callable[[User], bool],
     now: datetime | None = None,
+    incident: Any = None,
     **extra: object,
 ) -> int:
     """Queue ``event``'s message for each user on each of their channels.
+
+    The subject is ``complaint`` or, for an emergency response's messages, ``incident``
+    (``complaint`` None then).
 
     ``can_see`` is the visibility gate of the message's subject: a user it refuses is
     neither sent the message nor named in it. Call it inside the transaction of the
@@ -102,11 +120,20 @@ def notify_users(
     allowed = [u for u in {u.pk: u for u in users if u.is_active}.values() if can_see(u)]
     if not allowed:
         return 0
-    subject, body = message_render(complaint, event, audience=STAFF, **extra)
+    if incident is not None:
+        subject, body = incident_message_render(incident, event, **extra)
+    else:
+        subject, body = message_render(complaint, event, audience=STAFF, **extra)
     rows = []
     for user in allowed:
         rows += _rows_for_user(
-            user, key=key, subject=subject, body=body, complaint=complaint, now=now
+            user,
+            key=key,
+            subject=subject,
+            body=body,
+            complaint=complaint,
+            incident=incident,
+            now=now,
         )
     return _insert_new(rows)
 

@@ -78,5 +78,8 @@ MESSAGE_PLACEHOLDERS = frozenset(
         "reason",
         "level",
         "url",
+        # An incident's messages: its number and the task they are about.
+        "number",
+        "task",
     }
 )

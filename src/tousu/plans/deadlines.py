@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
@@ -52,19 +52,73 @@ def _open_stage(complaint: Case, plan: Plan, stage_key: str, at: datetime) -> No
         Q(closed_at__isnull=True) | Q(stage=stage_key, created_at__gte=since, closed_at__gte=since)
     )
     skip = set(skipped.values_list("kind", flat=True))
+    factor = emergency_factor(complaint)
     for rule in plan.stage(stage_key).deadlines:
         if rule.key in skip or not condition_holds(rule.when, complaint):
             continue
-        deadline_open(
+        # Under an emergency level the period is the level's share of the plan's.
+        row = deadline_open(
             complaint=complaint,
             stage=stage_key,
             kind=rule.key,
             anchor_at=_anchor(complaint, rule, at),
-            amount=rule.amount,
+            amount=scaled(rule.amount, factor),
             unit=rule.unit.value,
             business_hours=plan.business_hours,
             **_warning(rule.warn),
         )
+        if factor != 1:
+            row.base_amount = rule.amount
+            row.save(update_fields=["base_amount"])
+
+
+def emergency_factor(complaint: Case) -> Decimal:
+    """The deadline factor of the emergency level the complaint is under (1: none)."""
+    state = (complaint.workflow or {}).get("emergency") or {}
+    return Decimal(state.get("factor", "1"))
+
+
+def scaled(amount: Decimal, factor: Decimal) -> Decimal:
+    """``factor`` of a period of ``amount`` units, rounded up to a whole unit (a
+    working-day period to whole working days); a period under one unit is scaled as is."""
+    if factor == 1:
+        return amount
+    share = amount * factor
+    return share.to_integral_value(rounding=ROUND_CEILING) if amount >= 1 else share
+
+
+def deadlines_scale(
+    *, complaint: Case, plan: Plan, factor: Decimal, actor: Actor | None = None
+) -> list[dict[str, Any]]:
+    """Scale the complaint's running deadlines to ``factor`` of the plan's period, counted
+    from each one's start (a level change recomputes from the start with the new factor;
+    1 restores the plan's period). A row whose new due time has passed is left for the
+    worker, which breaches it on its next pass. Returns what moved, for the timeline."""
+    from tousu.deadlines.models import Deadline
+    from tousu.deadlines.services import deadline_recompute
+
+    moved = []
+    rows = Deadline.objects.select_for_update().filter(
+        complaint_id=complaint.pk, closed_at__isnull=True
+    )
+    for row in rows.exclude(kind=FOLLOW_UP).order_by("pk"):
+        base = row.base_amount if row.base_amount is not None else row.amount
+        amount = scaled(base, factor)
+        if amount == row.amount:
+            continue
+        before = row.due_at
+        row.amount, row.base_amount = amount, (None if factor == 1 else base)
+        row.save(update_fields=["amount", "base_amount"])
+        deadline_recompute(row, actor=actor)
+        rule = plan.deadline_rule(row.kind)
+        moved.append(
+            {
+                "deadline": rule.label if rule else row.kind,
+                "amount": [str(base), str(amount)],
+                "due_at": [before.isoformat(), row.due_at.isoformat()],
+            }
+        )
+    return moved
 
 
 class _Warning(TypedDict, total=False):

@@ -146,13 +146,15 @@ def condition_holds(condition: Condition | None, complaint: Case) -> bool:
         return False
     if condition.channel is not None and complaint.channel not in condition.channel:
         return False
-    if condition.amount_at_least is not None and (
-        getattr(complaint, "amount_involved", None) or 0
-    ) < condition.amount_at_least:
+    if (
+        condition.amount_at_least is not None
+        and (getattr(complaint, "amount_involved", None) or 0) < condition.amount_at_least
+    ):
         return False
-    if condition.injured_at_least is not None and (
-        getattr(complaint, "people_injured", 0) or 0
-    ) < condition.injured_at_least:
+    if (
+        condition.injured_at_least is not None
+        and (getattr(complaint, "people_injured", 0) or 0) < condition.injured_at_least
+    ):
         return False
     wanted = condition.category
     return not (wanted is not None and not _category_lineage(complaint.category) & set(wanted))

@@ -244,17 +244,25 @@ class EmergencyTask(Strict):
     label: str
     group: str
     levels: list[str] | None = None
-    # Only for incidents that match (e.g. the life-safety class's own steps).
+    # Only for incidents that match (e.g. the life-safety class's own steps). An incident
+    # has a class (category), severity, amount involved and people injured.
     when: Condition | None = None
+    # Only once the media or a government department is involved (舆情: a media trigger
+    # fired, a linked complaint is marked media-involved, or a media contact is logged).
+    media: bool = False
     within: Duration
 
 
 class Authority(Strict):
-    """Whom the response reports upward to (上报), by when after activation."""
+    """Whom the response reports upward to (上报), by when after activation; ``levels``,
+    ``when`` and ``media`` narrow it as for a task (e.g. 公安 only when people are hurt,
+    网信 only for 舆情)."""
 
     key: str = Key
     label: str
     levels: list[str] | None = None
+    when: Condition | None = None
+    media: bool = False
     within: Duration
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from tousu.plans.choices import MESSAGE_PLACEHOLDERS, ActionType
-from tousu.plans.schema import KEY, Condition, Plan
+from tousu.plans.schema import KEY, Condition, Duration, Emergency, Plan
 
 MAX_BYTES = 1024 * 1024
 # Built-in targets that are not plan roles.
@@ -222,6 +222,13 @@ def _cross_check(plan: Plan) -> list[PlanError]:  # noqa: C901 - one pass per se
     for name, group in plan.groups.items():
         if group.lead:
             c.role(f"groups.{name}.lead", group.lead)
+        for index, deputy in enumerate(group.deputies):
+            path = f"groups.{name}.deputies.{index}"
+            c.role(path, deputy)
+            if deputy == group.lead:
+                c.add(path, f"“{deputy}” is the group's lead")
+            elif group.deputies.index(deputy) != index:
+                c.add(path, f"“{deputy}” is listed twice")
         for index, member in enumerate(group.members):
             c.role(f"groups.{name}.members.{index}", member)
     seen: dict[str, str] = {}
@@ -440,22 +447,7 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
                 f"below the plan's minimum of {plan.penalties.minimum_per_item} yuan per item",
             )
     if plan.emergency:
-        e = plan.emergency
-        if e.command_group not in plan.groups:
-            c.add("emergency.command_group", f"no group “{e.command_group}”")
-        levels = [level.key for level in e.levels]
-        for index, key in enumerate(levels):
-            if levels.index(key) != index:
-                c.add(f"emergency.levels.{index}.key", f"“{key}” is listed twice")
-        for index, trigger in enumerate(e.triggers):
-            path = f"emergency.triggers.{index}"
-            if trigger.level not in levels:
-                c.add(f"{path}.level", f"no response level “{trigger.level}”")
-            if trigger.breach and trigger.breach not in c.deadlines:
-                c.add(f"{path}.breach", f"no deadline “{trigger.breach}”")
-            if not (trigger.when or trigger.mass or trigger.media or trigger.breach):
-                c.add(path, "give when, mass, media or breach")
-            c.condition(f"{path}.when", trigger.when)
+        _check_emergency(c, plan.emergency)
     for key, text in plan.messages.items():
         try:
             names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
@@ -464,3 +456,135 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
             continue
         for name in sorted(names - MESSAGE_PLACEHOLDERS):
             c.add(f"messages.{key}", f"unknown placeholder {{{name}}}")
+
+
+# What an incident carries that a condition can test (no nature, no channel).
+_INCIDENT_FIELDS = ("nature", "channel")
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_duration(c: _Checker, path: str, duration: Duration | None) -> None:
+    if duration is None:
+        return
+    if duration.unit in ("days", "working_days") and duration.amount != int(duration.amount):
+        c.add(f"{path}.amount", f"must be a whole number of {duration.unit}")
+    if duration.unit == "working_hours" and not c.plan.business_hours:
+        c.add(f"{path}.unit", "working_hours needs business_hours in the plan")
+
+
+def _check_incident_condition(c: _Checker, path: str, condition: Condition | None) -> None:
+    """A condition on an incident: known keys, and only what an incident has (its class,
+    severity, amount involved and people injured)."""
+    c.condition(path, condition)
+    for name in _INCIDENT_FIELDS:
+        if condition is not None and getattr(condition, name) is not None:
+            c.add(
+                f"{path}.{name}",
+                f"an incident has no {name}: use category, severity, amount_at_least "
+                f"or injured_at_least",
+            )
+
+
+def _check_levels(c: _Checker, path: str, levels: list[str] | None, known: list[str]) -> None:
+    if levels is None:
+        return
+    if not levels:
+        c.add(path, "an empty list never applies: leave it out for every level")
+    for index, key in enumerate(levels):
+        if key not in known:
+            c.add(f"{path}.{index}", f"no response level “{key}”")
+
+
+def _check_unique(c: _Checker, section: str, keys: list[str], what: str) -> None:
+    for index, key in enumerate(keys):
+        if keys.index(key) != index:
+            c.add(f"{section}.{index}.key", f"{what} “{key}” is listed twice")
+
+
+def _month_day(text: str) -> bool:
+    month, day = int(text[:2]), int(text[3:])
+    return 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]
+
+
+def _check_emergency(c: _Checker, e: Emergency) -> None:  # noqa: C901 - one pass per field
+    plan = c.plan
+    groups = plan.groups
+    command = groups.get(e.command_group)
+    if command is None:
+        c.add("emergency.command_group", f"no group “{e.command_group}”")
+    levels = [level.key for level in e.levels]
+    _check_unique(c, "emergency.levels", levels, "level")
+    for index, name in enumerate(e.working_groups):
+        path = f"emergency.working_groups.{index}"
+        if name not in groups:
+            c.add(path, f"no group “{name}”")
+        elif name == e.command_group:
+            c.add(path, "the command group is not one of its own working groups")
+        elif e.working_groups.index(name) != index:
+            c.add(path, f"“{name}” is listed twice")
+        elif not any(task.group == name for task in e.tasks):
+            c.add(path, f"no task is given to “{name}”: add its tasks under emergency.tasks")
+    for part in ("activated_by", "reported_by"):
+        for index, role in enumerate(getattr(e, part)):
+            c.role(f"emergency.{part}.{index}", role)
+    if not e.activated_by and command is not None and not (command.lead or command.deputies):
+        c.add(
+            "emergency.activated_by",
+            "nobody may activate: give the command group a lead or deputies, or list roles here",
+        )
+    _check_incident_condition(c, "emergency.immediate", e.immediate)
+
+    _check_unique(c, "emergency.triggers", [t.key for t in e.triggers], "trigger")
+    for index, trigger in enumerate(e.triggers):
+        path = f"emergency.triggers.{index}"
+        if trigger.level not in levels:
+            c.add(f"{path}.level", f"no response level “{trigger.level}”")
+        if trigger.breach and trigger.breach not in c.deadlines:
+            c.add(f"{path}.breach", f"no deadline “{trigger.breach}”")
+        if not (trigger.when or trigger.mass or trigger.media or trigger.breach):
+            c.add(path, "give when, mass, media or breach")
+        c.condition(f"{path}.when", trigger.when)
+        if trigger.mass:
+            _check_duration(c, f"{path}.mass.within", trigger.mass.within)
+
+    acting = {e.command_group, *e.working_groups}
+    _check_unique(c, "emergency.tasks", [task.key for task in e.tasks], "task")
+    for index, task in enumerate(e.tasks):
+        path = f"emergency.tasks.{index}"
+        if task.group not in groups:
+            c.add(f"{path}.group", f"no group “{task.group}”")
+        elif task.group not in acting:
+            c.add(
+                f"{path}.group",
+                f"“{task.group}” is neither the command group nor one of the working groups",
+            )
+        _check_levels(c, f"{path}.levels", task.levels, levels)
+        _check_incident_condition(c, f"{path}.when", task.when)
+        _check_duration(c, f"{path}.within", task.within)
+
+    if e.working_groups and e.situation_every is None:
+        c.add(
+            "emergency.situation_every",
+            "is required when the plan has working groups (信息报送: how often they report)",
+        )
+    _check_duration(c, "emergency.situation_every", e.situation_every)
+
+    _check_unique(c, "emergency.report_to", [a.key for a in e.report_to], "authority")
+    for index, authority in enumerate(e.report_to):
+        path = f"emergency.report_to.{index}"
+        _check_levels(c, f"{path}.levels", authority.levels, levels)
+        _check_incident_condition(c, f"{path}.when", authority.when)
+        _check_duration(c, f"{path}.within", authority.within)
+
+    _check_unique(c, "emergency.peak", [p.key for p in e.peak], "peak period")
+    for index, peak in enumerate(e.peak):
+        path = f"emergency.peak.{index}"
+        for side in ("start", "end"):
+            if not _month_day(getattr(peak, side)):
+                c.add(f"{path}.{side}", f"“{getattr(peak, side)}” is not a day of the year (MM-DD)")
+        if peak.media_level is not None and peak.media_level not in levels:
+            c.add(f"{path}.media_level", f"no response level “{peak.media_level}”")
+        _check_duration(c, f"{path}.first_contact", peak.first_contact)
+
+    for name in ("acknowledge", "classify", "activate"):
+        _check_duration(c, f"emergency.targets.{name}", getattr(e.targets, name))

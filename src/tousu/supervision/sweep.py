@@ -19,6 +19,8 @@ from tousu.complaints.workflow import complaint_escalate
 from tousu.core.actors import WORKER
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
+from tousu.incidents.chase import incident_deadline_chase
+from tousu.incidents.triggers import breach_weighed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.definition import condition_holds
 from tousu.plans.people import PeopleCache, people_for
@@ -47,6 +49,7 @@ def _lock(pk: int, **open_filter) -> Deadline | None:
         # Lock the deadline row only: PostgreSQL cannot lock the nullable side of a join.
         Deadline.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(
+            "incident__plan_revision",
             "complaint__plan_revision",
             "complaint__department__parent",
             "complaint__category",
@@ -169,6 +172,10 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
     cache: PeopleCache = {}  # staff by system role, read once per sweep
 
     def warn(row: Deadline) -> None:
+        if row.incident_id is not None:
+            incident_deadline_chase(row, "warning", now)
+            counts["warned"] += 1
+            return
         # A worker catching up after downtime does not warn of a limit already past: the
         # breach that follows in this pass says so instead.
         if row.kind != FOLLOW_UP and row.due_at > now:
@@ -176,12 +183,18 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
         counts["warned"] += 1
 
     def breach(row: Deadline) -> None:
+        if row.incident_id is not None:
+            incident_deadline_chase(row, "breach", now)
+            counts["breached"] += 1
+            return
         if row.kind == FOLLOW_UP:
             _follow_up_due(row, now, cache)
             counts["follow_ups"] += 1
         else:
             _escalate(row, "breach", now, cache)
             counts["penalties"] += penalties_for_breach(deadline=row, now=now)
+            # A plan trigger on this deadline opens (or raises) the emergency response.
+            breach_weighed(deadline=row, now=now)
             counts["breached"] += 1
 
     _drain(deadlines_warn, "warned_at", warn, now=now, batch=batch)

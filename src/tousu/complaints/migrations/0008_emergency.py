@@ -4,25 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0007_category_move_to_plans'),
+        ("complaints", "0007_category_move_to_plans"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='complaint',
-            name='amount_involved',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='amount involved (yuan)'),
+            model_name="complaint",
+            name="amount_involved",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=14,
+                null=True,
+                verbose_name="amount involved (yuan)",
+            ),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='media_involved',
-            field=models.BooleanField(default=False, verbose_name='media involved'),
+            model_name="complaint",
+            name="media_involved",
+            field=models.BooleanField(default=False, verbose_name="media involved"),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='people_injured',
-            field=models.PositiveIntegerField(default=0, verbose_name='people injured'),
+            model_name="complaint",
+            name="people_injured",
+            field=models.PositiveIntegerField(default=0, verbose_name="people injured"),
         ),
     ]

@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deadlines', '0002_deadline_add_incident_subject'),
+        ("deadlines", "0002_deadline_add_incident_subject"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deadline',
-            name='base_amount',
-            field=models.DecimalField(blank=True, decimal_places=4, max_digits=12, null=True, verbose_name='period before scaling'),
+            model_name="deadline",
+            name="base_amount",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=4,
+                max_digits=12,
+                null=True,
+                verbose_name="period before scaling",
+            ),
         ),
     ]

@@ -1,0 +1,439 @@
+"""Opening an emergency response and setting its level.
+
+An incident opens three ways — a person with the right role activates the plan (from a
+complaint, or from an event report with no complaint), a plan trigger fires, or a
+supervisor escalates — and always through ``incident_open``. Activation resolves the
+command structure, creates the level's tasks and reports upward as deadlines the worker
+watches, starts the situation-report clock, scales the linked complaints' deadlines by
+the level's factor and tells everyone in the structure at once through the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.accounts.choices import Role
+from tousu.accounts.models import User
+from tousu.audit.services import audit_record
+from tousu.complaints.models import Complaint
+from tousu.complaints.workflow import complaint_emergency_set
+from tousu.core.actors import Actor
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.deadlines.services import deadline_open
+from tousu.incidents.choices import IncidentStatus, ResponderPart
+from tousu.incidents.command import command_structure, is_commander, role_people
+from tousu.incidents.models import Incident, IncidentComplaint, Responder, Task, UpwardReport
+from tousu.notifications.services import notify_users
+from tousu.plans.definition import condition_holds
+from tousu.plans.models import Category, PlanRevision
+from tousu.plans.schema import Condition, Plan
+
+STAGE = "emergency"
+# Who may escalate any complaint into the plan's emergency response besides its own roles.
+ESCALATING = (Role.SUPERVISOR, Role.LEADERSHIP)
+
+
+@dataclass(frozen=True)
+class EventCase:
+    """What a plan condition reads of an event report (no complaint)."""
+
+    category: Category | None
+    severity: str
+    amount_involved: Decimal | None = None
+    people_injured: int = 0
+    nature: str = ""
+    channel: str = ""
+
+
+def case_of(incident: Incident) -> Any:
+    """What the plan's conditions are weighed against: the first linked complaint, or
+    the event as reported."""
+    first = incident.complaints.order_by("received_at", "pk").first()
+    if first is not None:
+        return first
+    return EventCase(
+        category=incident.category,
+        severity=incident.severity,
+        amount_involved=incident.amount_involved,
+        people_injured=incident.people_injured,
+    )
+
+
+def holds(condition: Condition | None, case: Any) -> bool:
+    if condition is None:
+        return True
+    if isinstance(case, EventCase) and case.category is None and condition.category:
+        return False
+    return condition_holds(condition, case)
+
+
+def level_label(plan: Plan, key: str) -> str:
+    level = plan.emergency.level(key) if plan.emergency else None
+    return f"{level.key} {level.label}" if level else key
+
+
+def may_activate(plan: Plan, user, case: Any = None) -> bool:
+    """Whether ``user`` may activate the plan (its ``activated_by`` roles; the command
+    group's lead and deputies when it names none) or escalate into it (a supervisor)."""
+    if not getattr(user, "pk", None) or plan.emergency is None:
+        return False
+    if user.has_role(*ESCALATING):
+        return True
+    emergency = plan.emergency
+    group = plan.groups[emergency.command_group]
+    roles = emergency.activated_by or [r for r in [group.lead, *group.deputies] if r]
+    staff: dict = {}
+    return any(user.pk in {p.pk for p in role_people(plan, r, case, staff)} for r in roles)
+
+
+def _level_checked(plan: Plan, level: str) -> Any:
+    found = plan.emergency.level(level) if plan.emergency else None
+    if found is None:
+        message = _("The plan has no response level “%(level)s”.") % {"level": level}
+        raise InvalidInput(message, field_errors={"level": [message]})
+    return found
+
+
+def _number(incident: Incident) -> str:
+    return f"YJ{timezone.localtime(incident.opened_at):%Y%m%d}{incident.pk:05d}"
+
+
+def incident_open(
+    *,
+    revision: PlanRevision,
+    title: str,
+    level: str,
+    source: str,
+    actor: Actor | None,
+    now: datetime,
+    complaints: list[Complaint] = (),  # type: ignore[assignment]
+    trigger: str = "",
+    reason: str = "",
+    description: str = "",
+    category: Category | None = None,
+    severity: str = "",
+    amount_involved: Decimal | None = None,
+    people_injured: int = 0,
+    group_key: str = "",
+    activate: bool = True,
+) -> Incident:
+    """Open an incident under ``revision``'s emergency part at ``level``; activate it at
+    once unless ``activate`` is false (an event report awaiting the relay). Inside a
+    transaction of its own (or the caller's)."""
+    plan = revision.plan_model
+    if plan.emergency is None:
+        raise Conflict(_("This plan has no emergency part."), field_errors={"plan": []})
+    _level_checked(plan, level)
+    title = (title or "").strip()[:200]
+    if not title:
+        raise InvalidInput(_("Give a title."), field_errors={"title": [_("Give a title.")]})
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            number=f"tmp-{now.timestamp()}-{id(title)}",
+            title=title,
+            description=description,
+            plan_revision=revision,
+            level=level,
+            status=IncidentStatus.REPORTED,
+            source=source,
+            trigger=trigger,
+            category=category,
+            severity=severity,
+            amount_involved=amount_involved,
+            people_injured=people_injured,
+            group_key=group_key,
+            opened_by=actor if isinstance(actor, User) else None,
+            opened_at=now,
+        )
+        incident.number = _number(incident)
+        incident.save(update_fields=["number"])
+        for complaint in complaints:
+            IncidentComplaint.objects.create(
+                incident=incident, complaint=complaint, reason=reason or trigger, linked_at=now
+            )
+        structure = command_structure(plan, case_of(incident))
+        Responder.objects.bulk_create(
+            Responder(incident=incident, user=user, group=group, part=part, position=i)
+            for i, (user, group, part) in enumerate(structure)
+        )
+        audit_record(
+            actor=actor,
+            action="incident.opened",
+            object_type="incident",
+            object_id=incident.number,
+            incident=incident,
+            data={
+                "source": source,
+                "trigger": trigger,
+                "reason": reason,
+                "level": level_label(plan, level),
+                "complaints": [c.tracking_no for c in complaints],
+                "responders": [u.display_name for u, _g, _p in structure],
+            },
+        )
+        if activate:
+            _activate(incident, plan, actor=actor, now=now)
+    return incident
+
+
+def _activate(incident: Incident, plan: Plan, *, actor: Actor | None, now: datetime) -> None:
+    Incident.objects.filter(pk=incident.pk).update(
+        status=IncidentStatus.ACTIVATED, activated_at=now
+    )
+    incident.status, incident.activated_at = IncidentStatus.ACTIVATED, now
+    level_work(incident, plan, now=now)
+    emergency = plan.emergency
+    assert emergency is not None
+    if emergency.situation_every is not None:
+        situation_clock(incident, plan, now=now)
+    for link in incident.links.select_related("complaint"):
+        _scale(incident, plan, link.complaint, actor=actor, now=now)
+    responders = [r.user for r in incident.responders.select_related("user")]
+    notify_users(
+        users=responders,
+        key=f"incident:{incident.pk}:activated",
+        complaint=None,
+        incident=incident,
+        event="emergency",
+        can_see=lambda user: True,  # the command structure sees its incident
+        now=now,
+    )
+    audit_record(
+        actor=actor,
+        action="incident.activated",
+        object_type="incident",
+        object_id=incident.number,
+        incident=incident,
+        data={
+            "level": level_label(plan, incident.level),
+            "notified": [u.display_name for u in responders],
+        },
+    )
+
+
+def incident_activate(*, incident: Incident, actor: Actor, level: str = "", now=None) -> Incident:
+    """Activate a reported event (the relay's last step: the command group decides)."""
+    now = now or timezone.now()
+    plan = incident.plan
+    if not may_activate(plan, actor, case_of(incident)):
+        raise NotAllowed(_("Only the command group activates the emergency plan."))
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if locked.status != IncidentStatus.REPORTED:
+            raise Conflict(_("This incident is already activated."), field_errors={"status": []})
+        if level:
+            _level_checked(plan, level)
+            locked.level = level
+            locked.save(update_fields=["level"])
+        _activate(locked, plan, actor=actor, now=now)
+    incident.refresh_from_db()
+    return incident
+
+
+def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
+    """Create what the plan asks at the incident's level and has not been created yet:
+    the working groups' tasks and the reports upward, each a deadline the worker chases."""
+    emergency = plan.emergency
+    assert emergency is not None
+    case = case_of(incident)
+    have = set(incident.tasks.values_list("key", flat=True))
+    created = []
+    for spec in emergency.tasks:
+        if spec.key in have or (spec.levels is not None and incident.level not in spec.levels):
+            continue
+        if not holds(spec.when, case):
+            continue
+        people = [
+            r.user
+            for r in incident.responders.filter(group=spec.group)
+            .select_related("user")
+            .order_by("position")
+        ]
+        commander = incident.responders.filter(part=ResponderPart.COMMANDER).first()
+        owner = people[0] if people else (commander.user if commander else None)
+        row = deadline_open(
+            incident=incident,
+            stage=STAGE,
+            kind=f"task:{spec.key}"[:64],
+            anchor_at=now,
+            amount=spec.within.amount,
+            unit=spec.within.unit.value,
+            business_hours=None,
+        )
+        created.append(
+            Task.objects.create(
+                incident=incident,
+                key=spec.key,
+                label=spec.label,
+                group=spec.group,
+                owner=owner,
+                deadline=row,
+                created_at=now,
+            )
+        )
+    reported = set(incident.upward.values_list("authority", flat=True))
+    for authority in emergency.report_to:
+        if authority.key in reported:
+            continue
+        if authority.levels is not None and incident.level not in authority.levels:
+            continue
+        row = deadline_open(
+            incident=incident,
+            stage=STAGE,
+            kind=f"upward:{authority.key}"[:64],
+            anchor_at=now,
+            amount=authority.within.amount,
+            unit=authority.within.unit.value,
+            business_hours=None,
+        )
+        UpwardReport.objects.create(
+            incident=incident,
+            authority=authority.key,
+            authority_label=authority.label,
+            deadline=row,
+        )
+    return created
+
+
+def situation_clock(incident: Incident, plan: Plan, *, now: datetime):
+    """Open the deadline of the next situation report (信息报送)."""
+    every = plan.emergency.situation_every if plan.emergency else None
+    if every is None:
+        return None
+    return deadline_open(
+        incident=incident,
+        stage=STAGE,
+        kind="situation",
+        anchor_at=now,
+        amount=every.amount,
+        unit=every.unit.value,
+        business_hours=None,
+    )
+
+
+def _scale(incident: Incident, plan: Plan, complaint: Complaint, *, actor, now: datetime) -> None:
+    level = plan.emergency.level(incident.level) if plan.emergency else None
+    if level is None or complaint.plan_revision_id is None:
+        return
+    complaint_emergency_set(
+        complaint=complaint,
+        incident=incident.number,
+        level=level.key,
+        level_label=level_label(plan, level.key),
+        factor=level.deadline_factor,
+        actor=actor,
+        now=now,
+    )
+
+
+def incident_link(
+    *, incident: Incident, complaint: Complaint, reason: str, actor: Actor | None, now: datetime
+) -> bool:
+    """Link ``complaint`` to the (locked, running) incident; its deadlines take the level's
+    factor. Returns False when it was linked already."""
+    link, created = IncidentComplaint.objects.get_or_create(
+        incident=incident, complaint=complaint, defaults={"reason": reason, "linked_at": now}
+    )
+    if not created:
+        return False
+    plan = incident.plan
+    if incident.status != IncidentStatus.REPORTED:
+        _scale(incident, plan, complaint, actor=actor, now=now)
+    audit_record(
+        actor=actor,
+        action="incident.linked",
+        object_type="incident",
+        object_id=incident.number,
+        incident=incident,
+        data={"complaint": complaint.tracking_no, "reason": reason},
+    )
+    return True
+
+
+def incident_level_set(
+    *,
+    incident: Incident,
+    actor: Actor,
+    level: str,
+    reason: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+    trigger: str = "",
+) -> Incident:
+    """Change the response level: by the commander or a deputy (or the system, for a
+    stronger trigger). Lowering needs a reason. The linked complaints' deadlines are
+    recomputed from their start with the new factor, the new level's tasks and reports
+    are created, and everyone in the structure is told once."""
+    now = now or timezone.now()
+    plan = incident.plan
+    emergency = plan.emergency
+    assert emergency is not None
+    system = not getattr(actor, "pk", None)
+    if not system and not (
+        is_commander(incident, actor) or may_activate(plan, actor, case_of(incident))
+    ):
+        raise NotAllowed(_("Only the commander or a deputy changes the response level."))
+    _level_checked(plan, level)
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if version is not None and locked.version != version:
+            raise Conflict(
+                _("Someone changed this incident after you opened it. Reload it."),
+                field_errors={"version": [_("This version is out of date.")]},
+            )
+        if locked.status in (IncidentStatus.CLOSED, IncidentStatus.REVIEWED):
+            raise Conflict(_("The incident is closed."), field_errors={"level": []})
+        before = locked.level
+        if before == level:
+            raise Conflict(
+                _("The incident is at that level already."),
+                field_errors={"level": [_("Choose another level.")]},
+            )
+        lowering = emergency.rank(level) > emergency.rank(before)
+        if lowering and not reason:
+            message = _("Say why the level is lowered.")
+            raise InvalidInput(message, field_errors={"reason": [message]})
+        locked.level = level
+        locked.trigger = trigger or locked.trigger
+        locked.version += 1
+        locked.save(update_fields=["level", "trigger", "version"])
+        if locked.status != IncidentStatus.REPORTED:
+            level_work(locked, plan, now=now)
+            for link in locked.links.select_related("complaint"):
+                _scale(locked, plan, link.complaint, actor=actor, now=now)
+        responders = [r.user for r in locked.responders.select_related("user")]
+        notify_users(
+            users=responders,
+            key=f"incident:{locked.pk}:level:v{locked.version}",
+            complaint=None,
+            incident=locked,
+            event="level",
+            can_see=lambda user: True,
+            now=now,
+            reason=reason,
+        )
+        audit_record(
+            actor=actor,
+            action="incident.level",
+            object_type="incident",
+            object_id=locked.number,
+            incident=locked,
+            data={
+                "changes": {
+                    "level": [level_label(plan, before), level_label(plan, level)],
+                },
+                "reason": reason,
+                "trigger": trigger,
+                "notified": [u.display_name for u in responders],
+            },
+        )
+    incident.refresh_from_db()
+    return incident

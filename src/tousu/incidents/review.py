@@ -1,0 +1,285 @@
+"""After the response (总结评估): the figures against the plan's targets, causes and
+lessons, improvement actions (整改措施) the worker chases, accountability (责任追究) in
+the assessment ledger, and a proposed plan revision for the administrator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.accounts.models import User
+from tousu.assessment.models import PenaltyEntry
+from tousu.audit.services import audit_record
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.deadlines.models import Deadline
+from tousu.deadlines.services import deadline_close, deadline_open
+from tousu.incidents.choices import IncidentStatus
+from tousu.incidents.command import is_commander
+from tousu.incidents.models import ImprovementAction, Incident, Review
+from tousu.incidents.response import _text
+from tousu.notifications.services import notify_users
+from tousu.plans.schema import Duration
+
+
+@dataclass(frozen=True)
+class Improvement:
+    title: str
+    owner: User
+    due_on: date
+
+
+@dataclass(frozen=True)
+class Accountability:
+    person: User
+    reason: str
+    amount: Decimal = Decimal(0)
+    performance: str = ""
+
+
+def _seconds(duration: Duration | None) -> int | None:
+    if duration is None:
+        return None
+    hours = {"hours": 1, "working_hours": 1, "days": 24, "working_days": 24}[duration.unit.value]
+    return int(duration.amount * hours * 3600)
+
+
+def _span(start: datetime | None, end: datetime | None) -> int | None:
+    return int((end - start).total_seconds()) if start and end else None
+
+
+def _against(row: Deadline | None, done: datetime | None) -> dict:
+    due = row.due_at if row is not None else None
+    return {
+        "due_at": due.isoformat() if due else None,
+        "done_at": done.isoformat() if done else None,
+        "met": bool(done and due and done <= due),
+    }
+
+
+def incident_figures(incident: Incident) -> dict:
+    """What the response took, against the plan's targets (seconds): from the first
+    signal (the first linked complaint's receipt, else the report) to activation; each
+    task, report upward and situation report against its due time; statements."""
+    plan = incident.plan
+    emergency = plan.emergency
+    assert emergency is not None
+    first = incident.complaints.order_by("received_at").values_list("received_at", flat=True)
+    signal = min([incident.opened_at, *first[:1]])
+    rows = Deadline.objects.filter(incident=incident)
+    tasks = [
+        {
+            "label": t.label,
+            "group": plan.groups[t.group].label if t.group in plan.groups else t.group,
+            "owner": t.owner.display_name if t.owner else "",
+            **_against(t.deadline, t.done_at),
+            "took": _span(incident.activated_at, t.done_at),
+        }
+        for t in incident.tasks.select_related("deadline", "owner")
+    ]
+    upward = [
+        {"label": u.authority_label, **_against(u.deadline, u.reported_at)}
+        for u in incident.upward.select_related("deadline")
+    ]
+    situation = rows.filter(kind="situation")
+    statements = incident.statements.exclude(published_at=None).order_by("published_at")
+    first_statement = statements.first()
+    targets = emergency.targets
+    return {
+        "activate": {
+            "took": _span(signal, incident.activated_at),
+            "target": _seconds(targets.activate),
+        },
+        "acknowledge": {"target": _seconds(targets.acknowledge)},
+        "classify": {"target": _seconds(targets.classify)},
+        "tasks": tasks,
+        "upward": upward,
+        "situation": {
+            "filed": incident.situations.count(),
+            "missed": situation.exclude(breached_at=None).count(),
+        },
+        "statements": {
+            "published": statements.count(),
+            "first_after": _span(
+                incident.activated_at, first_statement.published_at if first_statement else None
+            ),
+        },
+        "deadlines": {
+            "met": rows.exclude(closed_at=None).filter(breached_at=None).count(),
+            "missed": rows.exclude(breached_at=None).count(),
+        },
+        "lasted": _span(incident.activated_at, incident.closed_at),
+    }
+
+
+def _improvement_open(action: ImprovementAction, now: datetime) -> Deadline:
+    """The improvement's deadline: the end of its due day (calendar days from today)."""
+    local = timezone.localtime(now)
+    days = max((action.due_on - local.date()).days, 0)
+    end = timezone.make_aware(datetime.combine(local.date(), time(0, 0)))
+    amount = Decimal(days + 1)  # to the end of the due day
+    return deadline_open(
+        incident=action.incident,
+        stage="review",
+        kind=f"improvement:{action.pk}"[:64],
+        anchor_at=end if end <= now else now,
+        amount=amount,
+        unit="days",
+        warn_lead=timedelta(days=1) if days >= 2 else None,
+        warn_fraction=None,
+    )
+
+
+def review_file(
+    *,
+    incident: Incident,
+    actor: User,
+    causes: str,
+    lessons: str,
+    improvements: list[Improvement] = (),  # type: ignore[assignment]
+    accountability: list[Accountability] = (),  # type: ignore[assignment]
+    revision_source: str = "",
+    now: datetime | None = None,
+) -> Review:
+    """File the review of a closed incident (by the commander or a deputy)."""
+    from tousu.plans.services import plan_load
+
+    now = now or timezone.now()
+    if not is_commander(incident, actor):
+        raise NotAllowed(_("Only the commander or a deputy files the review."))
+    causes = _text("causes", causes, limit=20000)
+    lessons = _text("lessons", lessons, limit=20000)
+    errors: dict[str, list[str]] = {}
+    today = timezone.localtime(now).date()
+    for index, item in enumerate(improvements):
+        if not item.title.strip():
+            errors[f"improvements.{index}.title"] = [_("Give the improvement.")]
+        if item.due_on < today:
+            errors[f"improvements.{index}.due_on"] = [_("Cannot be in the past.")]
+    for index, entry in enumerate(accountability):
+        if not entry.reason.strip():
+            errors[f"accountability.{index}.reason"] = [_("Say what they are held to account for.")]
+        if entry.amount < 0:
+            errors[f"accountability.{index}.amount"] = [_("Give an amount of zero or more yuan.")]
+    if errors:
+        raise InvalidInput(_("The review has errors."), field_errors=errors)
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if locked.status != IncidentStatus.CLOSED:
+            message = (
+                _("The incident has been reviewed already.")
+                if locked.status == IncidentStatus.REVIEWED
+                else _("Close the incident with its outcome before the review.")
+            )
+            raise Conflict(message, field_errors={"status": [message]})
+        revision = None
+        if revision_source.strip():
+            revision = plan_load(
+                source=revision_source,
+                author=actor if isinstance(actor, User) else None,
+                note=_("Proposed by the review of %(number)s") % {"number": locked.number},
+                activate=False,
+            )
+        review = Review.objects.create(
+            incident=locked,
+            causes=causes,
+            lessons=lessons,
+            figures=incident_figures(locked),
+            proposed_revision=revision,
+            author=actor,
+            created_at=now,
+        )
+        for item in improvements:
+            action = ImprovementAction.objects.create(
+                incident=locked,
+                title=item.title.strip()[:200],
+                owner=item.owner,
+                due_on=item.due_on,
+            )
+            action.deadline = _improvement_open(action, now)
+            action.save(update_fields=["deadline"])
+            notify_users(
+                users=[item.owner],
+                key=f"incident:{locked.pk}:improvement:{action.pk}",
+                complaint=None,
+                incident=locked,
+                event="improvement",
+                can_see=lambda user: True,
+                now=now,
+                task=action.title,
+                due_at=action.deadline.due_at,
+            )
+        period = f"{timezone.localtime(now):%Y-%m}"
+        for index, entry in enumerate(accountability):
+            PenaltyEntry.objects.create(
+                key=f"incident:{locked.pk}:accountability:{index}:u{entry.person.pk}",
+                person=entry.person,
+                rule="accountability",
+                rule_label=_("Accountability (责任追究): %(reason)s") % {"reason": entry.reason},
+                incident=locked,
+                amount=entry.amount,
+                performance=entry.performance,
+                period=period,
+                created_at=now,
+            )
+        if revision is not None:
+            admins = User.objects.filter(is_active=True, groups__name="administrator")
+            notify_users(
+                users=admins,
+                key=f"incident:{locked.pk}:revision:{revision.pk}",
+                complaint=None,
+                incident=locked,
+                event="revision",
+                can_see=lambda user: True,
+                now=now,
+            )
+        Incident.objects.filter(pk=locked.pk).update(
+            status=IncidentStatus.REVIEWED, reviewed_at=now, version=locked.version + 1
+        )
+        audit_record(
+            actor=actor,
+            action="incident.reviewed",
+            object_type="incident",
+            object_id=locked.number,
+            incident=locked,
+            data={
+                "causes": causes,
+                "lessons": lessons,
+                "improvements": [i.title for i in improvements],
+                "accountability": [e.person.display_name for e in accountability],
+                "proposed_revision": revision.number if revision else None,
+            },
+        )
+    incident.refresh_from_db()
+    return review
+
+
+def improvement_done(
+    *, action: ImprovementAction, actor: User, note: str, now: datetime | None = None
+) -> ImprovementAction:
+    """The owner (or a commander) reports the improvement done."""
+    now = now or timezone.now()
+    if action.owner_id != getattr(actor, "pk", None) and not is_commander(action.incident, actor):
+        raise NotAllowed(_("Only its owner or the commander reports an improvement done."))
+    note = _text("note", note)
+    with transaction.atomic():
+        locked = ImprovementAction.objects.select_for_update().get(pk=action.pk)
+        if locked.done_at is not None:
+            raise Conflict(_("Reported done already."), field_errors={"note": []})
+        locked.done_at, locked.note = now, note
+        locked.save(update_fields=["done_at", "note"])
+        if locked.deadline is not None and locked.deadline.closed_at is None:
+            deadline_close(deadline=locked.deadline, reason="done", at=now, actor=actor)
+        audit_record(
+            actor=actor,
+            action="incident.improvement_done",
+            object_type="incident",
+            object_id=locked.incident.number,
+            incident=locked.incident,
+            data={"improvement": locked.title, "note": note},
+        )
+    return locked

@@ -1,0 +1,365 @@
+"""The plan's triggers at run time: urgent or dangerous complaints, mass complaints,
+media involvement, a named deadline breached; an event reported without a complaint;
+a supervisor's escalation. One complaint, or one group of complaints about the same
+matter, is one incident: a later, stronger trigger raises that incident's level."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tousu.complaints.models import Complaint
+from tousu.core.actors import SystemActor
+from tousu.core.problems import InvalidInput, NotAllowed
+from tousu.incidents.activation import (
+    EventCase,
+    holds,
+    incident_level_set,
+    incident_link,
+    incident_open,
+    level_label,
+    may_activate,
+)
+from tousu.incidents.choices import OPEN_STATUSES, IncidentSource, IncidentStatus
+from tousu.incidents.command import role_people
+from tousu.incidents.models import Incident
+from tousu.notifications.services import notify_users
+from tousu.plans.models import Category, PlanRevision
+from tousu.plans.schema import Emergency, EmergencyTrigger, PeakPeriod, Plan
+
+TRIGGER = SystemActor("trigger")
+
+
+def peak_period(emergency: Emergency, day: date) -> PeakPeriod | None:
+    """The plan's peak period (3·15) that ``day`` falls in, if any."""
+    stamp = f"{day:%m-%d}"
+    for peak in emergency.peak:
+        if peak.start <= stamp <= peak.end:
+            return peak
+    return None
+
+
+def _level_of(emergency: Emergency, trigger: EmergencyTrigger, now: datetime) -> str:
+    """The trigger's level; in a peak period a media trigger takes the peak's level when
+    that is the more serious."""
+    level = trigger.level
+    peak = peak_period(emergency, timezone.localtime(now).date()) if trigger.media else None
+    if peak and peak.media_level and emergency.rank(peak.media_level) < emergency.rank(level):
+        level = peak.media_level
+    return level
+
+
+def open_incident_of(complaint: Complaint) -> Incident | None:
+    return (
+        Incident.objects.filter(links__complaint=complaint, status__in=OPEN_STATUSES)
+        .order_by("opened_at", "pk")
+        .first()
+    )
+
+
+def fire(
+    *,
+    revision: PlanRevision,
+    trigger: EmergencyTrigger,
+    level: str,
+    complaints: list[Complaint],
+    now: datetime,
+    group_key: str = "",
+    title: str = "",
+) -> Incident:
+    """The trigger fired for ``complaints`` (all about one matter): link them to the
+    matter's running incident — raising its level when this trigger's is more serious —
+    or open one at the trigger's level."""
+    emergency = revision.plan_model.emergency
+    assert emergency is not None
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                incident = _running(group_key, complaints)
+                if incident is None:
+                    return incident_open(
+                        revision=revision,
+                        title=title or f"{trigger.label}：{complaints[0].title}",
+                        level=level,
+                        source=IncidentSource.TRIGGER,
+                        actor=TRIGGER,
+                        now=now,
+                        complaints=complaints,
+                        trigger=trigger.key,
+                        reason=trigger.label,
+                        group_key=group_key,
+                    )
+                for complaint in complaints:
+                    incident_link(
+                        incident=incident,
+                        complaint=complaint,
+                        reason=trigger.label,
+                        actor=TRIGGER,
+                        now=now,
+                    )
+                if emergency.rank(level) < emergency.rank(incident.level):
+                    incident_level_set(
+                        incident=incident,
+                        actor=TRIGGER,
+                        level=level,
+                        reason=trigger.label,
+                        now=now,
+                        trigger=trigger.key,
+                    )
+                return incident
+        except IntegrityError:
+            # Another registration opened the group's incident first: join it.
+            continue
+    raise RuntimeError("could not open or join the incident of the group")
+
+
+def _running(group_key: str, complaints: list[Complaint]) -> Incident | None:
+    found = None
+    if group_key:
+        found = Incident.objects.select_for_update().filter(group_key=group_key).first()
+        if found is not None and found.status not in OPEN_STATUSES:
+            found = None  # the group's response is over; a new wave is a new matter
+    if found is None:
+        linked = (
+            Incident.objects.filter(links__complaint__in=complaints, status__in=OPEN_STATUSES)
+            .order_by("opened_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if linked is not None:
+            found = Incident.objects.select_for_update().get(pk=linked)
+    return found
+
+
+def complaint_weighed(*, complaint: Complaint, event: str, actor: Any, now: datetime) -> None:
+    """The complaint hook: weigh the plan's triggers against a registered or changed
+    complaint (inside its transaction)."""
+    if complaint.plan_revision_id is None:
+        return
+    revision = complaint.plan_revision
+    assert revision is not None
+    plan = revision.plan_model
+    emergency = plan.emergency
+    if emergency is None:
+        return
+    fired: list[tuple[EmergencyTrigger, str]] = []
+    for trigger in emergency.triggers:
+        if trigger.mass or trigger.breach:
+            continue
+        if trigger.media and not complaint.media_involved:
+            continue
+        if trigger.when is not None and not holds(trigger.when, complaint):
+            continue
+        if not trigger.media and trigger.when is None:
+            continue
+        fired.append((trigger, _level_of(emergency, trigger, now)))
+    fired.sort(key=lambda pair: emergency.rank(pair[1]))
+    if fired:
+        trigger, level = fired[0]
+        fire(revision=revision, trigger=trigger, level=level, complaints=[complaint], now=now)
+    if event == "registered" and any(t.mass for t in emergency.triggers):
+        _mass(complaint, revision, plan, now)
+    if complaint.emergency_marked and open_incident_of(complaint) is None:
+        # A person asked to activate the plan (the plan's mark_emergency action): the
+        # engine checked their role; the level is the plan's least serious unless a
+        # trigger fired above.
+        incident_open(
+            revision=revision,
+            title=complaint.title,
+            level=emergency.levels[-1].key,
+            source=IncidentSource.PERSON,
+            actor=actor,
+            now=now,
+            complaints=[complaint],
+            reason=_("Activated from the complaint"),
+        )
+
+
+def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetime) -> None:
+    try:  # TEMP until similar.py lands
+        from tousu.complaints.similar import mass_firings
+    except ModuleNotFoundError:
+        return
+
+    emergency = plan.emergency
+    assert emergency is not None
+    by_key = {t.key: t for t in emergency.triggers}
+    for firing in mass_firings(complaint=complaint, plan=plan, now=now):
+        trigger = by_key[firing.trigger]
+        members = list(Complaint.objects.filter(pk__in=firing.complaint_ids).order_by("pk"))
+        subject = complaint.merchant or complaint.product or complaint.category.name
+        fire(
+            revision=revision,
+            trigger=trigger,
+            level=trigger.level,
+            complaints=members,
+            now=now,
+            group_key=firing.group_key,
+            title=f"{trigger.label}：{subject}",
+        )
+
+
+def breach_weighed(*, deadline: Any, now: datetime) -> Incident | None:
+    """A complaint's deadline ran out: a trigger on that deadline fires (the worker,
+    inside its transaction)."""
+    complaint = deadline.complaint
+    if complaint is None or complaint.plan_revision_id is None:
+        return None
+    revision = complaint.plan_revision
+    emergency = revision.plan_model.emergency
+    if emergency is None:
+        return None
+    matching = [t for t in emergency.triggers if t.breach == deadline.kind]
+    if not matching:
+        return None
+    trigger = min(matching, key=lambda t: emergency.rank(t.level))
+    return fire(
+        revision=revision, trigger=trigger, level=trigger.level, complaints=[complaint], now=now
+    )
+
+
+def may_report(plan: Plan, user) -> bool:
+    emergency = plan.emergency
+    if emergency is None or not getattr(user, "pk", None):
+        return False
+    if not emergency.reported_by:
+        return True
+    staff: dict = {}
+    return any(
+        user.pk in {p.pk for p in role_people(plan, r, None, staff)} for r in emergency.reported_by
+    ) or may_activate(plan, user)
+
+
+def event_report(
+    *,
+    revision: PlanRevision,
+    actor: Any,
+    title: str,
+    description: str,
+    category: str,
+    severity: str,
+    amount_involved: Decimal | None = None,
+    people_injured: int = 0,
+    now: datetime | None = None,
+) -> Incident:
+    """An event reported without a complaint (outage, network security, equipment, fund
+    or life safety, disaster). Its class and severity pick the level from the plan's
+    triggers; classes the plan marks ``immediate`` (life safety) activate at once, the
+    others wait for the command group (the office → leadership relay), who are told."""
+    now = now or timezone.now()
+    plan = revision.plan_model
+    emergency = plan.emergency
+    if emergency is None:
+        raise InvalidInput(_("This plan has no emergency part."), field_errors={"category": []})
+    if not may_report(plan, actor):
+        raise NotAllowed(_("You may not report emergency events under this plan."))
+    errors: dict[str, list[str]] = {}
+    category_obj = Category.objects.filter(key=category, is_active=True).first()
+    if category_obj is None:
+        errors["category"] = [_("Choose an event class of the plan.")]
+    if severity not in plan.keys_of("severities"):
+        errors["severity"] = [_("Choose a severity of the plan.")]
+    if not (title or "").strip():
+        errors["title"] = [_("Give a title.")]
+    if amount_involved is not None and amount_involved < 0:
+        errors["amount_involved"] = [_("Give an amount of zero or more yuan.")]
+    if people_injured < 0:
+        errors["people_injured"] = [_("Give a number of people of zero or more.")]
+    if errors:
+        raise InvalidInput(_("The report has errors."), field_errors=errors)
+    case = EventCase(
+        category=category_obj,
+        severity=severity,
+        amount_involved=amount_involved,
+        people_injured=people_injured,
+    )
+    matched = [
+        t for t in emergency.triggers if t.when is not None and not t.mass and holds(t.when, case)
+    ]
+    trigger = min(matched, key=lambda t: emergency.rank(t.level)) if matched else None
+    level = trigger.level if trigger else emergency.levels[-1].key
+    immediate = emergency.immediate is not None and holds(emergency.immediate, case)
+    with transaction.atomic():
+        incident = incident_open(
+            revision=revision,
+            title=title,
+            description=description,
+            level=level,
+            source=IncidentSource.EVENT,
+            actor=actor,
+            now=now,
+            trigger=trigger.key if trigger else "",
+            reason=trigger.label if trigger else "",
+            category=category_obj,
+            severity=severity,
+            amount_involved=amount_involved,
+            people_injured=people_injured,
+            activate=immediate,
+        )
+        if incident.status == IncidentStatus.REPORTED:
+            from tousu.incidents.command import commanders
+
+            notify_users(
+                users=commanders(incident),
+                key=f"incident:{incident.pk}:reported",
+                complaint=None,
+                incident=incident,
+                event="reported",
+                can_see=lambda user: True,
+                now=now,
+            )
+    return incident
+
+
+def complaint_escalate_to_incident(
+    *, complaint: Complaint, actor: Any, level: str, reason: str, now: datetime | None = None
+) -> Incident:
+    """A person activates the plan from a complaint (its command group) or a supervisor
+    escalates it: open an incident at ``level`` linked to it, or raise the one running."""
+    now = now or timezone.now()
+    if complaint.plan_revision_id is None or complaint.plan.emergency is None:
+        raise InvalidInput(
+            _("This complaint's plan has no emergency part."), field_errors={"level": []}
+        )
+    revision = complaint.plan_revision
+    assert revision is not None
+    plan = revision.plan_model
+    if not may_activate(plan, actor, complaint):
+        raise NotAllowed(_("You may not activate the emergency plan."))
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Say why the plan is activated.")
+        raise InvalidInput(message, field_errors={"reason": [message]})
+    with transaction.atomic():
+        running = open_incident_of(complaint)
+        if running is not None:
+            return incident_level_set(incident=running, actor=actor, level=level, reason=reason)
+        source = (
+            IncidentSource.ESCALATION
+            if actor.has_role("supervisor") and not actor.has_role("leadership")
+            else IncidentSource.PERSON
+        )
+        return incident_open(
+            revision=revision,
+            title=complaint.title,
+            level=level,
+            source=source,
+            actor=actor,
+            now=now,
+            complaints=[complaint],
+            reason=reason,
+        )
+
+
+def level_choices(plan: Plan) -> list[tuple[str, str]]:
+    emergency = plan.emergency
+    return (
+        [(level.key, level_label(plan, level.key)) for level in emergency.levels]
+        if emergency
+        else []
+    )
