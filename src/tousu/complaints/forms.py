@@ -90,6 +90,19 @@ class ComplaintRegisterForm(forms.Form):
     persons_involved = forms.CharField(label=_("Persons involved"), required=False)
     merchant = forms.CharField(label=_("Merchant"), required=False)
     product = forms.CharField(label=_("Product or service"), required=False)
+    amount_involved = forms.DecimalField(
+        label=_("Amount involved (yuan)"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+    people_injured = forms.IntegerField(
+        label=_("People injured"), required=False, min_value=0, max_value=1_000_000
+    )
+    media_involved = forms.BooleanField(
+        label=_("The media is involved (a reporter, an exposure, a 3·15 threat)"), required=False
+    )
     department = ServiceChoiceField(label=_("Handling department"), required=False)
     confidential = forms.BooleanField(
         label=_("Confidential (state or commercial secrets: leadership only)"), required=False

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-# hook(complaint=…, event=…, actor=…, now=…); event is "registered" or "changed".
+# hook(complaint=…, what=…, actor=…, now=…); what is "registered" or "changed".
 Hook = Callable[..., None]
 _hooks: list[Hook] = []
 
@@ -21,6 +21,6 @@ def on_complaint(hook: Hook) -> Hook:
     return hook
 
 
-def complaint_happened(*, complaint: Any, event: str, actor: Any, now: datetime) -> None:
+def complaint_happened(*, complaint: Any, what: str, actor: Any, now: datetime) -> None:
     for hook in _hooks:
-        hook(complaint=complaint, event=event, actor=actor, now=now)
+        hook(complaint=complaint, what=what, actor=actor, now=now)

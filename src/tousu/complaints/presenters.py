@@ -74,6 +74,7 @@ _PLAN_LISTS: dict[str, Literal["severities", "natures"]] = {
 _BUILT_IN_DEADLINES = {
     "follow_up": gettext_lazy("Follow-up visit"),
     "meeting": gettext_lazy("Meeting time limit"),
+    "peak_first_contact": gettext_lazy("First contact in the peak period"),
 }
 ACTORS = {
     "worker": gettext_lazy("system (deadline worker)"),

@@ -56,6 +56,11 @@ class ComplaintIn(Input):
     persons_involved: str = ""
     merchant: str = ""
     product: str = ""
+    amount_involved: Decimal | None = Field(
+        None, ge=0, lt=Decimal("1e12"), description="yuan; emergency triggers weigh it"
+    )
+    people_injured: int = Field(0, ge=0, le=COUNT_MAX, description="emergency triggers weigh it")
+    media_involved: bool = Field(False, description="the media is involved (舆情)")
     confidential: bool = False
     department: str = Field("", description="department code; default: the caller's")
     received_at: datetime | None = None
@@ -162,6 +167,9 @@ class ComplaintOut(ComplaintListItem):
     persons_involved: str
     merchant: str
     product: str
+    amount_involved: Decimal | None
+    people_injured: int
+    media_involved: bool
     received_by: str
     registered_at: datetime
     updated_at: datetime

@@ -249,7 +249,7 @@ def decision_apply(
     penalties_for_action(complaint=complaint, action=spec.key, given=event, now=now)
     # The emergency response weighs its triggers (a raised severity, media, a request to
     # activate the plan).
-    complaint_happened(complaint=complaint, event="changed", actor=actor, now=now)
+    complaint_happened(complaint=complaint, what="changed", actor=actor, now=now)
     handoff_notify(
         complaint=complaint,
         actor=actor,

@@ -30,7 +30,7 @@ from tousu.deadlines.services import deadline_open
 from tousu.incidents.choices import IncidentStatus, ResponderPart
 from tousu.incidents.command import command_structure, is_commander, role_people
 from tousu.incidents.models import Incident, IncidentComplaint, Responder, Task, UpwardReport
-from tousu.notifications.services import notify_users
+from tousu.incidents.notify import incident_notify
 from tousu.plans.definition import condition_holds
 from tousu.plans.models import Category, PlanRevision
 from tousu.plans.schema import Condition, Plan
@@ -196,13 +196,11 @@ def _activate(incident: Incident, plan: Plan, *, actor: Actor | None, now: datet
     for link in incident.links.select_related("complaint"):
         _scale(incident, plan, link.complaint, actor=actor, now=now)
     responders = [r.user for r in incident.responders.select_related("user")]
-    notify_users(
+    incident_notify(
         users=responders,
         key=f"incident:{incident.pk}:activated",
-        complaint=None,
         incident=incident,
         event="emergency",
-        can_see=lambda user: True,  # the command structure sees its incident
         now=now,
     )
     audit_record(
@@ -243,12 +241,13 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
     emergency = plan.emergency
     assert emergency is not None
     case = case_of(incident)
+    media = media_involved(incident)
     have = set(incident.tasks.values_list("key", flat=True))
     created = []
     for spec in emergency.tasks:
         if spec.key in have or (spec.levels is not None and incident.level not in spec.levels):
             continue
-        if not holds(spec.when, case):
+        if not holds(spec.when, case) or (spec.media and not media):
             continue
         people = [
             r.user
@@ -261,7 +260,7 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
         row = deadline_open(
             incident=incident,
             stage=STAGE,
-            kind=f"task:{spec.key}"[:64],
+            kind=f"task.{spec.key}"[:64],
             anchor_at=now,
             amount=spec.within.amount,
             unit=spec.within.unit.value,
@@ -284,10 +283,12 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
             continue
         if authority.levels is not None and incident.level not in authority.levels:
             continue
+        if not holds(authority.when, case) or (authority.media and not media):
+            continue
         row = deadline_open(
             incident=incident,
             stage=STAGE,
-            kind=f"upward:{authority.key}"[:64],
+            kind=f"upward.{authority.key}"[:64],
             anchor_at=now,
             amount=authority.within.amount,
             unit=authority.within.unit.value,
@@ -300,6 +301,18 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
             deadline=row,
         )
     return created
+
+
+def media_involved(incident: Incident) -> bool:
+    """舆情: the media (or a government department) is involved — a media trigger opened
+    or raised it, a linked complaint is marked so, or a media contact is logged."""
+    plan = incident.plan
+    media_keys = {t.key for t in plan.emergency.triggers if t.media} if plan.emergency else set()
+    return (
+        incident.trigger in media_keys
+        or incident.media.exists()
+        or incident.complaints.filter(media_involved=True).exists()
+    )
 
 
 def situation_clock(incident: Incident, plan: Plan, *, now: datetime):
@@ -410,13 +423,11 @@ def incident_level_set(
             for link in locked.links.select_related("complaint"):
                 _scale(locked, plan, link.complaint, actor=actor, now=now)
         responders = [r.user for r in locked.responders.select_related("user")]
-        notify_users(
+        incident_notify(
             users=responders,
             key=f"incident:{locked.pk}:level:v{locked.version}",
-            complaint=None,
             incident=locked,
             event="level",
-            can_see=lambda user: True,
             now=now,
             reason=reason,
         )

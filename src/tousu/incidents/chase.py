@@ -15,12 +15,12 @@ from tousu.deadlines.models import Deadline
 from tousu.incidents.choices import ResponderPart
 from tousu.incidents.command import commanders
 from tousu.incidents.models import ImprovementAction, Incident, Task, UpwardReport
-from tousu.notifications.services import notify_users
+from tousu.incidents.notify import incident_notify
 
 
 def deadline_label(incident: Incident, row: Deadline) -> tuple[str, list]:
     """What the row is for, in the plan's words, and who owes it."""
-    kind, _sep, key = row.kind.partition(":")
+    kind, _sep, key = row.kind.partition(".")
     if kind == "task":
         task = Task.objects.filter(incident=incident, deadline=row).select_related("owner").first()
         if task is not None:
@@ -52,13 +52,11 @@ def incident_deadline_chase(row: Deadline, at: str, now: datetime) -> None:
     if at == "breach" or not people:
         people += commanders(incident)
     overdue = timesince(row.due_at, now, depth=2) if now > row.due_at else ""
-    notify_users(
+    incident_notify(
         users=[p for p in people if p is not None],
         key=f"deadline:{row.pk}:{at}",
-        complaint=None,
         incident=incident,
         event=at,
-        can_see=lambda user: True,  # owners and commanders are in the structure
         now=now,
         deadline=label,
         due_at=row.due_at,

@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tousu.audit.services import audit_record
 from tousu.accounts.models import User
+from tousu.audit.services import audit_record
 from tousu.core.inputs import is_blank, text_problem
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.services import deadline_close
-from tousu.incidents.activation import level_label, situation_clock
+from tousu.incidents.activation import level_label, level_work, situation_clock
 from tousu.incidents.choices import STATUS_ORDER, IncidentStatus, StatementStatus
 from tousu.incidents.command import commanders, is_commander
 from tousu.incidents.models import (
@@ -28,7 +28,7 @@ from tousu.incidents.models import (
     Task,
     UpwardReport,
 )
-from tousu.notifications.services import notify_users
+from tousu.incidents.notify import incident_notify
 
 
 def _text(name: str, value: str, *, limit: int = 5000) -> str:
@@ -198,6 +198,8 @@ def media_log(
         _record(locked, actor, "incident.media", {"outlet": outlet, "summary": summary})
         emergency = locked.plan.emergency
         assert emergency is not None
+        # The press is involved now: the plan's 舆情 tasks and reports fall due.
+        level_work(locked, locked.plan, now=now)
         media = [t for t in emergency.triggers if t.media]
         if media:
             trigger = media[0]
@@ -231,13 +233,11 @@ def statement_draft(
         )
         _bump(locked)
         _record(locked, actor, "incident.statement_drafted", {"statement": statement.pk})
-        notify_users(
+        incident_notify(
             users=[u for u in commanders(locked) if u.pk != getattr(actor, "pk", None)],
             key=f"incident:{locked.pk}:statement:{statement.pk}",
-            complaint=None,
             incident=locked,
             event="statement",
-            can_see=lambda user: True,
             now=now,
         )
     return statement

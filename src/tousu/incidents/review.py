@@ -21,8 +21,8 @@ from tousu.deadlines.services import deadline_close, deadline_open
 from tousu.incidents.choices import IncidentStatus
 from tousu.incidents.command import is_commander
 from tousu.incidents.models import ImprovementAction, Incident, Review
+from tousu.incidents.notify import incident_notify
 from tousu.incidents.response import _text
-from tousu.notifications.services import notify_users
 from tousu.plans.schema import Duration
 
 
@@ -117,19 +117,17 @@ def incident_figures(incident: Incident) -> dict:
 
 
 def _improvement_open(action: ImprovementAction, now: datetime) -> Deadline:
-    """The improvement's deadline: the end of its due day (calendar days from today)."""
-    local = timezone.localtime(now)
-    days = max((action.due_on - local.date()).days, 0)
-    end = timezone.make_aware(datetime.combine(local.date(), time(0, 0)))
-    amount = Decimal(days + 1)  # to the end of the due day
+    """The improvement's deadline: the end of its due day, counted in clock hours."""
+    end = timezone.make_aware(datetime.combine(action.due_on + timedelta(days=1), time(0, 0)))
+    hours = Decimal((end - now).total_seconds()) / 3600
     return deadline_open(
         incident=action.incident,
         stage="review",
-        kind=f"improvement:{action.pk}"[:64],
-        anchor_at=end if end <= now else now,
-        amount=amount,
-        unit="days",
-        warn_lead=timedelta(days=1) if days >= 2 else None,
+        kind=f"improvement.{action.pk}"[:64],
+        anchor_at=now,
+        amount=max(hours.quantize(Decimal("0.0001")), Decimal("0.0001")),
+        unit="hours",
+        warn_lead=timedelta(days=1) if end - now > timedelta(days=2) else None,
         warn_fraction=None,
     )
 
@@ -202,13 +200,11 @@ def review_file(
             )
             action.deadline = _improvement_open(action, now)
             action.save(update_fields=["deadline"])
-            notify_users(
+            incident_notify(
                 users=[item.owner],
                 key=f"incident:{locked.pk}:improvement:{action.pk}",
-                complaint=None,
                 incident=locked,
                 event="improvement",
-                can_see=lambda user: True,
                 now=now,
                 task=action.title,
                 due_at=action.deadline.due_at,
@@ -228,13 +224,11 @@ def review_file(
             )
         if revision is not None:
             admins = User.objects.filter(is_active=True, groups__name="administrator")
-            notify_users(
+            incident_notify(
                 users=admins,
                 key=f"incident:{locked.pk}:revision:{revision.pk}",
-                complaint=None,
                 incident=locked,
                 event="revision",
-                can_see=lambda user: True,
                 now=now,
             )
         Incident.objects.filter(pk=locked.pk).update(

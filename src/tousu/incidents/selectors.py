@@ -12,7 +12,7 @@ from tousu.accounts.choices import ROLES_SEEING_ALL
 from tousu.accounts.models import User
 from tousu.complaints.models import Complaint
 from tousu.core.problems import NotFound
-from tousu.incidents.models import Incident
+from tousu.incidents.models import ImprovementAction, Incident, Responder
 
 
 def incidents_visible(user: User | AnonymousUser | None) -> QuerySet[Incident]:
@@ -21,7 +21,11 @@ def incidents_visible(user: User | AnonymousUser | None) -> QuerySet[Incident]:
         return Incident.objects.none()
     if user.role_codes() & ROLES_SEEING_ALL:
         return Incident.objects.all()
-    return Incident.objects.filter(Q(responders__user=user)).distinct()
+    # The command structure, and the owners of the review's improvement actions.
+    return Incident.objects.filter(
+        Q(pk__in=Responder.objects.filter(user=user).values("incident_id"))
+        | Q(pk__in=ImprovementAction.objects.filter(owner=user).values("incident_id"))
+    )
 
 
 def incident_visible_to(user: User | AnonymousUser | None, incident: Incident) -> bool:

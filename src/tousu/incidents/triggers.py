@@ -23,12 +23,13 @@ from tousu.incidents.activation import (
     incident_link,
     incident_open,
     level_label,
+    level_work,
     may_activate,
 )
 from tousu.incidents.choices import OPEN_STATUSES, IncidentSource, IncidentStatus
 from tousu.incidents.command import role_people
 from tousu.incidents.models import Incident
-from tousu.notifications.services import notify_users
+from tousu.incidents.notify import incident_notify
 from tousu.plans.models import Category, PlanRevision
 from tousu.plans.schema import Emergency, EmergencyTrigger, PeakPeriod, Plan
 
@@ -39,7 +40,12 @@ def peak_period(emergency: Emergency, day: date) -> PeakPeriod | None:
     """The plan's peak period (3·15) that ``day`` falls in, if any."""
     stamp = f"{day:%m-%d}"
     for peak in emergency.peak:
-        if peak.start <= stamp <= peak.end:
+        inside = (
+            peak.start <= stamp <= peak.end
+            if peak.start <= peak.end
+            else stamp >= peak.start or stamp <= peak.end  # across the new year
+        )
+        if inside:
             return peak
     return None
 
@@ -52,6 +58,14 @@ def _level_of(emergency: Emergency, trigger: EmergencyTrigger, now: datetime) ->
     if peak and peak.media_level and emergency.rank(peak.media_level) < emergency.rank(level):
         level = peak.media_level
     return level
+
+
+def incident_title(cause: str, complaint: Complaint) -> str:
+    """An incident's title from what caused it and its first complaint; a confidential
+    complaint lends nothing of its content (not everyone in the response may see it)."""
+    if complaint.confidential:
+        return f"{cause}（{_('confidential complaint')}）"
+    return f"{cause}：{complaint.title}"
 
 
 def open_incident_of(complaint: Complaint) -> Incident | None:
@@ -84,7 +98,7 @@ def fire(
                 if incident is None:
                     return incident_open(
                         revision=revision,
-                        title=title or f"{trigger.label}：{complaints[0].title}",
+                        title=title or incident_title(trigger.label, complaints[0]),
                         level=level,
                         source=IncidentSource.TRIGGER,
                         actor=TRIGGER,
@@ -111,6 +125,9 @@ def fire(
                         now=now,
                         trigger=trigger.key,
                     )
+                elif incident.status != IncidentStatus.REPORTED:
+                    # What the new complaints bring (media, injuries) may call for more.
+                    level_work(incident, revision.plan_model, now=now)
                 return incident
         except IntegrityError:
             # Another registration opened the group's incident first: join it.
@@ -136,7 +153,7 @@ def _running(group_key: str, complaints: list[Complaint]) -> Incident | None:
     return found
 
 
-def complaint_weighed(*, complaint: Complaint, event: str, actor: Any, now: datetime) -> None:
+def complaint_weighed(*, complaint: Complaint, what: str, actor: Any, now: datetime) -> None:
     """The complaint hook: weigh the plan's triggers against a registered or changed
     complaint (inside its transaction)."""
     if complaint.plan_revision_id is None:
@@ -147,6 +164,7 @@ def complaint_weighed(*, complaint: Complaint, event: str, actor: Any, now: date
     emergency = plan.emergency
     if emergency is None:
         return
+    _peak_first_contact(complaint, emergency, what, actor, now)
     fired: list[tuple[EmergencyTrigger, str]] = []
     for trigger in emergency.triggers:
         if trigger.mass or trigger.breach:
@@ -162,7 +180,7 @@ def complaint_weighed(*, complaint: Complaint, event: str, actor: Any, now: date
     if fired:
         trigger, level = fired[0]
         fire(revision=revision, trigger=trigger, level=level, complaints=[complaint], now=now)
-    if event == "registered" and any(t.mass for t in emergency.triggers):
+    if what == "registered" and any(t.mass for t in emergency.triggers):
         _mass(complaint, revision, plan, now)
     if complaint.emergency_marked and open_incident_of(complaint) is None:
         # A person asked to activate the plan (the plan's mark_emergency action): the
@@ -170,7 +188,7 @@ def complaint_weighed(*, complaint: Complaint, event: str, actor: Any, now: date
         # trigger fired above.
         incident_open(
             revision=revision,
-            title=complaint.title,
+            title=incident_title(_("Emergency activation"), complaint),
             level=emergency.levels[-1].key,
             source=IncidentSource.PERSON,
             actor=actor,
@@ -180,11 +198,40 @@ def complaint_weighed(*, complaint: Complaint, event: str, actor: Any, now: date
         )
 
 
-def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetime) -> None:
-    try:  # TEMP until similar.py lands
-        from tousu.complaints.similar import mass_firings
-    except ModuleNotFoundError:
+PEAK_FIRST_CONTACT = "peak_first_contact"
+
+
+def _peak_first_contact(
+    complaint: Complaint, emergency: Emergency, what: str, actor: Any, now: datetime
+) -> None:
+    """In a peak period (3·15) a complaint registered gets the peak's first-contact limit,
+    met by the first action a person takes on it."""
+    from tousu.deadlines.models import Deadline
+    from tousu.deadlines.services import deadline_close, deadline_open
+
+    if what != "registered":
+        if getattr(actor, "pk", None):
+            for row in Deadline.objects.filter(
+                complaint=complaint, kind=PEAK_FIRST_CONTACT, closed_at__isnull=True
+            ):
+                deadline_close(deadline=row, reason="contacted", at=now, actor=actor)
         return
+    peak = peak_period(emergency, timezone.localtime(complaint.received_at).date())
+    if peak is None or peak.first_contact is None:
+        return
+    deadline_open(
+        complaint=complaint,
+        stage=complaint.stage,
+        kind=PEAK_FIRST_CONTACT,
+        anchor_at=complaint.received_at,
+        amount=peak.first_contact.amount,
+        unit=peak.first_contact.unit.value,
+        warn_fraction=Decimal("0.5"),
+    )
+
+
+def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetime) -> None:
+    from tousu.complaints.similar import mass_firings
 
     emergency = plan.emergency
     assert emergency is not None
@@ -192,7 +239,11 @@ def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetim
     for firing in mass_firings(complaint=complaint, plan=plan, now=now):
         trigger = by_key[firing.trigger]
         members = list(Complaint.objects.filter(pk__in=firing.complaint_ids).order_by("pk"))
-        subject = complaint.merchant or complaint.product or complaint.category.name
+        subject = (
+            _("confidential complaint")
+            if complaint.confidential
+            else complaint.merchant or complaint.product or complaint.category.name
+        )
         fire(
             revision=revision,
             trigger=trigger,
@@ -304,13 +355,11 @@ def event_report(
         if incident.status == IncidentStatus.REPORTED:
             from tousu.incidents.command import commanders
 
-            notify_users(
+            incident_notify(
                 users=commanders(incident),
                 key=f"incident:{incident.pk}:reported",
-                complaint=None,
                 incident=incident,
                 event="reported",
-                can_see=lambda user: True,
                 now=now,
             )
     return incident
@@ -346,7 +395,7 @@ def complaint_escalate_to_incident(
         )
         return incident_open(
             revision=revision,
-            title=complaint.title,
+            title=incident_title(_("Emergency activation"), complaint),
             level=level,
             source=source,
             actor=actor,

@@ -207,8 +207,10 @@ def _incident_defaults() -> dict[str, str]:
 
 
 def incident_context(incident, **extra) -> dict[str, str]:
-    """The placeholders of an incident's message: the plan's own names
-    (``tracking_no`` is the first linked complaint's number, else the incident's)."""
+    """The placeholders of an incident's message: the plan's own names. Everyone in the
+    response gets the same text, and not all of them may see every linked complaint: so
+    ``tracking_no`` is the incident's number, and nothing of a confidential complaint
+    (its department included) is named."""
     from django.conf import settings
 
     from tousu.accounts.selectors import organisation_current
@@ -223,13 +225,13 @@ def incident_context(incident, **extra) -> dict[str, str]:
     values = {
         "organisation": organisation.name if organisation else "",
         "number": incident.number,
-        "tracking_no": first.tracking_no if first else incident.number,
+        "tracking_no": incident.number,
         "title": incident.title,
         "level": f"{level.key} {level.label}" if level else "",
         "category": category.name if category else "",
         "severity": plan.label_of("severities", severity_key) or "" if severity_key else "",
         "stage": incident.get_status_display(),
-        "department": first.department.name if first else "",
+        "department": first.department.name if first and not first.confidential else "",
         "url": f"{settings.BASE_URL}/incidents/{incident.number}/",
     }
     for name, value in extra.items():

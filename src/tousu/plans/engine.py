@@ -157,6 +157,9 @@ def decide(
     if spec.concludes:
         # 终结: a later complaint on the same matter is not accepted again.
         state["concluded"] = True
+    if spec.media and not getattr(complaint, "media_involved", False):
+        outcome.values["media_involved"] = True
+        outcome.event.setdefault("changes", {})["media_involved"] = [False, True]
     event = {
         "action": spec.key,
         "type": spec.type.value,

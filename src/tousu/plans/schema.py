@@ -125,6 +125,9 @@ class Action(Strict):
     extends: Extension | None = None
     # The matter is concluded (终结): a later complaint on it is not accepted again.
     concludes: bool = False
+    # Performing it records that the media (or an authority) is involved: the plan's media
+    # trigger weighs the complaint again (e.g. 媒体或政府部门已介入).
+    media: bool = False
 
 
 class Stage(Strict):

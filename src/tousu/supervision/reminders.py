@@ -27,6 +27,8 @@ def supervision_remind(*, actor, deadline, kind: str, note: str = "") -> int:
             field_errors={"kind": [_("Choose reminder or supervision.")]},
         )
     note = (note or "").strip()[:1000]
+    if deadline.incident_id is not None:
+        return incident_remind(actor=actor, deadline=deadline, kind=kind, note=note)
     complaint = deadline.complaint
     people = [complaint.assignee or complaint.received_by, *department_heads(complaint)]
     now = timezone.now()
@@ -50,6 +52,43 @@ def supervision_remind(*, actor, deadline, kind: str, note: str = "") -> int:
                 "due_at": deadline.due_at,
                 "note": note,
                 "notified": [p.display_name for p in told],
+            },
+        )
+    return len(told)
+
+
+def incident_remind(*, actor, deadline, kind: str, note: str) -> int:
+    """催办 an emergency response's task, report or improvement: its owner and the
+    commanders are told (they are in the incident's structure, so they see it)."""
+    from tousu.incidents.chase import deadline_label
+    from tousu.incidents.command import commanders
+    from tousu.incidents.notify import incident_notify
+
+    incident = deadline.incident
+    label, owners = deadline_label(incident, deadline)
+    people = [p for p in [*owners, *commanders(incident)] if p is not None]
+    now = timezone.now()
+    with transaction.atomic():
+        told = incident_notify(
+            users=people,
+            key=f"deadline:{deadline.pk}:{kind}:{now.isoformat()}",
+            incident=incident,
+            event="task",
+            now=now,
+            task=label,
+            due_at=deadline.due_at,
+        )
+        audit_record(
+            actor=actor,
+            action=f"incident.{kind}",
+            object_type="incident",
+            object_id=incident.number,
+            incident=incident,
+            data={
+                "deadline": label,
+                "due_at": deadline.due_at,
+                "note": note,
+                "notified": sorted({p.display_name for p in people}),
             },
         )
     return len(told)

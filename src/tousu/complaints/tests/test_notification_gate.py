@@ -21,6 +21,7 @@ from tousu.complaints.services import (
     plan_revision_current,
 )
 from tousu.deadlines.models import Deadline
+from tousu.incidents.selectors import incident_visible_to
 from tousu.demo.loader import demo_organisation_create
 from tousu.notifications.messages import message_kinds
 from tousu.notifications.models import Notification
@@ -56,9 +57,11 @@ def test_no_message_names_a_confidential_complaint_to_someone_who_gets_404(templ
     for deadline in Deadline.objects.filter(closed_at__isnull=True):
         supervision_remind(actor=supervisor, deadline=deadline, kind="reminder")
         supervision_remind(actor=supervisor, deadline=deadline, kind="supervision")
-    sent = Notification.objects.filter(recipient__isnull=False).select_related(
-        "recipient", "complaint"
-    )
+    sent = Notification.objects.filter(recipient__isnull=False, complaint__isnull=False)
+    sent = sent.select_related("recipient", "complaint")
+    # An emergency response's messages go to those who see the incident.
+    for row in Notification.objects.filter(incident__isnull=False).select_related("incident"):
+        assert incident_visible_to(row.recipient, row.incident), (row.key, row.recipient)
     assert sent.filter(complaint__confidential=True).exists() or template != "market"
     assert sent.exists()
     for row in sent:
@@ -100,7 +103,8 @@ def _calls(name: str) -> list[str]:
 
 def test_staff_messages_have_one_door_and_it_is_gated():
     # Only the gated helper queues staff messages; only the outbox builds rows.
-    assert _calls("notify_users") == ["complaints/notify.py"]
+    # (incidents have their own gated door: the incident's gate, no complaint named)
+    assert _calls("notify_users") == ["complaints/notify.py", "incidents/notify.py"]
     assert _calls("Notification") == ["notifications/services.py"]
     # Every kind of message the code knows is a kind the gated door can send.
     kinds = message_kinds()

@@ -1,0 +1,80 @@
+"""Mass complaints (群体性投诉) under the market template: paraphrases of one matter from
+different people become one incident, raised — never duplicated — as the group grows."""
+
+import pytest
+
+from tousu.incidents.models import Incident
+from tousu.notifications.models import Notification
+from tousu.plans.tests.scenario import clients, clock, registrar
+
+pytestmark = pytest.mark.django_db
+
+register = registrar(
+    {
+        "channel": "walk_in",
+        "category": "quality",
+        "merchant": "鲜果坊水果摊",
+        "product": "进口车厘子",
+    }
+)
+
+SAME_MATTER = [
+    ("买的车厘子一半是烂的", "在鲜果坊买了两斤进口车厘子，回家打开发现一半都烂了，要求退款。"),
+    ("车厘子烂了一半要退款", "鲜果坊水果摊卖的进口车厘子回家发现烂了一半，要求退款赔偿。"),
+    ("进口车厘子腐烂", "今天上午在鲜果坊买的进口车厘子，打开后一半已经腐烂发霉，要求退款。"),
+    ("水果摊卖烂车厘子", "鲜果坊卖给我的进口车厘子一半是烂的，老板不给退，要求退款。"),
+    ("车厘子买回家烂了", "在鲜果坊水果摊买进口车厘子两斤，回家发现一半烂了，要求退款。"),
+    ("烂车厘子要求退货", "鲜果坊的进口车厘子一半都烂了，买回家才发现，要求退款退货。"),
+]
+OTHER_MATTER = (
+    "水果摊缺斤短两",
+    "鲜果坊水果摊称重时秤不准，三斤苹果回家复秤只有两斤半，要求补足差价。",
+)
+
+
+def test_six_paraphrases_from_six_people_open_one_incident_raised_once_per_level():
+    people = clients("market")
+    clerk = people["clerk"]
+    numbers = []
+    for index, (title, description) in enumerate(SAME_MATTER):
+        with clock(f"2026-04-07T10:{index * 5:02d}:00+08:00"):
+            numbers.append(
+                register(
+                    clerk,
+                    title=title,
+                    description=description,
+                    complainant={"name": f"顾客{index}", "phone": f"1391234560{index}"},
+                )
+            )
+    incident = Incident.objects.get()
+    assert incident.level == "II"  # the mass rule (5 people, 24 hours) over same_merchant (III)
+    assert set(incident.complaints.values_list("tracking_no", flat=True)) == set(numbers)
+    commander_notices = Notification.objects.filter(
+        incident=incident, recipient__username="leader", channel="in_app"
+    )
+    # One notice at activation (III, the third complaint) and one at the raise to II.
+    assert commander_notices.count() == 2
+    with clock("2026-04-07T10:40:00+08:00"):
+        other = register(
+            clerk,
+            title=OTHER_MATTER[0],
+            description=OTHER_MATTER[1],
+            product="苹果",
+            category="price_fraud",
+            complainant={"name": "顾客9", "phone": "13912345699"},
+        )
+    assert Incident.objects.count() == 1
+    assert not incident.complaints.filter(tracking_no=other).exists()
+
+
+def test_one_person_complaining_five_times_is_not_a_mass_complaint():
+    people = clients("market")
+    for index, (title, description) in enumerate(SAME_MATTER[:5]):
+        with clock(f"2026-04-07T10:{index * 5:02d}:00+08:00"):
+            register(
+                people["clerk"],
+                title=title,
+                description=description,
+                complainant={"name": "同一顾客", "phone": "13912345600"},
+            )
+    assert not Incident.objects.exists()
