@@ -227,7 +227,10 @@ def incident_context(incident, **extra) -> dict[str, str]:
         "number": incident.number,
         "tracking_no": incident.number,
         "title": incident.title,
-        "level": f"{level.key} {level.label}" if level else "",
+        # "III级（较大）" in Chinese: plans write "启动{level}应急响应".
+        "level": _("level %(key)s (%(label)s)") % {"key": level.key, "label": level.label}
+        if level
+        else "",
         "category": category.name if category else "",
         "severity": plan.label_of("severities", severity_key) or "" if severity_key else "",
         "stage": incident.get_status_display(),

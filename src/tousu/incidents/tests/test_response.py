@@ -243,3 +243,38 @@ def test_an_event_report_without_a_complaint_waits_for_the_relay_unless_lives_ar
             severity="nope",
         )
     assert set(bad.value.field_errors) >= {"title", "category", "severity"}
+
+
+def test_activating_from_a_complaint_needs_the_role_and_a_reason(enterprise):
+    register_ordinary = registrar(
+        {
+            "channel": "phone",
+            "title": "冰箱噪音大",
+            "description": "冰箱运行时噪音很大。",
+            "category": "product",
+            "complainant": {"name": "王芳", "phone": "13912340000"},
+        }
+    )
+    with clock("2026-03-02T09:00:00+08:00"):
+        no = register_ordinary(enterprise["clerk"])
+    complaint = Complaint.objects.get(tracking_no=no)
+    assert not Incident.objects.exists()
+    with pytest.raises(NotAllowed):
+        triggers.complaint_escalate_to_incident(
+            complaint=complaint, actor=user("clerk"), level="IV", reason="客户情绪激动"
+        )
+    with pytest.raises(InvalidInput) as bad:
+        triggers.complaint_escalate_to_incident(
+            complaint=complaint, actor=user("leader"), level="IV", reason=""
+        )
+    assert "reason" in bad.value.field_errors
+    with pytest.raises(InvalidInput) as bad:
+        triggers.complaint_escalate_to_incident(
+            complaint=complaint, actor=user("leader"), level="X", reason="同批次多台"
+        )
+    assert "level" in bad.value.field_errors
+    assert not Incident.objects.exists()
+    incident = triggers.complaint_escalate_to_incident(
+        complaint=complaint, actor=user("supervisor"), level="IV", reason="同批次多台"
+    )
+    assert incident.source == IncidentSource.ESCALATION and incident.level == "IV"
