@@ -406,6 +406,9 @@ def complaint_escalate(
             )
             if p.pk not in seen
         ]
+    if values:
+        # A raised severity is weighed by the plan's emergency triggers like any change.
+        complaint_happened(complaint=complaint, what="changed", actor=WORKER, now=now)
     audit_record(
         actor=WORKER,
         action=EventAction.ESCALATED,

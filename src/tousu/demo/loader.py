@@ -274,6 +274,26 @@ def _walk(complaint, users: dict[str, User], rng: random.Random, steps: int):
     return complaint
 
 
+def _settle_incidents() -> None:
+    """The history's emergencies are over once all their complaints are closed: their
+    commanders close them with an outcome (the open ones stay for the war room)."""
+    from tousu.incidents.choices import OPEN_STATUSES, ResponderPart
+    from tousu.incidents.models import Incident
+    from tousu.incidents.response import incident_close
+
+    for incident in Incident.objects.filter(status__in=OPEN_STATUSES):
+        if incident.complaints.exclude(status__in=[Status.CLOSED, Status.ARCHIVED]).exists():
+            continue
+        commander = incident.responders.filter(part=ResponderPart.COMMANDER).first()
+        if commander is None or incident.status == "reported":
+            continue
+        incident_close(
+            incident=incident,
+            actor=commander.user,
+            outcome="所涉投诉均已办结，应急响应结束。",
+        )
+
+
 def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 2026) -> dict:
     """Load a template's demo; refuses to run on a database that already has users."""
     if User.objects.exists():
@@ -314,6 +334,7 @@ def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 20
         steps = 40 if age_days > 60 else rng.randint(2, 12) if age_days > 7 else rng.randint(0, 3)
         if not complaint.confidential:
             _walk(complaint, users, rng, steps)
+    _settle_incidents()
     return {
         "plan": plan,
         "users": len(users),

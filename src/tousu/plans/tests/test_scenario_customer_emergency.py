@@ -190,25 +190,32 @@ def test_deadlines_of_cases_received_before_national_day(c, clock):
         cat: register(c["clerk"], category=cat, received_at=received)
         for cat in ("quality", "network_fault", "account_theft", "natural_disaster")
     }
-    # Hours count from the receipt itself (16:00): +2 h, +1 h, +0.5 h, +0.25 h.
+    # Hours count from the receipt itself (16:00). Registration weighs the triggers
+    # (severity major): the complaint (quality) fires none, so +2 h; the interruption fires
+    # `interruption`, level IV (一般, factor 1): +1 h as planned; the account theft fires
+    # `fund_urgent` (fund, major), level II (重大, factor 0.5): 0.5 h → 0.25 h; the natural
+    # disaster fires `life`, level II (重大, factor 0.5): 0.25 h → 0.125 h (7 min 30 s).
     assert due(cases["quality"], "complaint_acceptance") == at("2026-09-30T18:00:00+08:00")
     assert due(cases["network_fault"], "interruption_activation") == at("2026-09-30T17:00:00+08:00")
-    assert due(cases["account_theft"], "fund_activation") == at("2026-09-30T16:30:00+08:00")
-    assert due(cases["natural_disaster"], "life_activation") == at("2026-09-30T16:15:00+08:00")
+    assert due(cases["account_theft"], "fund_activation") == at("2026-09-30T16:15:00+08:00")
+    assert due(cases["natural_disaster"], "life_activation") == at("2026-09-30T16:07:30+08:00")
 
     clock("2026-09-30T16:20:00+08:00")
     fund = cases["account_theft"]
     step(c["clerk"], fund, "activate", "handling")
-    assert due(fund, "fund_secure") == at("2026-09-30T18:20:00+08:00")  # 16:20 + 2 h
-    assert due(fund, "fund_explain") == at("2026-10-01T16:20:00+08:00")  # + 24 h, a holiday
-    # 5 working days from Sep 30: Oct 1–7 holiday; Oct 8 (1), 9 (2), Sat Oct 10 make-up
-    # (3), Oct 12 (4), Oct 13 (5).
-    assert due(fund, "fund_resolution") == at("2026-10-13T23:59:59+08:00")
+    # Level II (重大, factor 0.5) on the deadlines opened in handling: 2 h → 1 h.
+    assert due(fund, "fund_secure") == at("2026-09-30T17:20:00+08:00")  # 16:20 + 1 h
+    # 24 h → 12 h: 16:20 + 12 h, in the night before the holiday.
+    assert due(fund, "fund_explain") == at("2026-10-01T04:20:00+08:00")
+    # 5 working days → ceil(2.5) = 3 working days from Sep 30: Oct 1–7 holiday; Oct 8 (1),
+    # 9 (2), Sat Oct 10 make-up (3).
+    assert due(fund, "fund_resolution") == at("2026-10-10T23:59:59+08:00")
 
     clock("2026-09-30T16:30:00+08:00")
     no = cases["quality"]
     step(c["clerk"], no, "accept_complaint", "handling")
-    # 3 working days from Sep 30: Oct 8 (1), Oct 9 (2), Sat Oct 10 make-up (3).
+    # No trigger, no factor: 3 working days from Sep 30: Oct 8 (1), Oct 9 (2), Sat Oct 10
+    # make-up (3).
     assert due(no, "complaint_resolution") == at("2026-10-10T23:59:59+08:00")
     clock("2026-10-09T10:00:00+08:00")
     step(c["head"], no, "assign_owner", "handling", assignee="mediator")
@@ -225,22 +232,27 @@ def test_deadlines_across_the_spring_festival(c, clock):
         severity="urgent",
         received_at="2026-02-13T10:00:00+08:00",
     )
-    assert due(no, "life_activation") == at("2026-02-13T10:15:00+08:00")  # 10:00 + 15 min
+    # Life safety, urgent: `life_urgent` fires, level I (特别重大, factor 0.25):
+    # 15 min → 3 min 45 s, from 10:00.
+    assert due(no, "life_activation") == at("2026-02-13T10:03:45+08:00")
     step(c["clerk"], no, "activate", "handling")
-    assert due(no, "life_rescue") == at("2026-02-13T10:35:00+08:00")  # 10:05 + 30 min
-    assert due(no, "life_contact") == at("2026-02-13T12:05:00+08:00")  # 10:05 + 2 h
+    # Level I (factor 0.25), from 10:05: 30 min (under one hour, scaled as is) → 7 min
+    # 30 s; 2 h → 0.5 h, rounded up to a whole hour: 1 h.
+    assert due(no, "life_rescue") == at("2026-02-13T10:12:30+08:00")
+    assert due(no, "life_contact") == at("2026-02-13T11:05:00+08:00")
     clock("2026-02-13T18:00:00+08:00")
     step(c["leader"], no, "aftermath", "review", report="伤者已手术，家属已到")
-    # 5 working days from Fri Feb 13: Sat Feb 14 make-up (1), Feb 15–23 holiday,
-    # Feb 24 (2), 25 (3), 26 (4), 27 (5).
-    assert due(no, "review") == at("2026-02-27T23:59:59+08:00")
+    # Level I (factor 0.25): 5 working days → ceil(1.25) = 2 working days from Fri Feb 13:
+    # Sat Feb 14 make-up (1), Feb 15–23 holiday, Feb 24 (2).
+    assert due(no, "review") == at("2026-02-24T23:59:59+08:00")
 
     clock("2026-02-13T10:30:00+08:00")
     complaint = register(
         c["clerk"], category="price_dispute", received_at="2026-02-13T10:20:00+08:00"
     )
     step(c["clerk"], complaint, "accept_complaint", "handling")
-    # 3 working days from Fri Feb 13: Sat Feb 14 (1), Feb 24 (2), Feb 25 (3).
+    # No trigger (price dispute, major), no factor: 3 working days from Fri Feb 13:
+    # Sat Feb 14 (1), Feb 24 (2), Feb 25 (3).
     assert due(complaint, "complaint_resolution") == at("2026-02-25T23:59:59+08:00")
 
 

@@ -165,15 +165,18 @@ def test_an_urgent_complaint_is_marked_and_decided_by_the_command_group(people, 
     clerk, head, leader = people["clerk"], people["head"], people["leader"]
     clock("2026-09-30T16:05:00+08:00")
     no = register(clerk, severity="urgent", received_at="2026-09-30T16:00:00+08:00")
-    # Hours count from receipt itself: 16:00 + 24 h and 16:00 + 2 h.
+    # Registering it urgent fires the `urgent` trigger: level III (较大, factor 0.75) from
+    # then on. Hours count from receipt itself: 24 h → 18 h, 16:00 + 18 h; 2 h → 1.5 h,
+    # rounded up to a whole hour: 2 h, 16:00 + 2 h.
     assert open_deadlines(clerk, no) == {
         "reporting_urgent": when("2026-09-30T18:00:00+08:00"),
-        "reporting": when("2026-10-01T16:00:00+08:00"),
+        "reporting": when("2026-10-01T10:00:00+08:00"),
     }
     clock("2026-09-30T16:30:00+08:00")
     step(clerk, no, "accept", "analysis")
-    # analysis: 1 working day from Wed Sep 30 -> Thu Oct 8 (Oct 1-7 off);
-    # urgent_activation: 2 hours from entering analysis at 16:30.
+    # Level III (factor 0.75), rounded up to whole units: analysis: 1 working day → 0.75 →
+    # 1 working day from Wed Sep 30 -> Thu Oct 8 (Oct 1-7 off); urgent_activation: 2 h →
+    # 1.5 → 2 hours from entering analysis at 16:30.
     assert open_deadlines(clerk, no) == {
         "urgent_activation": when("2026-09-30T18:30:00+08:00"),
         "analysis": when("2026-10-08T23:59:59+08:00"),
@@ -185,34 +188,39 @@ def test_an_urgent_complaint_is_marked_and_decided_by_the_command_group(people, 
     clock("2026-09-30T16:45:00+08:00")
     data = step(leader, no, "activate", "emergency_handling")
     assert data["emergency_marked"] is True
-    # emergency_solution: 24 hours from 16:45.
-    assert open_deadlines(clerk, no) == {"emergency_solution": when("2026-10-01T16:45:00+08:00")}
+    # emergency_solution: level III (较大, factor 0.75): 24 h → 18 h, from 16:45.
+    assert open_deadlines(clerk, no) == {"emergency_solution": when("2026-10-01T10:45:00+08:00")}
     step(head, no, "emergency_findings", "emergency_handling", findings="接口密封圈未装到位")
     clock("2026-09-30T17:00:00+08:00")
     data = step(head, no, "emergency_solution", "command_decision", opinion="立即上门关阀并更换")
     assert data["status"] == "awaiting_approval"
+    # command_decision: level III: 2 h → 1.5 h, rounded up: 2 h from 17:00.
     assert open_deadlines(clerk, no) == {"command_decision": when("2026-09-30T19:00:00+08:00")}
     # The command group's leader decides, not the one who proposed.
     assert keys(head, no) == []
     assert keys(leader, no) == ["command_approve", "command_send_back"]
     clock("2026-09-30T17:30:00+08:00")
     step(leader, no, "command_approve", "emergency_execution")
-    assert open_deadlines(clerk, no) == {"emergency_execution": when("2026-10-01T17:30:00+08:00")}
+    # emergency_execution: level III: 24 h → 18 h, from 17:30.
+    assert open_deadlines(clerk, no) == {"emergency_execution": when("2026-10-01T11:30:00+08:00")}
     clock("2026-09-30T19:00:00+08:00")
     step(clerk, no, "emergency_execute", "feedback", measure="repair", result="已更换密封圈")
-    # feedback: 1 working day from Sep 30 -> Thu Oct 8.
+    # feedback: level III: 1 working day → 0.75, rounded up: 1, from Sep 30 -> Thu Oct 8.
     assert open_deadlines(clerk, no) == {"feedback": when("2026-10-08T23:59:59+08:00")}
     clock("2026-10-08T09:00:00+08:00")
     step(clerk, no, "reply", "confirmation", reply="已上门更换密封圈，经检测无泄漏。")
-    # confirmation: 3 working days from Thu Oct 8: Fri Oct 9, Sat Oct 10 (make-up), Mon Oct 12.
+    # confirmation: level III: 3 working days → 2.25, rounded up: 3, from Thu Oct 8: Fri Oct 9,
+    # Sat Oct 10 (make-up), Mon Oct 12.
     assert open_deadlines(clerk, no) == {"confirmation": when("2026-10-12T23:59:59+08:00")}
     clock("2026-10-09T10:00:00+08:00")
     step(clerk, no, "satisfaction", "review", satisfaction="satisfied")
-    # review: 2 working days from Fri Oct 9: Sat Oct 10 (make-up), Mon Oct 12.
+    # review: level III: 2 working days → 1.5, rounded up: 2, from Fri Oct 9: Sat Oct 10
+    # (make-up), Mon Oct 12.
     assert open_deadlines(clerk, no) == {"review": when("2026-10-12T23:59:59+08:00")}
     data = step(head, no, "review_close", "closed")
     assert data["emergency_marked"] is True
-    # follow_up: 2 working days after closure on Fri Oct 9: Sat Oct 10 (make-up), Mon Oct 12.
+    # follow_up (never scaled): 2 working days after closure on Fri Oct 9: Sat Oct 10
+    # (make-up), Mon Oct 12.
     assert open_deadlines(clerk, no) == {"follow_up": when("2026-10-12T23:59:59+08:00")}
     assert labels(clerk, no) == (
         "上报投诉处理小组 启动应急预案 核实紧急情况 提出应急解决方案 批准应急方案 "

@@ -106,21 +106,25 @@ def test_an_urgent_matter_goes_through_the_emergency_hq_within_two_hours(people,
     clock("2026-09-30T16:05:00+08:00")
     gas = {"title": "楼道内闻到浓烈燃气味", "category": "utilities", "severity": "urgent"}
     no = register(clerk, **gas, received_at="2026-09-30T16:00:00+08:00")
-    # acceptance: 1 working day from Wed Sep 30 -> Thu Oct 8, the first day after the holiday.
+    # Registered urgent: the `urgent` trigger opens an incident at level II (重大, factor 0.5),
+    # which scales every deadline of the case, rounded up to a whole unit.
+    # acceptance: 1 working day → 0.5 → 1, from Wed Sep 30 -> Thu Oct 8, the first day after
+    # the holiday.
     assert open_deadlines(clerk, no) == {"acceptance": when("2026-10-08T23:59:59+08:00")}
     clock("2026-09-30T16:10:00+08:00")
     step(clerk, no, "accept", "response")
-    # urgent_handling: 2 hours from receipt (16:00) -> 18:00, warned at half, 17:00;
-    # outage_handling: 24 hours from receipt -> Oct 1 16:00;
-    # dispatch: 1 working day from Sep 30 -> Oct 8;
-    # handling: 7 working days from acceptance: Oct 8, 9, 10 (Sat), 12, 13, 14, 15.
+    # Level II (factor 0.5):
+    # urgent_handling: 2 h → 1 h from receipt (16:00) -> 17:00, warned at half, 16:30;
+    # outage_handling: 24 h → 12 h from receipt -> Oct 1 04:00;
+    # dispatch: 1 working day → 0.5 → 1, from Sep 30 -> Oct 8;
+    # handling: 7 working days → 3.5 → 4, from acceptance: Oct 8, 9, 10 (Sat), 12.
     assert open_deadlines(clerk, no) == {
-        "urgent_handling": when("2026-09-30T18:00:00+08:00"),
-        "outage_handling": when("2026-10-01T16:00:00+08:00"),
+        "urgent_handling": when("2026-09-30T17:00:00+08:00"),
+        "outage_handling": when("2026-10-01T04:00:00+08:00"),
         "dispatch": when("2026-10-08T23:59:59+08:00"),
-        "handling": when("2026-10-15T23:59:59+08:00"),
+        "handling": when("2026-10-12T23:59:59+08:00"),
     }
-    assert row(no, "urgent_handling").warn_at == when("2026-09-30T17:00:00+08:00")
+    assert row(no, "urgent_handling").warn_at == when("2026-09-30T16:30:00+08:00")
     # The HQ starts the emergency response and dispatches the on-site group.
     assert keys(leader, no) == ["set_level", "activate", "dispatch"]
     assert act(clerk, no, "activate").status_code == 403
@@ -134,18 +138,20 @@ def test_an_urgent_matter_goes_through_the_emergency_hq_within_two_hours(people,
     step(investigator, no, "survey", "on_site", findings="3号楼一单元燃气立管接口泄漏")
     step(investigator, no, "site_report", "on_site", report="已疏散住户，关闭总阀")
     assert act(investigator, no, "propose", opinion="x").status_code == 409
-    clock("2026-09-30T16:40:00+08:00")
+    # Under level II the urgent limit is 17:00 (1 h): the HQ and the groups act within it.
+    clock("2026-09-30T16:25:00+08:00")
     data = step(investigator, no, "propose_to_hq", "hq_review", opinion="更换立管接口并全楼检测")
     assert data["status"] == "awaiting_approval"
+    # hq_review: 1 working day → 0.5 → 1, from Sep 30 -> Oct 8.
     assert open_deadlines(clerk, no)["hq_review"] == when("2026-10-08T23:59:59+08:00")
     assert keys(leader, no) == ["approve", "send_back"]
     assert act(investigator, no, "approve").status_code == 403
     step(leader, no, "approve", "implementation")
     assert keys(handler, no) == ["execute_and_release"]
-    clock("2026-09-30T17:10:00+08:00")
+    clock("2026-09-30T16:40:00+08:00")
     step(handler, no, "execute_and_release", "release", measure="repair", result="已更换接口")
-    # release: 24 hours from entering the stage at 17:10.
-    assert open_deadlines(clerk, no)["release"] == when("2026-10-01T17:10:00+08:00")
+    # release: level II: 24 h → 12 h from entering the stage at 16:40.
+    assert open_deadlines(clerk, no)["release"] == when("2026-10-01T04:40:00+08:00")
     # The publicity group drafts; the HQ reviews and releases (审定并对外发布).
     press = people["press"]
     assert keys(press, no) == ["draft_release"]
@@ -154,16 +160,16 @@ def test_an_urgent_matter_goes_through_the_emergency_hq_within_two_hours(people,
     assert act(press, no, "publish_release", report="x").status_code == 403
     assert keys(leader, no) == ["publish_release"]
     step(leader, no, "publish_release", "feedback", report="建设路燃气泄漏已处置完毕，无人员伤亡")
-    clock("2026-09-30T17:30:00+08:00")
+    clock("2026-09-30T16:50:00+08:00")
     step(handler, no, "reply", "aftercare", reply="燃气泄漏已处置，经检测全楼安全。")
     urgent = row(no, "urgent_handling")
     assert urgent.closed_reason == "reply" and urgent.closed_at <= urgent.due_at
-    # aftercare: 5 working days from Sep 30: Oct 8, 9, 10 (Sat), 12, 13.
-    assert open_deadlines(clerk, no) == {"aftercare": when("2026-10-13T23:59:59+08:00")}
+    # aftercare: level II: 5 working days → 2.5 → 3, from Sep 30: Oct 8, 9, 10 (Sat).
+    assert open_deadlines(clerk, no) == {"aftercare": when("2026-10-10T23:59:59+08:00")}
     step(supervisor, no, "accountability", "aftercare", report="燃气公司巡检不到位，已约谈")
     data = step(supervisor, no, "close", "closed")
     assert data["emergency_marked"] is True
-    # follow_up: 1 working day after closure on Sep 30 -> Thu Oct 8.
+    # follow_up (never scaled): 1 working day after closure on Sep 30 -> Thu Oct 8.
     assert open_deadlines(clerk, no) == {"follow_up": when("2026-10-08T23:59:59+08:00")}
 
 
@@ -189,8 +195,19 @@ def test_the_hq_raises_the_level_across_the_spring_festival(people, clock):
     assert keys(leader, no) == ["set_level", "dispatch"]
     clock("2026-02-13T10:40:00+08:00")
     step(leader, no, "set_level", "response", severity="urgent")
-    # Now urgent: the 2-hour limit opens, counted from receipt (10:00 -> 12:00).
-    assert open_deadlines(clerk, no)["urgent_handling"] == when("2026-02-13T12:00:00+08:00")
+    # Now urgent: the `urgent` trigger opens an incident at level II (重大, factor 0.5). The
+    # 2-hour limit opens, 2 h → 1 h counted from receipt (10:00 -> 11:00), and the running
+    # limits are recomputed from their start: outage 24 h → 12 h from receipt (10:00 ->
+    # 22:00); dispatch 1 working day → 0.5 → 1 (Sat Feb 14); handling 7 working days →
+    # 3.5 → 4 from acceptance: Feb 14 (1), Feb 24-26 (2-4).
+    assert open_deadlines(clerk, no) == {
+        "urgent_handling": when("2026-02-13T11:00:00+08:00"),
+        "outage_handling": when("2026-02-13T22:00:00+08:00"),
+        "dispatch": when("2026-02-14T23:59:59+08:00"),
+        "handling": when("2026-02-26T23:59:59+08:00"),
+    }
+    # Warned again at 80 %: Feb 13 10:30 + 0.8 x (13 d 13:29:59) = Feb 24 06:53:59.
+    assert row(no, "handling").warn_at == when("2026-02-24T06:53:59+08:00")
     assert keys(leader, no) == ["set_level", "activate", "dispatch"]
     assert step(leader, no, "activate", "response")["emergency_marked"] is True
 

@@ -229,24 +229,27 @@ def test_deadlines_of_a_petition_received_before_national_day(p, clock):
     no = register(
         p["clerk"], category="claim", severity="urgent", received_at="2026-09-30T16:00:00+08:00"
     )
-    # 15 calendar days (第23条): Sep 30 is not counted; Oct 1 = day 1 … Oct 15 (Thu, a
-    # working day) = day 15 → 2026-10-15T23:59:59+08:00.
-    assert due(no, "acceptance_notice") == at("2026-10-15T23:59:59+08:00")
+    # Registered urgent: the `serious_urgent` trigger opens an incident at level I (特别重大,
+    # factor 0.25), which scales the case's deadlines, rounded up to a whole unit.
+    # 15 calendar days (第23条) → 3.75 → 4 days: Sep 30 is not counted; Oct 1 = day 1 …
+    # Oct 4 = day 4, inside the holiday (Oct 1–7) → next working day Thu Oct 8 (§203).
+    assert due(no, "acceptance_notice") == at("2026-10-08T23:59:59+08:00")
     clock("2026-09-30T17:00:00+08:00")
     step(p["clerk"], no, "accept", "routing")
-    # 2 hours from the receipt itself: 16:00 + 2 h.
-    assert due(no, "upward_report") == at("2026-09-30T18:00:00+08:00")
-    # 15 calendar days from receipt, as above.
-    assert due(no, "routing") == at("2026-10-15T23:59:59+08:00")
-    # 60 calendar days from acceptance (Sep 30): Oct 1–31 = days 1–31, Nov 1–29 = days
-    # 32–60; Nov 29 is a Sunday → next working day Mon Nov 30.
-    assert due(no, "handling_total") == at("2026-11-30T23:59:59+08:00")
+    # Level I (factor 0.25): 2 h → 0.5 h, rounded up to a whole hour: 1 h from the receipt
+    # itself: 16:00 + 1 h.
+    assert due(no, "upward_report") == at("2026-09-30T17:00:00+08:00")
+    # 15 calendar days → 4 from receipt, as above.
+    assert due(no, "routing") == at("2026-10-08T23:59:59+08:00")
+    # 60 calendar days → 15 from acceptance (Sep 30): Oct 1 = day 1 … Oct 15 (Thu, a
+    # working day) = day 15.
+    assert due(no, "handling_total") == at("2026-10-15T23:59:59+08:00")
     clock("2026-09-30T17:30:00+08:00")
     step(p["recorder"], no, "report_upward", "routing", report="已报县委县政府")
     move(p["recorder"], no, "forward", "unit_acceptance", "hrss")
-    # 5 working days from Sep 30: Oct 1–7 holiday; Oct 8 (1), Oct 9 (2), Sat Oct 10
-    # make-up working day (3), Sun Oct 11 off, Oct 12 (4), Oct 13 (5).
-    assert due(no, "objection_window") == at("2026-10-13T23:59:59+08:00")
+    # Level I (factor 0.25): 5 working days → 1.25 → 2 from Sep 30: Oct 1–7 holiday;
+    # Oct 8 (1), Oct 9 (2).
+    assert due(no, "objection_window") == at("2026-10-09T23:59:59+08:00")
 
 
 def test_deadlines_across_the_spring_festival(p, clock):

@@ -191,27 +191,34 @@ def test_hour_deadlines_and_the_national_day_holiday(s, clock):
     no = register(
         s["clerk"], category="service_interruption", received_at="2026-09-30T16:00:00+08:00"
     )
-    # Hours count from the event itself: 16:00 + 0.5 h.
-    assert due(no, "event_report") == at("2026-09-30T16:30:00+08:00")
+    # A service interruption fires the `service_interruption` trigger on registration: level
+    # III (较大, factor 0.75) scales its deadlines, to whole hours and working days (a
+    # period under one hour is scaled as is).
+    # Hours count from the event itself: 0.5 h → 0.375 h (22 min 30 s), 16:00 + 22:30.
+    assert due(no, "event_report") == at("2026-09-30T16:22:30+08:00")
     clock("2026-09-30T16:10:00+08:00")
     reported(s, no)
-    assert due(no, "office_report") == at("2026-09-30T17:10:00+08:00")  # entered 16:10 + 1 h
+    # Level III: 1 h → 0.75 h, rounded up: 1 h, entered 16:10 + 1 h.
+    assert due(no, "office_report") == at("2026-09-30T17:10:00+08:00")
     clock("2026-09-30T16:40:00+08:00")
     activated(s, no)
-    # Entered response at 16:40: +1 h, +2 h, +4 h (warned at half: 18:40).
+    # Entered response at 16:40, level III: 1 h → 1 h (0.75 up), 2 h → 2 h (1.5 up),
+    # 4 h → 3 h (warned at half: 18:10).
     assert due(no, "arrival") == at("2026-09-30T17:40:00+08:00")
     assert due(no, "first_situation_report") == at("2026-09-30T18:40:00+08:00")
-    assert due(no, "handling_plan") == at("2026-09-30T20:40:00+08:00")
+    assert due(no, "handling_plan") == at("2026-09-30T19:40:00+08:00")
     row = Deadline.objects.get(complaint__tracking_no=no, kind="handling_plan")
-    assert row.warn_at == at("2026-09-30T18:40:00+08:00")
+    assert row.warn_at == at("2026-09-30T18:10:00+08:00")
     clock("2026-09-30T19:00:00+08:00")
     on_site(s, no)
-    # Execution entered 19:00: notice +1 h, backup +2 h — straight into the holiday night.
+    # Execution entered 19:00, level III: notice 1 h → 1 h (0.75 up), backup 2 h → 2 h
+    # (1.5 up) — straight into the holiday night.
     assert due(no, "interruption_notice") == at("2026-09-30T20:00:00+08:00")
     assert due(no, "interruption_backup") == at("2026-09-30T21:00:00+08:00")
     clock("2026-09-30T22:00:00+08:00")
     step(s["tech"], no, "backup", "closing", measure="rectify", result="已恢复")
-    # 2 working days from Sep 30: Oct 1–7 holiday; Oct 8 (1), Oct 9 (2).
+    # Level III: 2 working days → 1.5, rounded up: 2, from Sep 30: Oct 1–7 holiday; Oct 8
+    # (1), Oct 9 (2).
     assert due(no, "termination") == at("2026-10-09T23:59:59+08:00")
 
 

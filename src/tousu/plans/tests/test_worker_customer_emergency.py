@@ -3,10 +3,10 @@ emergency has its own clocks and its own people to chase, and every closed case 
 follow-up visit (回访).
 
 Warnings go to the assignee and the head of customer service (客服部负责人). Breaches name
-their own people and do not fall back on anyone: funds not secured in 2 hours go to the
-应急总指挥, raise the level and make the command group's lead a co-owner; a complaint not
-resolved in 3 working days goes to the head of customer service and is raised. The plan has
-no penalties.
+their own people and do not fall back on anyone: funds not secured in 2 hours (1 hour under
+the level-II response an account theft opens) go to the 应急总指挥, raise the level and make
+the command group's lead a co-owner; a complaint not resolved in 3 working days goes to the
+head of customer service and is raised. The plan has no penalties.
 
 Demo people: clerk = 客服专员 (cs), head = 客服部负责人 (cs), mediator = 跟进专人,
 fund = 资金安全专员 (finance), investigator = 调查人员 (finance), leader = 应急总指挥.
@@ -58,21 +58,22 @@ def test_funds_not_secured_in_two_hours_go_to_the_commander(c, clock):
     slip = {"department": "finance", "assignee": "fund", "slip": "账户疑似被盗，请立即冻结"}
     step(c["head"], no, "dispatch", "handling", **slip)
     secure = row(no, "fund_secure")
-    # Two hours from activation, on the eve of National Day; no warning point in the plan,
-    # so the default three quarters: 90 minutes.
+    # The account theft (major) fired `fund_urgent` on registration: level II (重大, factor
+    # 0.5), so the plan's two hours become one, from activation, on the eve of National Day;
+    # no warning point in the plan, so the default three quarters: 45 minutes.
     assert (secure.warn_at, secure.due_at) == (
-        at("2026-09-30T17:50:00+08:00"),
-        at("2026-09-30T18:20:00+08:00"),
+        at("2026-09-30T17:05:00+08:00"),
+        at("2026-09-30T17:20:00+08:00"),
     )
-    worker("2026-09-30T17:49:00+08:00")
+    worker("2026-09-30T17:04:00+08:00")
     assert told(secure, "warning") == set()
-    worker("2026-09-30T17:51:00+08:00")
+    worker("2026-09-30T17:06:00+08:00")
     # The finance officer who has it, and the head of customer service.
     assert told(secure, "warning") == {"fund", "head"}
 
-    worker("2026-09-30T18:20:00+08:00")
+    worker("2026-09-30T17:20:00+08:00")
     assert told(secure, "breach") == set()
-    for moment in ("2026-09-30T18:20:01+08:00", "2026-09-30T18:30:00+08:00"):
+    for moment in ("2026-09-30T17:20:01+08:00", "2026-09-30T17:30:00+08:00"):
         worker(moment)
     # Only the commander is named for this breach.
     assert told(secure, "breach") == {"leader"}
@@ -82,9 +83,10 @@ def test_funds_not_secured_in_two_hours_go_to_the_commander(c, clock):
     # Finance keeps the case and its action.
     assert held_by(no) == ("finance", "fund", "urgent")
     assert "secure_funds" in keys(c["fund"], no)
-    # The explanation (24 h) and resolution (5 working days) limits run on, untouched.
+    # The explanation (24 h, at level II 12 h: Oct 1 04:20) and resolution (5 working days,
+    # at level II ceil(2.5) = 3: Oct 8, 9, Sat Oct 10 make-up) limits run on, untouched.
     assert row(no, "fund_explain").breached_at is None
-    assert row(no, "fund_resolution").due_at == at("2026-10-13T23:59:59+08:00")
+    assert row(no, "fund_resolution").due_at == at("2026-10-10T23:59:59+08:00")
     assert not Notification.objects.filter(
         key__startswith="deadline:", recipient__username__in=["safety", "handler", "mediator"]
     ).exists()

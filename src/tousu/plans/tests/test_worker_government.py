@@ -70,7 +70,12 @@ def uid(username: str) -> int:
 
 
 def outsiders_told() -> bool:
-    return Notification.objects.filter(recipient__username__in=OUTSIDERS).exists()
+    """Whether the complaint's own escalations told an outsider. An emergency response the
+    plan's triggers open (a missed handling limit, an urgent matter) tells its whole command
+    structure — the HQ and every working group, these people among them — through the
+    incident's own notices, which are not the complaint's escalation rules."""
+    rows = Notification.objects.filter(recipient__username__in=OUTSIDERS, incident__isnull=True)
+    return rows.exists()
 
 
 def test_a_missed_handling_limit_raises_the_severity_and_sends_the_solution_to_the_hq(
@@ -127,19 +132,20 @@ def test_the_two_hour_urgent_limit_brings_in_the_emergency_hq(people, clock):
     step(clerk, no, "accept", "response")
     step(people["leader"], no, "dispatch", "on_site", **SLIP)
     urgent = row(no, "urgent_handling")
-    # Two hours from receipt, holiday eve or not; warned at half of it.
+    # Registered urgent, the `urgent` trigger opened the response at level II (重大, factor
+    # 0.5): the two hours become one, from receipt, holiday eve or not; warned at half of it.
     assert (urgent.warn_at, urgent.due_at) == (
+        at("2026-09-30T16:30:00+08:00"),
         at("2026-09-30T17:00:00+08:00"),
-        at("2026-09-30T18:00:00+08:00"),
     )
-    worker("2026-09-30T16:59:00+08:00")
+    worker("2026-09-30T16:29:00+08:00")
     assert told(urgent, "warning") == set()
-    worker("2026-09-30T17:01:00+08:00")
+    worker("2026-09-30T16:31:00+08:00")
     assert told(urgent, "warning") == {"handler", "head"}
 
-    worker("2026-09-30T18:00:00+08:00")
+    worker("2026-09-30T17:00:00+08:00")
     assert told(urgent, "breach") == set()
-    worker("2026-09-30T18:00:01+08:00")
+    worker("2026-09-30T17:00:01+08:00")
     assert told(urgent, "breach") == {"handler", "head", "supervisor", "leader"}
     breach = escalation(clerk, no, "紧急事项办理时限", "breach")
     # Already urgent: nothing to raise. The commander (HQ lead) becomes a co-owner.
@@ -209,7 +215,9 @@ def test_the_breach_text_does_not_say_zero_minutes_overdue(people, clock):
     no = register(people["clerk"], **gas, received_at="2026-09-30T16:00:00+08:00")
     step(people["clerk"], no, "accept", "response")
     urgent = row(no, "urgent_handling")
-    worker("2026-09-30T18:00:15+08:00")  # one worker interval after 18:00
+    # Level II (urgent trigger, factor 0.5): 2 h → 1 h, due 17:00.
+    assert urgent.due_at == at("2026-09-30T17:00:00+08:00")
+    worker("2026-09-30T17:00:15+08:00")  # one worker interval after 17:00
     body = Notification.objects.get(
         key=f"deadline:{urgent.pk}:breach:u{uid('supervisor')}:in_app"
     ).body

@@ -3,9 +3,10 @@ round the clock, and what their breach sets in motion.
 
 Each breach names its own people: a leadership group that does not decide on activation in
 time is itself chased (its lead added as co-owner), a rescue not organised in 30 minutes
-raises the level and brings the group in, a routine complaint left unresolved is raised to
-the head of customer service. Warnings go to the assignee and the 总指挥 (head of customer
-service). The plan has no penalties and no follow-up visit.
+(15 under the level-II response a casualty opens) raises the level and brings the group
+in, a routine complaint left unresolved is raised to the head of customer service.
+Warnings go to the assignee and the 总指挥 (head of customer service). The plan has no
+penalties and no follow-up visit.
 
 Demo people: clerk = 客服人员 (cs), head = 总指挥 (cs), handler = 应急办公室 (under cs),
 recorder = 信息报送组, investigator = 现场指挥组 (it), tech and it_head = 技术保障部 (it),
@@ -15,6 +16,7 @@ leader = 应急领导小组组长.
 import pytest
 
 from tousu.assessment.models import PenaltyEntry
+from tousu.incidents.models import Incident
 from tousu.notifications.models import Notification
 from tousu.plans.tests.scenario import (
     at,
@@ -84,7 +86,9 @@ def test_a_late_activation_decision_chases_the_leadership_group(s, clock):
     step(s["handler"], no, "report_leadership", "office", report="已报告应急领导小组")
     step(s["handler"], no, "propose_activation", "activation", opinion="建议启动III级响应")
     decision = row(no, "activation_decision")
-    # One hour from the proposal, warned at half of it.
+    # The interruption fired `service_interruption` on registration: level III (较大, factor
+    # 0.75): 1 h → 0.75 h, rounded up to a whole hour: still one hour from the proposal,
+    # warned at half of it.
     assert (decision.warn_at, decision.due_at) == (
         at("2026-09-30T16:50:00+08:00"),
         at("2026-09-30T17:20:00+08:00"),
@@ -127,20 +131,22 @@ def test_a_rescue_not_organised_in_30_minutes_raises_the_level(s, clock):
     clock("2026-10-02T20:40:00+08:00")
     step(s["leader"], no, "approve_plan", "execution")
     rescue = row(no, "rescue_start")
-    # 30 minutes from entering execution; the plan sets no warning point, so the default
-    # three quarters of the period applies.
+    # A casualty (major) fired `casualty` on registration: level II (重大, factor 0.5), so
+    # the 30 minutes (under one hour, scaled as is) become 15, from entering execution; the
+    # plan sets no warning point, so the default three quarters of the period applies.
     assert (rescue.warn_at, rescue.due_at) == (
-        at("2026-10-02T21:02:30+08:00"),
-        at("2026-10-02T21:10:00+08:00"),
+        at("2026-10-02T20:51:15+08:00"),
+        at("2026-10-02T20:55:00+08:00"),
     )
-    worker("2026-10-02T21:01:30+08:00")
+    assert Incident.objects.get(links__complaint__tracking_no=no).level == "II"
+    worker("2026-10-02T20:50:15+08:00")
     assert told(rescue, "warning") == set()
-    worker("2026-10-02T21:03:30+08:00")
+    worker("2026-10-02T20:52:15+08:00")
     assert told(rescue, "warning") == {"handler", "head"}
 
-    worker("2026-10-02T21:10:00+08:00")
+    worker("2026-10-02T20:55:00+08:00")
     assert told(rescue, "breach") == set()
-    worker("2026-10-02T21:10:01+08:00")
+    worker("2026-10-02T20:55:01+08:00")
     assert told(rescue, "breach") == {"leader", "head"}
     breach = escalation(s["clerk"], no, "组织救援时限")
     assert breach["changes"] == {
@@ -149,6 +155,12 @@ def test_a_rescue_not_organised_in_30_minutes_raises_the_level(s, clock):
     }
     assert co_owners(no) == {"leader"}
     assert held_by(no) == ("emergency_office", "handler", "urgent")
+    # The breach also fires `rescue_overdue`: the response goes up to level I (特别重大,
+    # factor 0.25), and the rescue limit is recomputed from its start: 30 min → 7 min 30 s,
+    # 20:40 → 20:47:30 (already breached; it stays so).
+    assert Incident.objects.get(links__complaint__tracking_no=no).level == "I"
+    rescue.refresh_from_db()
+    assert rescue.due_at == at("2026-10-02T20:47:30+08:00") and rescue.breached_at is not None
     # The on-site group still organises the rescue.
     assert "rescue" in keys(s["investigator"], no)
     worker("2026-10-02T22:00:00+08:00")
