@@ -59,6 +59,8 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/worker_bench.py
+	$(BIN)/python bench/emergency_bench.py
+	$(BIN)/python bench/drill_bench.py
 
 lint: install-dev
 	$(BIN)/ruff check src bench

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "tousu.notifications.context_processors.organisation",
+                "tousu.incidents.drills.context_processors.drill",
             ],
         },
     },
@@ -238,6 +239,14 @@ OUTBOUND_HOSTS = env_list(
 # Loopback targets are for the test suite's own servers only: never read from the
 # environment, so a production run cannot switch it on (see notifications/outbound.py).
 OUTBOUND_ALLOW_LOOPBACK = False
+
+# A drill's own process (tousu drill): its own database, a banner on every page, and no
+# channel beyond the app — mail is kept in memory, webhooks and SMS have nowhere to go.
+TOUSU_DRILL = env_bool("DRILL", False)
+if TOUSU_DRILL:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    SMS_WEBHOOK_URL = ""
+    OUTBOUND_HOSTS = []
 
 # Background jobs run through Django's task API; the immediate backend runs them in the
 # worker process. A large installation names another backend here (database, RQ, Celery).

@@ -1,0 +1,1 @@
+"""The shipped drill scenarios: one per plan template (YAML, see ``drills.scenario``)."""
