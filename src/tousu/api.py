@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from tousu.accounts.auth import api_auth
 from tousu.complaints.api import router as complaints_router
 from tousu.core.problems import ServiceError
+from tousu.incidents.api import router as incidents_router
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -55,6 +56,7 @@ api = TousuAPI(
     docs_url="/docs",
 )
 api.add_router("/v1/", complaints_router)
+api.add_router("/v1/", incidents_router)
 
 
 def problem(request: HttpRequest, *, status: int, title: str, detail: str, errors=None):

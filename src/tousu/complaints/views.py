@@ -122,6 +122,9 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
                 persons_involved=data["persons_involved"],
                 merchant=data["merchant"],
                 product=data["product"],
+                amount_involved=data["amount_involved"],
+                people_injured=data["people_injured"] or 0,
+                media_involved=data["media_involved"],
                 confidential=data["confidential"],
                 department=data["department"],
                 complainant=services.ComplainantData(

@@ -10,6 +10,7 @@ the level's factor and tells everyone in the structure at once through the outbo
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -136,7 +137,9 @@ def incident_open(
         raise InvalidInput(_("Give a title."), field_errors={"title": [_("Give a title.")]})
     with transaction.atomic():
         incident = Incident.objects.create(
-            number=f"tmp-{now.timestamp()}-{id(title)}",
+            # A placeholder until the pk is known; it fits the 32-character column
+            # (a timestamp with microseconds and an id() did not, on PostgreSQL).
+            number=f"tmp-{uuid.uuid4().hex}"[:32],
             title=title,
             description=description,
             plan_revision=revision,
@@ -175,7 +178,7 @@ def incident_open(
                 "reason": reason,
                 "level": level_label(plan, level),
                 "complaints": [c.tracking_no for c in complaints],
-                "responders": [u.display_name for u, _g, _p in structure],
+                "responders": list(dict.fromkeys(u.display_name for u, _g, _p in structure)),
             },
         )
         if activate:
@@ -211,7 +214,7 @@ def _activate(incident: Incident, plan: Plan, *, actor: Actor | None, now: datet
         incident=incident,
         data={
             "level": level_label(plan, incident.level),
-            "notified": [u.display_name for u in responders],
+            "notified": list(dict.fromkeys(u.display_name for u in responders)),
         },
     )
 
@@ -443,7 +446,7 @@ def incident_level_set(
                 },
                 "reason": reason,
                 "trigger": trigger,
-                "notified": [u.display_name for u in responders],
+                "notified": list(dict.fromkeys(u.display_name for u in responders)),
             },
         )
     incident.refresh_from_db()

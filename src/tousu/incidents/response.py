@@ -30,6 +30,8 @@ from tousu.incidents.models import (
 )
 from tousu.incidents.notify import incident_notify
 
+CLOSED_WITH_INCIDENT = "incident closed"
+
 
 def _text(name: str, value: str, *, limit: int = 5000) -> str:
     value = (value or "").strip()
@@ -42,6 +44,29 @@ def _text(name: str, value: str, *, limit: int = 5000) -> str:
     if problem:
         raise InvalidInput(problem, field_errors={name: [problem]})
     return value
+
+
+# The rules of who may do what, on values already read (the war room decides its buttons
+# with the same functions the services enforce).
+
+
+def task_may_complete(
+    *, owner_id: int | None, group: str, user_id: int | None, my_groups: set[str], commander: bool
+) -> bool:
+    """A task is marked done by its owner, a person of its group or a commander."""
+    return bool(user_id) and (owner_id == user_id or group in my_groups or commander)
+
+
+def statement_may_approve(
+    *, status: str, author_id: int, user_id: int | None, commander: bool
+) -> bool:
+    """A draft is approved by a commander or deputy who is not its author."""
+    return commander and status == StatementStatus.DRAFT and author_id != user_id
+
+
+def statement_may_publish(*, status: str, responder: bool) -> bool:
+    """An approved statement is published by someone in the command structure."""
+    return responder and status == StatementStatus.APPROVED
 
 
 def is_responder(incident: Incident, user) -> bool:
@@ -86,12 +111,14 @@ def task_done(*, task: Task, actor: User, note: str = "", now: datetime | None =
     """Mark a task done: by its owner, a person of its group or a commander."""
     now = now or timezone.now()
     incident = task.incident
-    allowed = (
-        task.owner_id == actor.pk
-        or incident.responders.filter(user_id=actor.pk, group=task.group).exists()
-        or is_commander(incident, actor)
-    )
-    if not allowed:
+    my_groups = set(incident.responders.filter(user_id=actor.pk).values_list("group", flat=True))
+    if not task_may_complete(
+        owner_id=task.owner_id,
+        group=task.group,
+        user_id=actor.pk,
+        my_groups=my_groups,
+        commander=is_commander(incident, actor),
+    ):
         raise NotAllowed(_("Only the task's group or the commander marks it done."))
     with transaction.atomic():
         locked_incident = _running(incident)
@@ -260,7 +287,9 @@ def statement_approve(
     with transaction.atomic():
         locked_incident = _running(incident)
         locked = Statement.objects.select_for_update().get(pk=statement.pk)
-        if locked.status != StatementStatus.DRAFT:
+        if not statement_may_approve(
+            status=locked.status, author_id=locked.author_id, user_id=actor.pk, commander=True
+        ):
             raise Conflict(_("Only a draft is approved."), field_errors={"status": []})
         locked.status, locked.approved_by, locked.approved_at = (
             StatementStatus.APPROVED,
@@ -284,7 +313,7 @@ def statement_publish(
     with transaction.atomic():
         locked_incident = _running(incident)
         locked = Statement.objects.select_for_update().get(pk=statement.pk)
-        if locked.status != StatementStatus.APPROVED:
+        if not statement_may_publish(status=locked.status, responder=True):
             message = (
                 _("The statement is published already.")
                 if locked.status == StatementStatus.PUBLISHED
@@ -325,11 +354,7 @@ def incident_contain(*, incident: Incident, actor: User, now: datetime | None = 
             locked,
             actor,
             "incident.status",
-            {
-                "changes": {
-                    "status": [locked.get_status_display(), str(IncidentStatus.CONTAINED.label)]
-                }
-            },
+            {"changes": {"status": [locked.status, IncidentStatus.CONTAINED.value]}},
         )
     incident.refresh_from_db()
     return incident
@@ -350,7 +375,7 @@ def incident_close(
     with transaction.atomic():
         locked = _running(incident)
         for row in Deadline.objects.filter(incident=locked, closed_at__isnull=True):
-            deadline_close(deadline=row, reason="incident closed", at=now, actor=actor)
+            deadline_close(deadline=row, reason=CLOSED_WITH_INCIDENT, at=now, actor=actor)
         for link in locked.links.select_related("complaint"):
             complaint = link.complaint
             state = (complaint.workflow or {}).get("emergency") or {}

@@ -22,7 +22,7 @@ from tousu.incidents.choices import IncidentStatus
 from tousu.incidents.command import is_commander
 from tousu.incidents.models import ImprovementAction, Incident, Review
 from tousu.incidents.notify import incident_notify
-from tousu.incidents.response import _text
+from tousu.incidents.response import CLOSED_WITH_INCIDENT, _text
 from tousu.plans.schema import Duration
 
 
@@ -109,8 +109,13 @@ def incident_figures(incident: Incident) -> dict:
             ),
         },
         "deadlines": {
-            "met": rows.exclude(closed_at=None).filter(breached_at=None).count(),
+            "met": rows.exclude(closed_at=None)
+            .filter(breached_at=None)
+            .exclude(closed_reason=CLOSED_WITH_INCIDENT)
+            .count(),
             "missed": rows.exclude(breached_at=None).count(),
+            # Still open when the response closed: neither met nor run out.
+            "undone": rows.filter(breached_at=None, closed_reason=CLOSED_WITH_INCIDENT).count(),
         },
         "lasted": _span(incident.activated_at, incident.closed_at),
     }
@@ -158,6 +163,8 @@ def review_file(
             errors[f"improvements.{index}.title"] = [_("Give the improvement.")]
         if item.due_on < today:
             errors[f"improvements.{index}.due_on"] = [_("Cannot be in the past.")]
+        elif item.due_on > today + timedelta(days=5 * 366):
+            errors[f"improvements.{index}.due_on"] = [_("At most five years ahead.")]
     for index, entry in enumerate(accountability):
         if not entry.reason.strip():
             errors[f"accountability.{index}.reason"] = [_("Say what they are held to account for.")]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tousu.complaints.models import Complaint
 from tousu.core.actors import SystemActor
-from tousu.core.problems import InvalidInput, NotAllowed
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.incidents.activation import (
     EventCase,
     holds,
@@ -380,6 +380,9 @@ def complaint_escalate_to_incident(
     plan = revision.plan_model
     if not may_activate(plan, actor, complaint):
         raise NotAllowed(_("You may not activate the emergency plan."))
+    if plan.emergency is None or plan.emergency.level(level) is None:
+        message = _("The plan has no response level “%(level)s”.") % {"level": level}
+        raise InvalidInput(message, field_errors={"level": [message]})
     reason = (reason or "").strip()
     if not reason:
         message = _("Say why the plan is activated.")
@@ -387,6 +390,14 @@ def complaint_escalate_to_incident(
     with transaction.atomic():
         running = open_incident_of(complaint)
         if running is not None:
+            emergency = plan.emergency
+            assert emergency is not None
+            if emergency.rank(level) >= emergency.rank(running.level):
+                message = _(
+                    "Emergency %(number)s already runs for this complaint at %(level)s; "
+                    "change its level in its war room."
+                ) % {"number": running.number, "level": level_label(plan, running.level)}
+                raise Conflict(message, field_errors={"level": [message]})
             return incident_level_set(incident=running, actor=actor, level=level, reason=reason)
         source = (
             IncidentSource.ESCALATION

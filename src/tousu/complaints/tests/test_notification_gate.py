@@ -21,8 +21,8 @@ from tousu.complaints.services import (
     plan_revision_current,
 )
 from tousu.deadlines.models import Deadline
-from tousu.incidents.selectors import incident_visible_to
 from tousu.demo.loader import demo_organisation_create
+from tousu.incidents.selectors import incident_visible_to
 from tousu.notifications.messages import message_kinds
 from tousu.notifications.models import Notification
 from tousu.supervision.reminders import supervision_remind

@@ -11,3 +11,20 @@ document.addEventListener("DOMContentLoaded", () => {
     );
   });
 });
+
+// Forms marked data-confirm ask before they are sent (an incident's 已控制, a publication).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+// An htmx form marked data-swap-errors shows the server's refusal (403, 409, 422) in place:
+// the answer is the form again with the errors beside its fields.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  if ([403, 409, 422].includes(status) && event.detail.requestConfig.elt.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
