@@ -60,6 +60,7 @@ bench: install-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/worker_bench.py
 	$(BIN)/python bench/emergency_bench.py
+	$(BIN)/python bench/mass_bench.py
 	$(BIN)/python bench/drill_bench.py
 
 lint: install-dev

@@ -117,6 +117,13 @@ class User(AbstractUser):
 
         return self.has_role(*ROLES_SUPERVISING)
 
+    @property
+    def runs_drills(self) -> bool:
+        """Leads drills (演练) by role: the leadership and administrators."""
+        from tousu.accounts.choices import Role
+
+        return self.has_role(Role.LEADERSHIP, Role.ADMINISTRATOR)
+
 
 class ApiToken(models.Model):
     """A staff API token. Only a SHA-256 digest is stored; the token is shown once."""

@@ -271,3 +271,93 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ComplaintMatter(models.Model):
+    """One matter (同一事项) of a plan: the complaints that say the same thing about the
+    same merchant, product, place, category or department, grouped for the plan's mass
+    triggers (群体性投诉). ``complaints.similar`` is its only writer.
+
+    Invariants: ``key`` is the tracking number of the complaint that started the matter
+    and never changes; a complaint belongs to at most one matter (its
+    ``ComplaintSignature``); matters are neither merged nor split.
+    """
+
+    key = models.CharField(_("key"), max_length=32, unique=True)
+    plan_key = models.CharField(_("plan"), max_length=64)
+    started_at = models.DateTimeField(_("started at"))
+
+    class Meta:
+        verbose_name = _("matter")
+        verbose_name_plural = _("matters")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ComplaintSignature(models.Model):
+    """A complaint's place in its matter: the MinHash signature of its text (little-endian
+    32-bit minima; empty when the text has nothing to compare) and ``score``, the
+    estimated Jaccard similarity with which it joined the matter (1 for the complaint that
+    started it). Invariant: written once, at registration; ``received_at`` copies the
+    complaint's, so the members of a matter in a window are one index range."""
+
+    complaint = models.OneToOneField(
+        Complaint,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="signature",
+        verbose_name=_("complaint"),
+    )
+    matter = models.ForeignKey(
+        ComplaintMatter,
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,  # the index below starts with it
+        verbose_name=_("matter"),
+    )
+    received_at = models.DateTimeField(_("received at"))
+    signature = models.BinaryField(_("signature"))
+    score = models.FloatField(_("similarity"))
+
+    class Meta:
+        verbose_name = _("complaint signature")
+        verbose_name_plural = _("complaint signatures")
+        indexes = [models.Index(fields=["matter", "received_at"], name="signature_matter_received")]
+
+    def __str__(self) -> str:
+        return f"signature of {self.complaint_id}"
+
+
+class SimilarityBand(models.Model):
+    """One row of the locality-sensitive index of complaint texts: the complaint's
+    ``bucket`` in ``band`` (a hash of the plan, the fields the plan's mass triggers
+    compare, and a slice of the signature). Complaints that share a row are candidates of
+    the same matter; the index serves "newest rows of this bucket since a time" alone.
+    Invariant: written once, at registration, with the complaint's ``received_at``."""
+
+    # Complaints are not deleted in normal operation; an index on this column alone would
+    # nearly double the size of the table's indexes for the rare cascade.
+    complaint = models.ForeignKey(
+        Complaint,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("complaint"),
+    )
+    band = models.PositiveSmallIntegerField(_("band"))
+    bucket = models.BigIntegerField(_("bucket"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("similarity band")
+        verbose_name_plural = _("similarity bands")
+        indexes = [
+            # The complaint last: the candidate look-up reads the index alone.
+            models.Index(
+                fields=["band", "bucket", "received_at", "complaint"], name="similarity_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.band}/{self.bucket}"

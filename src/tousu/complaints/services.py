@@ -44,6 +44,7 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
+from tousu.complaints.similar import similar_index
 from tousu.complaints.validators import (
     EMAIL,
     id_number_is_valid,
@@ -352,9 +353,10 @@ def complaint_register(
                 complaint.save(update_fields=["plan_revision", "stage", "status", "workflow"])
                 workflow_started(complaint=complaint, at=now)
                 repeat_check(complaint=complaint, now=now)
+                similar_index(complaint=complaint, plan=plan, now=now)  # mass complaints
                 notify_complainant(complaint=complaint, event="received", now=now)
                 # The emergency response weighs its triggers (urgent, mass, media …).
-                complaint_happened(complaint=complaint, event="registered", actor=actor, now=now)
+                complaint_happened(complaint=complaint, what="registered", actor=actor, now=now)
             _search_document_save(complaint)
             audit_record(
                 actor=actor,

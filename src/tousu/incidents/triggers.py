@@ -108,7 +108,12 @@ def fire(
                         reason=trigger.label,
                         group_key=group_key,
                     )
-                for complaint in complaints:
+                linked = set(
+                    incident.links.filter(complaint__in=complaints).values_list(
+                        "complaint_id", flat=True
+                    )
+                )
+                for complaint in (c for c in complaints if c.pk not in linked):
                     incident_link(
                         incident=incident,
                         complaint=complaint,
@@ -125,8 +130,11 @@ def fire(
                         now=now,
                         trigger=trigger.key,
                     )
-                elif incident.status != IncidentStatus.REPORTED:
-                    # What the new complaints bring (media, injuries) may call for more.
+                elif incident.status != IncidentStatus.REPORTED and any(
+                    c.media_involved or c.people_injured or c.amount_involved for c in complaints
+                ):
+                    # What the new complaints bring (media, injuries, money) may call for
+                    # the tasks and reports that wait on it.
                     level_work(incident, revision.plan_model, now=now)
                 return incident
         except IntegrityError:
@@ -236,9 +244,19 @@ def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetim
     emergency = plan.emergency
     assert emergency is not None
     by_key = {t.key: t for t in emergency.triggers}
+    seen: set[str] = set()
     for firing in mass_firings(complaint=complaint, plan=plan, now=now):
+        # Strongest first: one matter is one incident, at the most serious level reached.
+        if firing.group_key in seen:
+            continue
+        seen.add(firing.group_key)
         trigger = by_key[firing.trigger]
-        members = list(Complaint.objects.filter(pk__in=firing.complaint_ids).order_by("pk"))
+        # The group's incident runs already: the others joined it when they came in.
+        running = Incident.objects.filter(
+            group_key=firing.group_key, status__in=OPEN_STATUSES
+        ).exists()
+        ids = [complaint.pk] if running else firing.complaint_ids
+        members = list(Complaint.objects.filter(pk__in=ids).order_by("pk"))
         subject = (
             _("confidential complaint")
             if complaint.confidential

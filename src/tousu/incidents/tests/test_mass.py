@@ -1,8 +1,14 @@
 """Mass complaints (群体性投诉) under the market template: paraphrases of one matter from
 different people become one incident, raised — never duplicated — as the group grows."""
 
-import pytest
+import threading
 
+import pytest
+from django.db import connection
+
+from tousu.complaints.models import Complaint
+from tousu.complaints.services import ComplainantData, complaint_register
+from tousu.demo.loader import demo_organisation_create
 from tousu.incidents.models import Incident
 from tousu.notifications.models import Notification
 from tousu.plans.tests.scenario import clients, clock, registrar
@@ -78,3 +84,63 @@ def test_one_person_complaining_five_times_is_not_a_mass_complaint():
                 complainant={"name": "同一顾客", "phone": "13912345600"},
             )
     assert not Incident.objects.exists()
+
+
+def _storm_complaint(users, person: int) -> None:
+    title, description = SAME_MATTER[person % len(SAME_MATTER)]
+    complaint_register(
+        actor=users["clerk"],
+        channel="walk_in",
+        title=title,
+        description=description,
+        category="quality",
+        merchant="鲜果坊水果摊",
+        product="进口车厘子",
+        complainant=ComplainantData(name=f"顾客{person}", phone=f"138{person:08d}"),
+    )
+
+
+def test_a_storm_of_near_identical_complaints_is_one_incident_and_intake_keeps_answering():
+    users = demo_organisation_create("market")
+    storm = 300
+    for person in range(storm):
+        _storm_complaint(users, person)
+    assert Complaint.objects.count() == storm
+    incident = Incident.objects.get()
+    assert incident.level == "II" and incident.links.count() == storm
+    # One notice per level reached, not one per complaint.
+    assert (
+        Notification.objects.filter(incident=incident, recipient__username="leader")
+        .filter(channel="in_app")
+        .count()
+        == 2
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_storm_registered_at_once_from_many_desks_opens_one_incident():
+    users = demo_organisation_create("market")
+    threads, per_thread = 8, 8
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def desk(worker: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                _storm_complaint(users, worker * per_thread + i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    running = [threading.Thread(target=desk, args=(n,)) for n in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    assert errors == []
+    assert Complaint.objects.count() == threads * per_thread
+    incident = Incident.objects.get()
+    assert incident.links.count() == threads * per_thread

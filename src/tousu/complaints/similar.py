@@ -1,0 +1,531 @@
+"""Mass complaints (群体性投诉): earlier complaints about the same matter, found through an
+index of similar Chinese text, and the plan's ``mass`` triggers counted over them.
+
+Text. ``complaints.shingles``: content characters of the title and description, and
+their MinHash signature, whose share of equal positions estimates the Jaccard
+similarity of two texts.
+
+Index. The first ``BANDS * ROWS`` values, in bands of ``ROWS``, are hashed with the plan
+and the values of the fields its text-comparing triggers share (the merchant …) into
+``SimilarityBand`` rows. Complaints that share a row are candidates: a pair at 0.3 shares
+one of 8 bands of one value with probability 1 − 0.7⁸ = 0.94 (0.98 at 0.4); bands of two
+values would need 32 rows per complaint for the same. A look-up reads at most
+``CANDIDATES_PER_BAND`` newest rows of each of the complaint's buckets inside the plan's
+longest mass window. A trigger with similarity 0 ("three complaints about one stall in a
+week, whatever each is about") adds one row keyed by its fields alone.
+
+Matters. A new complaint joins the matter (``ComplaintMatter``) of its most similar
+candidate that shares the fields of a text-comparing trigger and reaches that trigger's
+similarity, or starts a matter: paraphrases of one matter link, another matter of the same
+merchant does not. On PostgreSQL the registration holds a transaction-level advisory lock
+on each of its buckets while it looks, writes and counts, so two near-identical
+complaints registered at once are indexed one after the other and the second finds the
+first: a storm ends in one matter. SQLite runs one write transaction at a time
+(IMMEDIATE).
+
+Counting. For a text-comparing trigger, a member of the complaint's matter counts when it
+was received inside the trigger's window, shares the trigger's fields with the complaint,
+and joined the matter at the trigger's similarity or more (pairs of paraphrases often
+fall under 0.3 while each is close to some member, so the matter, not the pair, is what
+is compared). For a trigger with similarity 0, the complaints of its fields' bucket in
+the window count. Complainants count once each (phone digest, else name digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Subquery
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from tousu.complaints.models import (
+    Complaint,
+    ComplaintMatter,
+    ComplaintSignature,
+    SimilarityBand,
+)
+from tousu.complaints.shingles import normalised, shingles, signature, similarity
+from tousu.deadlines.calendar import DEFAULT_BUSINESS_HOURS, SHANGHAI
+from tousu.deadlines.selectors import work_calendar_for
+from tousu.plans import schema
+from tousu.plans.choices import DeadlineUnit
+
+ROWS = 1
+BANDS = 8
+FIELD_BAND = BANDS  # the band of the rows keyed by the fields alone (similarity 0)
+CANDIDATES_PER_BAND = 64
+MEMBERS_LIMIT = 500
+
+_BAND_BYTES = ROWS * 4
+
+
+# The fields mass triggers compare ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the mass triggers compare of one complaint: merchant, product and place
+    normalised, the category's key and the department's id."""
+
+    merchant: str
+    product: str
+    place: str
+    category: str
+    department: int | None
+
+    @classmethod
+    def of(cls, complaint: Complaint) -> Facts:
+        return cls(
+            merchant=normalised(complaint.merchant),
+            product=normalised(complaint.product),
+            place=normalised(complaint.occurred_place),
+            category=complaint.category.key,
+            department=complaint.department_id,
+        )
+
+
+def _lineage(plan: schema.Plan) -> dict[str, tuple[str, ...]]:
+    """Each category key of the plan with its ancestors, nearest first."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(nodes: Sequence[schema.Category], above: tuple[str, ...]) -> None:
+        for node in nodes:
+            found[node.key] = (node.key, *above)
+            walk(node.children, (node.key, *above))
+
+    walk(plan.categories, ())
+    return found
+
+
+class _Fields:
+    """Compares the fields of two complaints under one plan's category tree."""
+
+    def __init__(self, plan: schema.Plan):
+        self.lineage = _lineage(plan)
+
+    def value(self, field: str, facts: Facts) -> str:
+        """The value a bucket is keyed by; blank when the complaint has none. A category is
+        keyed by the root of its lineage, so a parent and its child meet in one bucket."""
+        if field == "category":
+            return self.lineage.get(facts.category, (facts.category,))[-1]
+        if field == "department":
+            return "" if facts.department is None else str(facts.department)
+        text: str = getattr(facts, field)
+        return text
+
+    def same(self, field: str, first: Facts, second: Facts) -> bool:
+        """Whether two complaints have the same ``field``; blank never matches, and a
+        category matches itself, its ancestors and its descendants."""
+        if field == "category":
+            a, b = first.category, second.category
+            return a == b or a in self.lineage.get(b, ()) or b in self.lineage.get(a, ())
+        if field == "department":
+            return first.department is not None and first.department == second.department
+        value = getattr(first, field)
+        return bool(value) and value == getattr(second, field)
+
+    def share(self, fields: Iterable[str], first: Facts, second: Facts) -> bool:
+        return all(self.same(field, first, second) for field in fields)
+
+
+# Plans ------------------------------------------------------------------------------
+
+
+def mass_triggers(plan: schema.Plan) -> list[schema.EmergencyTrigger]:
+    """The plan's triggers that count complaints about one matter."""
+    if plan.emergency is None:
+        return []
+    return [trigger for trigger in plan.emergency.triggers if trigger.mass is not None]
+
+
+def _mass(trigger: schema.EmergencyTrigger) -> schema.MassTrigger:
+    assert trigger.mass is not None  # only mass triggers reach here
+    return trigger.mass
+
+
+def window_start(within: schema.Duration, now: datetime) -> datetime:
+    """Where a window of ``within`` that ends at ``now`` starts. Working days go back over
+    the working calendar (to the same time of day); working hours count as whole working
+    days of the default business hours, rounded up."""
+    amount = float(within.amount)
+    if within.unit == DeadlineUnit.HOURS:
+        return now - timedelta(hours=amount)
+    if within.unit == DeadlineUnit.DAYS:
+        return now - timedelta(days=amount)
+    days = math.ceil(amount)
+    if within.unit == DeadlineUnit.WORKING_HOURS:
+        per_day = DEFAULT_BUSINESS_HOURS.per_day().total_seconds() / 3600
+        days = math.ceil(amount / per_day)
+    local = timezone.localtime(now, SHANGHAI)
+    day = local.date()
+    calendar = work_calendar_for(day - timedelta(days=days * 2 + 40), day)
+    while days > 0:
+        day -= timedelta(days=1)
+        days -= calendar.is_working_day(day)
+    return datetime.combine(day, local.timetz())
+
+
+def _text(trigger: schema.EmergencyTrigger) -> bool:
+    """Whether the trigger compares text (a similarity above 0) besides its fields."""
+    return _mass(trigger).similarity > 0
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A set of fields the index keys buckets by: with ``text``, one row per band of the
+    signature (candidates of a matter); without, one row keyed by the fields alone."""
+
+    fields: tuple[str, ...]
+    text: bool
+
+
+def _scopes(triggers: Sequence[schema.EmergencyTrigger]) -> list[_Scope]:
+    """For the triggers that compare text, their smallest field sets (a candidate that
+    shares the merchant and the product also shares the merchant, so one scope serves
+    both); for those that group by their fields alone, each field set."""
+    text = {tuple(sorted(set(_mass(t).same))) for t in triggers if _text(t)}
+    smallest = sorted(s for s in text if not any(set(o) < set(s) for o in text))
+    alone = sorted({tuple(sorted(set(_mass(t).same))) for t in triggers if not _text(t)})
+    return [_Scope(s, True) for s in smallest] + [_Scope(s, False) for s in alone]
+
+
+def _bucket(*parts: bytes) -> int:
+    data = b"".join(len(part).to_bytes(4, "big") + part for part in parts)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def _scope_key(plan: schema.Plan, scope: _Scope, fields: _Fields, facts: Facts) -> list[bytes]:
+    """What a scope's buckets are keyed by; empty when the complaint lacks a field."""
+    values = [fields.value(field, facts) for field in scope.fields]
+    if not all(values):
+        return []
+    return [plan.key.encode(), ",".join(scope.fields).encode(), *(v.encode() for v in values)]
+
+
+def _rows(
+    plan: schema.Plan, scopes: Sequence[_Scope], fields: _Fields, facts: Facts, sig: bytes
+) -> list[tuple[int, int]]:
+    """The (band, bucket) rows of a complaint; none for a scope whose fields it lacks."""
+    rows: list[tuple[int, int]] = []
+    for scope in scopes:
+        key = _scope_key(plan, scope, fields, facts)
+        if not key:
+            continue
+        if not scope.text:
+            rows.append((FIELD_BAND, _bucket(*key)))
+        elif sig:
+            for band in range(BANDS):
+                part = sig[band * _BAND_BYTES : (band + 1) * _BAND_BYTES]
+                rows.append((band, _bucket(*key, band.to_bytes(2, "big"), part)))
+    return list(dict.fromkeys(rows))
+
+
+# Index ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    complaint_id: int
+    matter_id: int
+    matter_key: str
+    signature: bytes
+    facts: Facts
+
+
+def _lock(buckets: Iterable[int]) -> None:
+    """Hold the buckets until the transaction ends (PostgreSQL), in one order for all."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM"
+            " (SELECT DISTINCT unnest(%s::bigint[]) AS k ORDER BY k) AS keys",
+            [sorted(set(buckets))],
+        )
+
+
+def _facts(merchant: str, product: str, place: str, category: str, department: int) -> Facts:
+    return Facts(
+        merchant=normalised(merchant),
+        product=normalised(product),
+        place=normalised(place),
+        category=category,
+        department=department,
+    )
+
+
+_FACT_COLUMNS = (
+    "complaint__merchant",
+    "complaint__product",
+    "complaint__occurred_place",
+    "complaint__category__key",
+    "complaint__department_id",
+)
+
+
+def _candidates(rows: Sequence[tuple[int, int]], since: datetime) -> list[_Candidate]:
+    """Indexed complaints that share a text row, received since ``since``: the newest
+    ``CANDIDATES_PER_BAND`` of each bucket, read from the index alone, in one query."""
+    table = connection.ops.quote_name(SimilarityBand._meta.db_table)
+    branch = (
+        f"SELECT complaint_id FROM (SELECT complaint_id FROM {table}"  # noqa: S608
+        " WHERE band = %s AND bucket = %s AND received_at >= %s"
+        f" ORDER BY received_at DESC LIMIT {CANDIDATES_PER_BAND}) AS b{{}}"
+    )
+    moment = connection.ops.adapt_datetimefield_value(since)
+    params: list[object] = []
+    for band, bucket in rows:
+        params += [band, bucket, moment]
+    hits = " UNION ".join(branch.format(i) for i in range(len(rows)))
+    found = ComplaintSignature.objects.filter(
+        complaint_id__in=RawSQL(hits, params)  # noqa: S611 - constant SQL, bound values
+    ).values_list("complaint_id", "matter_id", "matter__key", "signature", *_FACT_COLUMNS)
+    return [
+        _Candidate(
+            complaint_id=pk,
+            matter_id=matter,
+            matter_key=key,
+            signature=bytes(sig),
+            facts=_facts(*facts),
+        )
+        for pk, matter, key, sig, *facts in found
+    ]
+
+
+def similar_index(
+    *, complaint: Complaint, plan: schema.Plan, now: datetime
+) -> ComplaintMatter | None:
+    """Index a newly registered complaint and put it in its matter; returns the matter.
+
+    Call inside the registration's transaction, once per complaint. Nothing is read or
+    written for a plan without mass triggers, nor for a complaint that lacks a field every
+    mass trigger compares (a blank merchant never matches). Otherwise it writes the
+    complaint's band rows and — when a trigger compares text — its signature, joining the
+    matter of the most similar earlier complaint of the plan inside the longest mass
+    window or starting a new ``ComplaintMatter``. On PostgreSQL it holds advisory locks
+    on the complaint's buckets until the transaction ends. Returns None when the complaint
+    is in no matter.
+    """
+    triggers = mass_triggers(plan)
+    if not triggers:
+        return None
+    fields = _Fields(plan)
+    facts = Facts.of(complaint)
+    sig = signature(shingles(complaint.title, complaint.description, (complaint.merchant,)))
+    rows = _rows(plan, _scopes(triggers), fields, facts, sig)
+    if not rows:
+        return None
+    _lock(bucket for _band, bucket in rows)
+    text_rows = [row for row in rows if row[0] != FIELD_BAND]
+    matter: ComplaintMatter | None = None
+    if text_rows:
+        matter, score = _matter(complaint, plan, fields, facts, sig, text_rows, now)
+        ComplaintSignature.objects.create(
+            complaint=complaint,
+            matter=matter,
+            received_at=complaint.received_at,
+            signature=sig,
+            score=score,
+        )
+    SimilarityBand.objects.bulk_create(
+        SimilarityBand(
+            complaint=complaint, band=band, bucket=bucket, received_at=complaint.received_at
+        )
+        for band, bucket in rows
+    )
+    return matter
+
+
+def _matter(
+    complaint: Complaint,
+    plan: schema.Plan,
+    fields: _Fields,
+    facts: Facts,
+    sig: bytes,
+    rows: Sequence[tuple[int, int]],
+    now: datetime,
+) -> tuple[ComplaintMatter, float]:
+    """The matter of the most similar candidate that shares the fields of a trigger that
+    compares text and reaches its similarity (between equals, the earliest registered),
+    and the similarity; else a new matter, and 1."""
+    text = [t for t in mass_triggers(plan) if _text(t)]
+    since = min(window_start(_mass(t).within, now) for t in text)
+    best: tuple[float, int, _Candidate] | None = None
+    for candidate in _candidates(rows, since):
+        score = similarity(sig, candidate.signature)
+        if any(
+            score >= float(_mass(t).similarity)
+            and fields.share(_mass(t).same, facts, candidate.facts)
+            for t in text
+        ):
+            key = (score, -candidate.complaint_id, candidate)
+            best = key if best is None or key[:2] > best[:2] else best
+    if best is None:
+        started = ComplaintMatter.objects.create(
+            key=complaint.tracking_no, plan_key=plan.key, started_at=complaint.received_at
+        )
+        return started, 1.0
+    joined = best[2]
+    return ComplaintMatter(pk=joined.matter_id, key=joined.matter_key), best[0]
+
+
+# Counting ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MassFiring:
+    """A mass trigger reached: ``complainants`` distinct people complained inside the
+    trigger's window (``complaint_ids``, in registration order). ``group_key`` names the
+    group: the matter's key for a trigger that compares text; for one that compares
+    fields alone, ``fields:`` and the tracking number of the group's earliest complaint."""
+
+    trigger: str
+    level: str
+    group_key: str
+    complaint_ids: list[int]
+    complainants: int
+
+
+@dataclass(frozen=True)
+class _Member:
+    complaint_id: int
+    tracking_no: str
+    received_at: datetime
+    score: float
+    person: str
+    facts: Facts
+
+
+_MEMBER_COLUMNS = (
+    "complaint_id",
+    "complaint__tracking_no",
+    "received_at",
+    "complaint__complainant_id",
+    "complaint__complainant__phone_digest",
+    "complaint__complainant__name_digest",
+)
+
+
+def _member(row: Sequence[Any], score: float, facts: Facts | None = None) -> _Member:
+    pk, tracking_no, received, person, phone, name, *compared = row
+    return _Member(
+        complaint_id=pk,
+        tracking_no=tracking_no,
+        received_at=received,
+        score=score,
+        person=phone or name or f"#{person}",
+        facts=facts or _facts(*compared),
+    )
+
+
+def _matter_members(complaint: Complaint, since: datetime) -> tuple[str, list[_Member]]:
+    """The matter's key and its newest ``MEMBERS_LIMIT`` members received from ``since``
+    to the complaint, in one query over the matter's index."""
+    matter = ComplaintSignature.objects.filter(complaint_id=complaint.pk).values("matter_id")
+    found = (
+        ComplaintSignature.objects.filter(
+            matter_id=Subquery(matter[:1]),
+            received_at__gte=since,
+            received_at__lte=complaint.received_at,
+        )
+        .order_by("-received_at", "-complaint_id")
+        .values_list("matter__key", "score", *_MEMBER_COLUMNS, *_FACT_COLUMNS)[:MEMBERS_LIMIT]
+    )
+    rows = list(found)
+    key = rows[0][0] if rows else ""
+    return key, [_member(row[2:], row[1]) for row in rows]
+
+
+def _bucket_members(
+    bucket: int, scope: _Scope, complaint: Complaint, facts: Facts, since: datetime
+) -> list[_Member]:
+    """The newest ``MEMBERS_LIMIT`` complaints of a fields-alone bucket received from
+    ``since`` to the complaint, in one query over the index. They have the complaint's
+    values of the scope's fields (the bucket is their hash), but for a category, which
+    is keyed by the root of its lineage."""
+    compared = _FACT_COLUMNS if "category" in scope.fields else ()
+    found = (
+        SimilarityBand.objects.filter(
+            band=FIELD_BAND,
+            bucket=bucket,
+            received_at__gte=since,
+            received_at__lte=complaint.received_at,
+        )
+        .order_by("-received_at")
+        .values_list(*_MEMBER_COLUMNS, *compared)[:MEMBERS_LIMIT]
+    )
+    return [_member(row, 1.0, None if compared else facts) for row in found]
+
+
+def mass_firings(*, complaint: Complaint, plan: schema.Plan, now: datetime) -> list[MassFiring]:
+    """The plan's mass triggers that the complaint reaches, the most serious level first.
+
+    A trigger fires when at least ``count`` distinct complainants (phone digest, else
+    name digest) have complaints received inside ``within`` before ``now``, and not after
+    this complaint, that share the trigger's ``same`` fields with this complaint — this
+    complaint among them. For a trigger that compares text they must also be in this
+    complaint's matter, having joined it at the trigger's ``similarity`` or more (the
+    complaint that started it counts as 1). Reads one query for the matter and one per
+    set of fields compared alone, over the index (at most ``MEMBERS_LIMIT`` newest rows
+    each); writes nothing. A complaint ``similar_index`` did not index fires nothing.
+    """
+    triggers = mass_triggers(plan)
+    emergency = plan.emergency
+    if not triggers or emergency is None:
+        return []
+    fields = _Fields(plan)
+    facts = Facts.of(complaint)
+    starts = {t.key: window_start(_mass(t).within, now) for t in triggers}
+    text = [t for t in triggers if _text(t)]
+    groups: dict[str, tuple[str, list[_Member]]] = {}
+    scopes = [(s, key) for s in _scopes(triggers) if (key := _scope_key(plan, s, fields, facts))]
+    if any(scope.text for scope, _key in scopes):  # else it is in no matter
+        matter = _matter_members(complaint, min(starts[t.key] for t in text))
+        groups.update((t.key, matter) for t in text)
+    for scope, key in scopes:
+        if scope.text:
+            continue
+        alone = [
+            t
+            for t in triggers
+            if not _text(t) and tuple(sorted(set(_mass(t).same))) == scope.fields
+        ]
+        since = min(starts[t.key] for t in alone)
+        members = _bucket_members(_bucket(*key), scope, complaint, facts, since)
+        groups.update((t.key, ("", members)) for t in alone)
+    firings: list[MassFiring] = []
+    for trigger in triggers:
+        rule = _mass(trigger)
+        group_key, members = groups.get(trigger.key, ("", []))
+        counted = [
+            member
+            for member in members
+            if member.received_at >= starts[trigger.key]
+            and member.score >= float(rule.similarity)
+            and fields.share(rule.same, facts, member.facts)
+        ]
+        if not any(member.complaint_id == complaint.pk for member in counted):
+            continue
+        people = len({member.person for member in counted})
+        if people < rule.count:
+            continue
+        counted.sort(key=lambda member: member.complaint_id)
+        firings.append(
+            MassFiring(
+                trigger=trigger.key,
+                level=trigger.level,
+                group_key=group_key or f"fields:{counted[0].tracking_no}",
+                complaint_ids=[member.complaint_id for member in counted],
+                complainants=people,
+            )
+        )
+    order = {trigger.key: index for index, trigger in enumerate(triggers)}
+    firings.sort(key=lambda f: (emergency.rank(f.level), order[f.trigger]))
+    return firings
