@@ -373,6 +373,9 @@ def _matter(
         )
         return started, 1.0
     joined = best[2]
+    # Those who join one matter take their turn until they commit: the count each sees,
+    # and the incident it may open, include every member written before it.
+    list(ComplaintMatter.objects.select_for_update().filter(pk=joined.matter_id).values("pk"))
     return ComplaintMatter(pk=joined.matter_id, key=joined.matter_key), best[0]
 
 

@@ -239,7 +239,7 @@ def _peak_first_contact(
 
 
 def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetime) -> None:
-    from tousu.complaints.similar import mass_firings
+    from tousu.complaints.similar import mass_firings, window_start
 
     emergency = plan.emergency
     assert emergency is not None
@@ -256,7 +256,15 @@ def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetim
             group_key=firing.group_key, status__in=OPEN_STATUSES
         ).exists()
         ids = [complaint.pk] if running else firing.complaint_ids
-        members = list(Complaint.objects.filter(pk__in=ids).order_by("pk"))
+        found = Complaint.objects.filter(pk__in=ids)
+        if not firing.group_key.startswith("fields:") and trigger.mass:
+            # The matter's members in the window that are not in its incident yet join
+            # too: one registered at the same moment may have been counted by neither.
+            since = window_start(trigger.mass.within, complaint.received_at)
+            found = found | Complaint.objects.filter(
+                signature__matter__key=firing.group_key, signature__received_at__gte=since
+            ).exclude(incident_links__incident__group_key=firing.group_key)
+        members = list(found.distinct().order_by("pk"))
         subject = (
             _("confidential complaint")
             if complaint.confidential

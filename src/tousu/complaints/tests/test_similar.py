@@ -290,7 +290,8 @@ def test_a_complaint_without_the_fields_the_triggers_compare_stores_nothing(user
 def test_indexing_and_counting_take_a_few_queries(users):
     first, second = (register(users, text, person) for person, text in enumerate(MILK[:2]))
     lock = 1 if connection.vendor == "postgresql" else 0
-    for complaint, queries in ((first, 4 + lock), (second, 3 + lock)):
+    # Joining also locks the matter's row: those joining one matter take turns.
+    for complaint, queries in ((first, 4 + lock), (second, 4 + lock)):
         # Index it again, as registration did: look up, (start the matter), write.
         SimilarityBand.objects.filter(complaint=complaint).delete()
         ComplaintSignature.objects.filter(complaint=complaint).delete()
