@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class IncidentStatus(models.TextChoices):
@@ -8,7 +9,7 @@ class IncidentStatus(models.TextChoices):
     ACTIVATED = "activated", _("Activated")
     RESPONDING = "responding", _("Responding")
     CONTAINED = "contained", _("Contained")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("incident", "Closed")
     REVIEWED = "reviewed", _("Reviewed")
 
 

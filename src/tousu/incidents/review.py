@@ -222,7 +222,7 @@ def review_file(
                 key=f"incident:{locked.pk}:accountability:{index}:u{entry.person.pk}",
                 person=entry.person,
                 rule="accountability",
-                rule_label=_("Accountability (责任追究): %(reason)s") % {"reason": entry.reason},
+                rule_label=_("Accountability: %(reason)s") % {"reason": entry.reason},
                 incident=locked,
                 amount=entry.amount,
                 performance=entry.performance,

@@ -348,7 +348,7 @@ def _appeal(act: Act) -> None:
     rounds = int((act.complaint.workflow or {}).get("appeal_rounds", 0))
     if rounds >= max_rounds:
         raise Conflict(
-            _("The act.plan allows %(max)d appeal round(s); this act.complaint has used them.")
+            _("The plan allows %(max)d appeal round(s); this complaint has used them.")
             % {"max": max_rounds},
             field_errors={"action": [_("No appeal rounds left.")]},
         )
@@ -392,7 +392,7 @@ def _follow_up(act: Act) -> None:
 def _wait(act: Act) -> None:
     if (act.complaint.workflow or {}).get("waiting"):
         raise Conflict(
-            _("The clock is already paused for this act.complaint."),
+            _("The clock is already paused for this complaint."),
             field_errors={"action": [_("Already waiting.")]},
         )
     _text(act.outcome, act.data, "reason", required=True)
@@ -402,7 +402,7 @@ def _wait(act: Act) -> None:
 def _resume(act: Act) -> None:
     if not (act.complaint.workflow or {}).get("waiting"):
         raise Conflict(
-            _("The clock of this act.complaint is not paused."),
+            _("The clock of this complaint is not paused."),
             field_errors={"action": [_("Not waiting.")]},
         )
     _workflow(act.outcome)["waiting"] = False
@@ -411,7 +411,7 @@ def _resume(act: Act) -> None:
 def _mark_emergency(act: Act) -> None:
     if act.complaint.emergency_marked:
         raise Conflict(
-            _("The act.complaint is already marked for emergency activation."),
+            _("The complaint is already marked for emergency activation."),
             field_errors={"action": [_("Already marked.")]},
         )
     act.outcome.values["emergency_marked"] = True

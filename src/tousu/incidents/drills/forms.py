@@ -24,5 +24,5 @@ class DrillStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         plan, scenario = self.fields["plan"], self.fields["scenario"]
         assert isinstance(plan, forms.ChoiceField) and isinstance(scenario, forms.ChoiceField)
-        plan.choices = [(p.key, f"{p.name} ({p.key})") for p in drill_plans()]
+        plan.choices = [(p.key, p.name) for p in drill_plans()]
         scenario.choices = list(shipped_scenarios().items())

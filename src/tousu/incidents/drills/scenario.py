@@ -29,6 +29,17 @@ _OFFSET = re.compile(r"^\+?(\d{1,4}):([0-5]\d):([0-5]\d)$")
 SHIPPED = "tousu.incidents.scenarios"
 
 
+def _field_name(name: str) -> str:
+    """A scenario's complaint field by its name in the reader's language."""
+    names = {
+        "category": _("category"),
+        "severity": _("severity"),
+        "channel": _("channel"),
+        "nature": _("nature"),
+    }
+    return names.get(name, name)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -371,7 +382,7 @@ def _against_plan(
                         problems.add(
                             (*path, "complaints", name),
                             _("The plan has no %(field)s “%(value)s”.")
-                            % {"field": name, "value": item},
+                            % {"field": _field_name(name), "value": item},
                         )
             sets = {"category": categories, "severity": severities, "nature": natures}
             for name, value in spec.classify.items():
@@ -385,7 +396,7 @@ def _against_plan(
                     problems.add(
                         (*path, "complaints", "classify", name),
                         _("The plan has no %(field)s “%(value)s”.")
-                        % {"field": name, "value": value},
+                        % {"field": _field_name(name), "value": value},
                     )
             if spec.transfer_to and spec.transfer_to not in departments:
                 problems.add(
