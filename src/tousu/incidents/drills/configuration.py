@@ -17,8 +17,17 @@ from tousu.deadlines.models import CalendarOverride, CalendarYear
 from tousu.plans.models import Plan, PlanRevision
 
 
-def configuration_export(*, revision: PlanRevision) -> str:
-    """The configuration as a Django JSON fixture (natural keys for roles and people)."""
+def configuration_export(*, revision: PlanRevision, calendar_only: bool = False) -> str:
+    """The configuration as a Django JSON fixture (natural keys for roles and people);
+    with ``calendar_only`` the calendar alone (a drill staffed by the template's demo
+    people, who the drill's process creates itself)."""
+    if calendar_only:
+        return serializers.serialize(
+            "json",
+            [*CalendarYear.objects.order_by("pk"), *CalendarOverride.objects.order_by("pk")],
+            use_natural_foreign_keys=True,
+            use_natural_primary_keys=True,
+        )
     organisation = Organisation.objects.order_by("pk").first()
     rows: list[Model] = []
     if organisation is not None:

@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
@@ -31,7 +33,7 @@ from tousu.incidents.drills.scenario import Scenario, scenario_parse
 from tousu.incidents.models import Drill
 from tousu.plans.models import Plan, PlanRevision
 from tousu.plans.schema import Plan as PlanModel
-from tousu.plans.services import plan_load
+from tousu.plans.services import TEMPLATE_KEYS, plan_load, template_source
 
 # A running drill whose conductor is gone (killed, machine restarted) no longer blocks its
 # plan after this long, or at once when its process is known to be dead on this host.
@@ -85,14 +87,43 @@ def _revision_plan(key: str) -> PlanModel | None:
     return plan.active_revision.plan_model
 
 
+def demo_staffed(plan: Plan) -> bool:
+    """Whether a drill of ``plan`` runs with the template's demo staff: the organisation
+    runs another plan, so its own people hold none of this one's roles. They exist only in
+    the drill's database."""
+    organisation = Organisation.objects.order_by("pk").first()
+    return organisation is None or organisation.plan_id != plan.pk
+
+
+def _demo_departments(plan_key: str) -> set[str]:
+    path = resources.files("tousu.plans").joinpath(f"templates_yaml/{plan_key}.demo.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {department["code"] for department in data.get("departments", [])}
+
+
+def _departments(plan_key: str) -> set[str]:
+    plan = Plan.objects.filter(key=plan_key).first()
+    if plan is not None and demo_staffed(plan) and plan_key in TEMPLATE_KEYS:
+        return _demo_departments(plan_key)
+    return set(Department.objects.values_list("code", flat=True))
+
+
+def _mapping(source: str) -> bool:
+    try:
+        return isinstance(yaml.safe_load(source), dict)
+    except yaml.YAMLError:
+        return False
+
+
 def scenario_check(
     source: str, *, plan_key: str = "", start: datetime | None = None
 ) -> tuple[Scenario, PlanModel]:
     """Validate a scenario against the real plan and departments (nothing is written)."""
+    key = plan_key or ((yaml.safe_load(source) or {}).get("plan") if _mapping(source) else "")
     scenario, plan = scenario_parse(
         source,
         plan_of=_revision_plan,
-        departments=set(Department.objects.values_list("code", flat=True)),
+        departments=_departments(str(key or "")),
         start=start,
     )
     if plan_key and scenario.plan_key != plan_key:
@@ -147,6 +178,11 @@ def drill_start(
         message = _("Give a speed of zero (as fast as possible) or more.")
         raise InvalidInput(message, field_errors={"speed": [message]})
     plan = Plan.objects.select_related("active_revision").filter(key=plan_key).first()
+    if plan is None and plan_key in TEMPLATE_KEYS:
+        # A shipped template the organisation has not loaded: stored as a plan (not the
+        # organisation's), so the drill has a revision to name.
+        plan_load(source=template_source(plan_key), note=_("Shipped template, for a drill"))
+        plan = Plan.objects.select_related("active_revision").filter(key=plan_key).first()
     if plan is None or plan.active_revision is None:
         message = _("Unknown plan “%(key)s”.") % {"key": plan_key}
         raise InvalidInput(message, field_errors={"plan": [message]})
@@ -202,6 +238,7 @@ def drill_start(
                 "port": attended_port,
                 "organisation": (Organisation.objects.order_by("pk").first() or plan).name,
                 "schema_cache": str(Path(settings.VAR_DIR) / "drills"),
+                "staff": "demo" if demo_staffed(plan) else "organisation",
             }
         ),
         encoding="utf-8",
@@ -245,7 +282,10 @@ def drill_conduct(*, drill: Drill, keep: bool = False) -> Drill:
             }
         )
         (directory / "configuration.json").write_text(
-            configuration_export(revision=drill.plan_revision), encoding="utf-8"
+            configuration_export(
+                revision=drill.plan_revision, calendar_only=demo_staffed(drill.plan)
+            ),
+            encoding="utf-8",
         )
         run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
         source = (directory / "scenario.yaml").read_text(encoding="utf-8")

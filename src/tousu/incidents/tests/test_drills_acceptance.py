@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tousu.accounts.models import Organisation, User
 from tousu.assessment.models import PenaltyEntry
 from tousu.audit.models import AuditEvent
 from tousu.complaints.models import Complaint
@@ -110,3 +111,27 @@ def test_the_315_drill_runs_unattended_in_isolation_and_reports(db, live_channel
     from tousu.incidents.drills.services import drill_directory
 
     assert not drill_directory(drill).exists()
+
+
+@pytest.mark.slow
+def test_a_template_the_organisation_does_not_run_is_drilled_with_its_demo_staff(db):
+    # A market office drills the 3·15 plan: its own people hold none of the plan's roles,
+    # so the template's demo staff play them — in the drill's database only.
+    demo_organisation_create("market")
+    before = _counts()
+    people = set(User.objects.values_list("username", flat=True))
+    call_command(
+        "drill", "run", "dealer_315", "--scenario", "dealer_315.yaml", stdout=io.StringIO()
+    )
+    drill = Drill.objects.get()
+    assert drill.status == DrillStatus.FINISHED, drill.error
+    assert drill.plan.key == "dealer_315" and "演练评估报告" in drill.report_html
+    assert Organisation.objects.get().plan.key == "market"
+    assert set(User.objects.values_list("username", flat=True)) == people
+    after = _counts()
+    # The drilled template is stored as a plan (configuration, with its audit events);
+    # nothing else changed.
+    assert after.pop("plan_revisions") == before.pop("plan_revisions") + 1
+    added = AuditEvent.objects.order_by("-seq")[: after.pop("audit") - before.pop("audit")]
+    assert {event.object_type for event in added} == {"plan"}
+    assert after == before
