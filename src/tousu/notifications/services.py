@@ -138,6 +138,20 @@ def notify_users(
     return _insert_new(rows)
 
 
+def notify_staff_notice(
+    *, users: Iterable[User], key: str, subject: str, body: str, now: datetime | None = None
+) -> int:
+    """Queue a notice about no complaint or incident (e.g. a new plan revision in force)
+    for each user on each of their channels; the same ``key`` again adds nothing."""
+    now = now or timezone.now()
+    rows: list[Notification] = []
+    for user in {u.pk: u for u in users if u.is_active}.values():
+        rows += _rows_for_user(
+            user, key=key, subject=subject[:200], body=body, complaint=None, now=now
+        )
+    return _insert_new(rows) if rows else 0
+
+
 def notify_complainant(
     *, complaint: Any, event: str, now: datetime | None = None, **extra: object
 ) -> int:

@@ -10,9 +10,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from tousu.accounts.choices import Role
 from tousu.accounts.models import Organisation, User
 from tousu.audit.services import audit_record
 from tousu.core.problems import InvalidInput, NotAllowed
+from tousu.notifications.services import notify_staff_notice
 from tousu.plans.categories import categories_sync
 from tousu.plans.models import Plan, PlanRevision
 from tousu.plans.validation import plan_parse
@@ -121,7 +123,24 @@ def plan_activate(*, revision: PlanRevision, actor: User | None) -> Plan:
         organisation = Organisation.objects.order_by("pk").first()
         if organisation is not None and organisation.plan_id == plan.pk:
             categories_sync(plan=revision.plan_model)
+            if actor is not None:  # an administrator put it in force: the departments hear
+                _revision_notice(plan, revision)
     return plan
+
+
+def _revision_notice(plan: Plan, revision: PlanRevision) -> None:
+    """Tell the departments (their heads) that a new revision of the plan is in force."""
+    heads = User.objects.filter(is_active=True, groups__name=Role.DEPARTMENT_HEAD)
+    text = _(
+        "Revision %(number)d of “%(plan)s” is in force from now: new complaints run under "
+        "it. %(note)s"
+    ) % {"number": revision.number, "plan": plan.name, "note": revision.note}
+    notify_staff_notice(
+        users=heads.prefetch_related("notification_channels"),
+        key=f"plan:{plan.key}:r{revision.number}:activated",
+        subject=text,
+        body=text,
+    )
 
 
 def organisation_plan_adopt(*, key: str, actor: User | None = None) -> Plan:

@@ -278,3 +278,19 @@ def test_activating_from_a_complaint_needs_the_role_and_a_reason(enterprise):
         complaint=complaint, actor=user("supervisor"), level="IV", reason="同批次多台"
     )
     assert incident.source == IncidentSource.ESCALATION and incident.level == "IV"
+
+
+def test_a_proposed_revision_activated_by_the_administrator_is_announced(enterprise):
+    from tousu.plans.services import plan_activate, plan_load
+
+    active = PlanRevision.objects.get(plan__key="enterprise")
+    draft = plan_load(source=active.source + "\n# 复盘：缩短上报时限\n", note="复盘建议")
+    assert draft.plan.active_revision_id == active.pk  # a draft until activated
+    plan_activate(revision=draft, actor=user("admin"))
+    heads = set(
+        Notification.objects.filter(key__startswith="plan:enterprise:", channel="in_app")
+        .values_list("recipient__username", flat=True)
+    )
+    assert heads and heads == set(
+        User.objects.filter(groups__name="department_head").values_list("username", flat=True)
+    )
