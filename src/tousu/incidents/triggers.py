@@ -185,12 +185,16 @@ def complaint_weighed(*, complaint: Complaint, what: str, actor: Any, now: datet
             continue
         fired.append((trigger, _level_of(emergency, trigger, now)))
     fired.sort(key=lambda pair: emergency.rank(pair[1]))
-    if fired:
+    # A change of a complaint already in a response at that level or above adds nothing
+    # (the engine's state says at which level its response runs: no query).
+    under = ((complaint.workflow or {}).get("emergency") or {}).get("level")
+    if fired and (not under or emergency.rank(fired[0][1]) < emergency.rank(under)):
         trigger, level = fired[0]
         fire(revision=revision, trigger=trigger, level=level, complaints=[complaint], now=now)
+        under = level
     if what == "registered" and any(t.mass for t in emergency.triggers):
         _mass(complaint, revision, plan, now)
-    if complaint.emergency_marked and open_incident_of(complaint) is None:
+    if complaint.emergency_marked and not under and open_incident_of(complaint) is None:
         # A person asked to activate the plan (the plan's mark_emergency action): the
         # engine checked their role; the level is the plan's least serious unless a
         # trigger fired above.
@@ -217,6 +221,8 @@ def _peak_first_contact(
     from tousu.deadlines.models import Deadline
     from tousu.deadlines.services import deadline_close, deadline_open
 
+    if not emergency.peak:
+        return
     if what != "registered":
         if getattr(actor, "pk", None):
             for row in Deadline.objects.filter(

@@ -101,6 +101,8 @@ def _storm_complaint(users, person: int) -> None:
 
 
 def test_a_storm_of_near_identical_complaints_is_one_incident_and_intake_keeps_answering():
+    if connection.vendor == "postgresql":
+        pytest.skip("the SQLite leg runs it; the PostgreSQL leg runs the storm from 8 desks")
     users = demo_organisation_create("market")
     storm = 300
     for person in range(storm):

@@ -288,8 +288,9 @@ def test_a_proposed_revision_activated_by_the_administrator_is_announced(enterpr
     assert draft.plan.active_revision_id == active.pk  # a draft until activated
     plan_activate(revision=draft, actor=user("admin"))
     heads = set(
-        Notification.objects.filter(key__startswith="plan:enterprise:", channel="in_app")
-        .values_list("recipient__username", flat=True)
+        Notification.objects.filter(
+            key__startswith="plan:enterprise:", channel="in_app"
+        ).values_list("recipient__username", flat=True)
     )
     assert heads and heads == set(
         User.objects.filter(groups__name="department_head").values_list("username", flat=True)
