@@ -33,7 +33,9 @@ from tousu.incidents.notify import incident_notify
 CLOSED_WITH_INCIDENT = "incident closed"
 
 
-def _text(name: str, value: str, *, limit: int = 5000) -> str:
+def text_required(name: str, value: str, *, limit: int = 5000) -> str:
+    """``value`` stripped, or ``InvalidInput`` naming field ``name``: blank, too long or
+    not storable."""
     value = (value or "").strip()
     if not value or is_blank(value):
         problem: str | None = _("This field is required.")
@@ -142,7 +144,7 @@ def situation_file(
     now = now or timezone.now()
     if not is_responder(incident, actor):
         raise NotAllowed(_("Only the command structure files situation reports."))
-    text = _text("text", text)
+    text = text_required("text", text)
     with transaction.atomic():
         locked = _running(incident)
         report = SituationReport.objects.create(
@@ -167,7 +169,7 @@ def upward_file(
     incident = report.incident
     if not is_responder(incident, actor):
         raise NotAllowed(_("Only the command structure reports upward."))
-    content = _text("content", content)
+    content = text_required("content", content)
     with transaction.atomic():
         locked_incident = _running(incident)
         locked = UpwardReport.objects.select_for_update().get(pk=report.pk)
@@ -204,8 +206,8 @@ def media_log(
     at = at or now
     if not is_responder(incident, actor):
         raise NotAllowed(_("Only the command structure logs media contacts."))
-    outlet = _text("outlet", outlet, limit=200)
-    summary = _text("summary", summary)
+    outlet = text_required("outlet", outlet, limit=200)
+    summary = text_required("summary", summary)
     if at > now:
         message = _("Cannot be in the future.")
         raise InvalidInput(message, field_errors={"at": [message]})
@@ -252,7 +254,7 @@ def statement_draft(
     now = now or timezone.now()
     if not is_responder(incident, actor):
         raise NotAllowed(_("Only the command structure drafts statements."))
-    text = _text("text", text, limit=20000)
+    text = text_required("text", text, limit=20000)
     with transaction.atomic():
         locked = _running(incident)
         statement = Statement.objects.create(
@@ -371,7 +373,7 @@ def incident_close(
     now = now or timezone.now()
     if not is_commander(incident, actor):
         raise NotAllowed(_("Only the commander or a deputy closes the incident."))
-    outcome = _text("outcome", outcome, limit=20000)
+    outcome = text_required("outcome", outcome, limit=20000)
     with transaction.atomic():
         locked = _running(incident)
         for row in Deadline.objects.filter(incident=locked, closed_at__isnull=True):

@@ -22,7 +22,7 @@ from tousu.incidents.choices import IncidentStatus
 from tousu.incidents.command import is_commander
 from tousu.incidents.models import ImprovementAction, Incident, Review
 from tousu.incidents.notify import incident_notify
-from tousu.incidents.response import CLOSED_WITH_INCIDENT, _text
+from tousu.incidents.response import CLOSED_WITH_INCIDENT, text_required
 from tousu.plans.schema import Duration
 
 
@@ -154,8 +154,8 @@ def review_file(
     now = now or timezone.now()
     if not is_commander(incident, actor):
         raise NotAllowed(_("Only the commander or a deputy files the review."))
-    causes = _text("causes", causes, limit=20000)
-    lessons = _text("lessons", lessons, limit=20000)
+    causes = text_required("causes", causes, limit=20000)
+    lessons = text_required("lessons", lessons, limit=20000)
     errors: dict[str, list[str]] = {}
     today = timezone.localtime(now).date()
     for index, item in enumerate(improvements):
@@ -266,7 +266,7 @@ def improvement_done(
     now = now or timezone.now()
     if action.owner_id != getattr(actor, "pk", None) and not is_commander(action.incident, actor):
         raise NotAllowed(_("Only its owner or the commander reports an improvement done."))
-    note = _text("note", note)
+    note = text_required("note", note)
     with transaction.atomic():
         locked = ImprovementAction.objects.select_for_update().get(pk=action.pk)
         if locked.done_at is not None:
