@@ -12,7 +12,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from tousu.accounts.auth import api_auth
 from tousu.complaints.api import router as complaints_router
 from tousu.core.problems import ServiceError
+from tousu.inbound.api import router as inbound_router
 from tousu.incidents.api import router as incidents_router
+from tousu.portal.api import router as portal_router
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -57,6 +59,8 @@ api = TousuAPI(
 )
 api.add_router("/v1/", complaints_router)
 api.add_router("/v1/", incidents_router)
+api.add_router("/v1/portal/", portal_router)
+api.add_router("/v1/inbound/", inbound_router)
 
 
 def problem(request: HttpRequest, *, status: int, title: str, detail: str, errors=None):

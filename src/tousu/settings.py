@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "axes",
+    "captcha",  # the portal's check when the browser runs no script
     "tousu.core",
     "tousu.demo",
     "tousu.accounts",
@@ -57,6 +58,11 @@ INSTALLED_APPS = [
     "tousu.notifications",
     "tousu.assessment",
     "tousu.supervision",
+    "tousu.portal",
+    "tousu.mailin",
+    "tousu.inbound",
+    "tousu.imports",
+    "tousu.desk",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +172,7 @@ STATICFILES_DIRS = [
     PACKAGE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/altcha", NODE_MODULES / "altcha" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -215,6 +222,23 @@ LOGGING = {
 
 TOUSU_ORGANISATION_NAME = env_str("ORGANISATION_NAME", "")
 
+# The public portal's anti-abuse check (docs/configuration.md, "Public portal"): a proof
+# of work (ALTCHA, self-hosted) the browser solves when the form is sent — PBKDF2 with
+# ALTCHA_COST iterations per attempt, the number of attempts drawn from the upper half of
+# ALTCHA_MAX_NUMBER — and, when scripts are off, a picture with a sum to work out
+# (django-simple-captcha). Challenges expire after ALTCHA_EXPIRES_MINUTES.
+ALTCHA_ALGORITHM = "PBKDF2/SHA-256"
+ALTCHA_COST = env_int("ALTCHA_COST", 1000)
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 4000)
+ALTCHA_EXPIRES_MINUTES = env_int("ALTCHA_EXPIRES_MINUTES", 10)
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "×"  # how "*" is shown: sums of +, −, × up to 10
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)  # legible for people
+CAPTCHA_TIMEOUT = 30  # minutes to answer
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (150, 50)
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+
 # Outgoing mail and notifications.
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -223,6 +247,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_TLS", False)
 EMAIL_TIMEOUT = env_int("NOTIFICATION_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "tousu@localhost")
+# Where complainants' answers to Tousu's mail go (the mailbox `tousu mail fetch` reads or
+# `tousu mail serve` receives): a reply to a receipt "[TS-…]" joins that complaint.
+MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")
 SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL", "")
 # Where staff open Tousu, for links in notifications.
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -122,7 +122,7 @@ def _detail(c: Complaint) -> dict:
         "amount_involved": c.amount_involved,
         "people_injured": c.people_injured,
         "media_involved": c.media_involved,
-        "received_by": c.received_by.username,
+        "received_by": c.received_by.username if c.received_by else "",
         "registered_at": _local(c.registered_at),
         "updated_at": _local(c.updated_at),
         "attachments": [

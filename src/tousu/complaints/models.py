@@ -111,11 +111,18 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="complaints",
     )
+    # Empty when the complaint came in through a door (portal, email, api, import).
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("received by"),
         on_delete=models.PROTECT,
         related_name="complaints_received",
+        null=True,
+        blank=True,
+    )
+    # The keyed digest of the complainant's private access code (complaints.access).
+    access_digest = models.CharField(
+        _("access code digest"), max_length=64, blank=True, editable=False
     )
     department = models.ForeignKey(
         "accounts.Department",
@@ -256,11 +263,14 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # Empty when the complainant or a door (email, api) sent the file.
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 

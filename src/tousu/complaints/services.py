@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import Department, User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.services import audit_record
+from tousu.complaints.access import access_code_new, access_digest
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate
 from tousu.complaints.choices import (
     COMPLAINANT_VIEWED,
@@ -53,14 +54,18 @@ from tousu.complaints.validators import (
 )
 from tousu.complaints.versions import bump_version, stale
 from tousu.complaints.workflow import (
+    category_active,
     complaint_assign_by_plan,
     complaint_reclassify,
     complaint_transfer,
+    decision_apply,
     writable_check,
 )
+from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
 from tousu.core.inputs import date_problem, is_blank, text_problem
 from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
+from tousu.plans import engine
 from tousu.plans.engine import workflow_start, workflow_started
 from tousu.plans.models import PlanRevision
 
@@ -225,9 +230,42 @@ def _snapshot(complaint: Complaint) -> ComplaintSnapshot:
     }
 
 
+def intake_department() -> Department | None:
+    """Where a complaint that came in through a door (portal, email, api, import) starts:
+    the department of the plan's first stage — a fixed department of a role acting there,
+    else the department of someone who plays such a role — else the top department."""
+    revision = plan_revision_current()
+    if revision is not None:
+        plan = revision.plan_model
+        roles = [
+            plan.roles[key]
+            for action in plan.stage(plan.initial_stage).actions
+            for key in action.by
+            if key in plan.roles
+        ]
+        codes = [role.department for role in roles if role.department]
+        if codes:
+            found = Department.objects.filter(code__in=codes, is_active=True).first()
+            if found is not None:
+                return found
+        holder = (
+            User.objects.filter(
+                is_active=True,
+                department__is_active=True,
+                groups__name__in=[role.system_role for role in roles],
+            )
+            .select_related("department")
+            .order_by("pk")
+            .first()
+        )
+        if holder is not None:
+            return holder.department
+    return Department.objects.filter(is_active=True, parent=None).order_by("pk").first()
+
+
 def complaint_register(
     *,
-    actor: User,
+    actor: User | SystemActor,
     channel: str,
     title: str,
     description: str,
@@ -247,14 +285,25 @@ def complaint_register(
     department: str = "",
     received_at: datetime | None = None,
     attachments: Sequence[AttachmentUpload] = (),
+    consent: str = "",
 ) -> Complaint:
     """Register a complaint received through ``channel``; ``actor`` is its first contact.
 
-    The complaint starts in the actor's department unless ``department`` (a code) is
-    given. Raises ``NotAllowed`` without the add permission and ``InvalidInput`` naming
+    ``consent`` records on the registration event what the complainant agreed to at the
+    door (the portal's privacy notice, with its version).
+
+    ``actor`` is a staff user, or a door (``core.actors`` PORTAL, MAIL, INBOUND,
+    IMPORT) for a complaint no staff member took: then the complaint has no
+    ``received_by`` and starts in the ``intake_department``. The complaint starts in the
+    actor's department unless ``department`` (a code) is given. The returned complaint
+    carries its private ``access_code`` (only that instance: a digest is stored), and
+    the receipt carrying it is queued for the complainant.
+
+    Raises ``NotAllowed`` without the add permission and ``InvalidInput`` naming
     every bad field; nothing is written then, attachments included.
     """
-    if not actor.has_perm("complaints.add_complaint"):
+    door = is_door(actor)
+    if not door and not actor.has_perm("complaints.add_complaint"):  # type: ignore[union-attr]
         raise NotAllowed(_("You may not register complaints."))
     revision = plan_revision_current()
     errors = _Errors()
@@ -288,11 +337,15 @@ def complaint_register(
     category_obj = _category_get(errors, category)
     if department:
         department_obj = _department_get(errors, "department", department)
+    elif door:
+        department_obj = intake_department()
+        if department_obj is None:
+            errors.add("department", _("The organisation has no department to receive it."))
     elif actor.department_id is None:
         errors.add("department", _("Choose the department that handles it."))
         department_obj = None
     else:
-        department_obj = actor.department
+        department_obj = actor.department  # type: ignore[union-attr]
     now = timezone.now()
     received_at = received_at or now
     for name, moment in (("received_at", received_at), ("occurred_at", occurred_at)):
@@ -315,6 +368,8 @@ def complaint_register(
     # are unique and sortable, not gapless).
     with transaction.atomic():
         tracking_no = _tracking_no_next(received_at)
+    access_code = access_code_new()
+    staff = None if door else actor
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -334,7 +389,8 @@ def complaint_register(
                 nature=nature,
                 category=category_obj,
                 complainant=person_row,
-                received_by=actor,
+                received_by=staff,
+                access_digest=access_digest(tracking_no, access_code),
                 department=department_obj,
                 occurred_at=occurred_at,
                 amount_involved=amount_involved,
@@ -354,35 +410,40 @@ def complaint_register(
                 workflow_started(complaint=complaint, at=now)
                 repeat_check(complaint=complaint, now=now)
                 similar_index(complaint=complaint, plan=plan, now=now)  # mass complaints
-                notify_complainant(complaint=complaint, event="received", now=now)
+                notify_complainant(
+                    complaint=complaint, event="received", now=now, access_code=access_code
+                )
                 # The emergency response weighs its triggers (urgent, mass, media …).
                 complaint_happened(complaint=complaint, what="registered", actor=actor, now=now)
             _search_document_save(complaint)
+            # The complainant filed it themselves through the portal or by email.
+            recorder = ComplainantActor(person_row.pk) if actor in (PORTAL, MAIL) else actor
             audit_record(
-                actor=actor,
+                actor=recorder,
                 action=EventAction.REGISTERED,
                 object_type="complaint",
                 object_id=complaint.tracking_no,
                 complaint=complaint,
-                data={"fields": _snapshot(complaint)},
+                data={"fields": _snapshot(complaint), **({"consent": consent} if consent else {})},
             )
             for upload in attachments:
-                stored.append(_attachment_store(actor=actor, complaint=complaint, upload=upload))
+                stored.append(_attachment_store(actor=recorder, complaint=complaint, upload=upload))
     except BaseException:
         for name in stored:
             default_storage.delete(name)
         raise
+    complaint.access_code = access_code  # type: ignore[attr-defined]
     return complaint
 
 
-def _attachment_store(*, actor: User, complaint: Complaint, upload: AttachmentUpload) -> str:
+def _attachment_store(*, actor, complaint: Complaint, upload: AttachmentUpload) -> str:
     attachment = Attachment(
         complaint=complaint,
         original_name=upload.name,
         content_type=upload.content_type,
         size=upload.size,
         sha256=upload.sha256,
-        uploaded_by=actor,
+        uploaded_by=actor if isinstance(actor, User) else None,
     )
     attachment.file.save(upload.name, upload.file, save=False)
     try:
@@ -412,6 +473,55 @@ def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUploa
         Complaint.objects.filter(pk=complaint.pk).update(version=F("version") + 1)
         name = _attachment_store(actor=actor, complaint=complaint, upload=upload)
     return complaint.attachments.get(file=name)
+
+
+def material_add(
+    *,
+    complaint: Complaint,
+    actor,
+    material: str,
+    uploads: Sequence[AttachmentUpload] = (),
+    version: int | None = None,
+) -> Complaint:
+    """The complainant adds material (补充材料): the plan's ``add_material`` action with
+    its text, and its files, in one transaction. The engine decides whether the actor may
+    (the complainant of this complaint, in a stage that is not terminal); ``version``
+    (when given) is the version they saw. Bad files raise ``InvalidInput`` naming each
+    ``attachments.N`` before anything is written."""
+    if version is not None and complaint.version != version:
+        raise stale(complaint, version)
+    errors = _Errors()
+    for index, upload in enumerate(uploads):
+        for message in attachment_validate(upload):
+            errors.add(f"attachments.{index}", message)
+    errors.raise_if_any()
+    now = timezone.now()
+    decision = engine.decide(
+        complaint=complaint,
+        actor=actor,
+        action="add_material",
+        data={"material": material},
+        category_of=category_active,
+        now=now,
+    )
+    decision.event["files"] = [upload.name for upload in uploads]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            decision_apply(
+                complaint=complaint,
+                actor=actor,
+                decision=decision,
+                version=complaint.version,
+                now=now,
+            )
+            for upload in uploads:
+                stored.append(_attachment_store(actor=actor, complaint=complaint, upload=upload))
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return complaint
 
 
 EDITABLE = (*TEXT_FIELDS, "occurred_at", "severity", "nature", "category")

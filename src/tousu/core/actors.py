@@ -34,7 +34,8 @@ class Actor(Protocol):
 
 @dataclass(frozen=True)
 class SystemActor:
-    """The system acting on its own: ``name`` is worker, trigger or import."""
+    """The system acting on its own: ``name`` is worker, trigger or import; or a door
+    through which a complaint came in without staff (portal, email, api)."""
 
     name: str
     pk: None = None
@@ -77,6 +78,16 @@ class ComplainantActor:
 WORKER = SystemActor("worker")
 TRIGGER = SystemActor("trigger")
 IMPORT = SystemActor("import")
+# Doors: a complaint registered through one of these has no staff first contact.
+PORTAL = SystemActor("portal")
+MAIL = SystemActor("email")
+INBOUND = SystemActor("api")
+DOORS = frozenset({PORTAL.name, MAIL.name, INBOUND.name, IMPORT.name})
+
+
+def is_door(actor: object) -> bool:
+    """Whether ``actor`` is a door (portal, email, api, import) rather than a person."""
+    return isinstance(actor, SystemActor) and actor.name in DOORS
 
 
 def actor_by(actor: Actor | None) -> str:

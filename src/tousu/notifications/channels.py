@@ -44,7 +44,14 @@ def _read_within(response, seconds: float) -> bytes:
     return b"".join(chunks)
 
 
-def _post_json(url: str, payload: dict, *, key: str) -> bytes:
+def _post_json(
+    url: str,
+    payload: dict | None,
+    *,
+    key: str,
+    extra_headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+) -> bytes:
     """POST ``payload`` to an allowed address (``outbound.outbound_check``), to the
     address that was checked, without following a redirect."""
     try:
@@ -54,8 +61,9 @@ def _post_json(url: str, payload: dict, *, key: str) -> bytes:
         raise DeliveryError(f"refused address: {exc}", permanent=True) from exc
     except OSError as exc:  # the name does not resolve now: try again later
         raise DeliveryError(f"no answer: {exc}") from exc
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", "X-Tousu-Key": key}
+    headers.update(extra_headers or {})
     connection = connection_open(target, settings.NOTIFICATION_TIMEOUT)
     try:
         connection.request("POST", target.path, body=body, headers=headers)
@@ -143,6 +151,24 @@ def _webhook(notification) -> None:
     _post_json(notification.address, _payload(notification), key=notification.key)
 
 
+def callback_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of ``"{timestamp}." + body`` under the partner's
+    secret — the scheme partner systems sign their deliveries to us with, too."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def _callback(notification) -> None:
+    """A partner system's callback: the stored body is the JSON document, posted byte for
+    byte as stored and signed with the partner's secret at each try."""
+    body = notification.body.encode("utf-8")
+    stamp = int(time.time())
+    headers = {"X-Tousu-Timestamp": str(stamp)}
+    if notification.secret:
+        headers["X-Tousu-Signature"] = callback_signature(notification.secret, stamp, body)
+    _post_json(notification.address, None, key=notification.key, extra_headers=headers, raw=body)
+
+
 def _sms(notification) -> None:
     """A text message to a phone number, handed to the configured SMS gateway."""
     if not settings.SMS_WEBHOOK_URL:
@@ -162,10 +188,14 @@ def _email(notification) -> None:
         subject=notification.subject,
         body=notification.body,
         to=[notification.address],
+        reply_to=[settings.MAIL_REPLY_TO] if settings.MAIL_REPLY_TO else None,
         headers={
             # The same key on every try: a receiver can drop a repeated delivery.
             "Message-ID": message_id(notification.key),
             "X-Tousu-Key": notification.key,
+            # RFC 3834: machine-sent. Auto-responders stay silent and Tousu's own mail
+            # reader never takes one of these for a complaint (no mail loops).
+            "Auto-Submitted": "auto-generated",
         },
         connection=get_connection(timeout=settings.NOTIFICATION_TIMEOUT),
     )
@@ -190,6 +220,7 @@ ADAPTERS = {
     Channel.FEISHU: _feishu,
     Channel.WEBHOOK: _webhook,
     Channel.SMS: _sms,
+    Channel.CALLBACK: _callback,
 }
 
 

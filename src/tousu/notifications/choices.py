@@ -10,6 +10,8 @@ class Channel(models.TextChoices):
     FEISHU = "feishu", _("Feishu group robot")
     WEBHOOK = "webhook", _("JSON webhook")
     SMS = "sms", _("SMS (through the SMS gateway's webhook)")
+    # A partner system's callback: the body is the JSON document itself, signed.
+    CALLBACK = "callback", _("Signed callback to a partner system")
 
 
 class DeliveryStatus(models.TextChoices):

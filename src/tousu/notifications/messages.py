@@ -33,6 +33,7 @@ AUDIENCE = {
     "reply": COMPLAINANT,
     "closed": COMPLAINANT,
     "follow_up": COMPLAINANT,
+    "one_time_code": COMPLAINANT,
     "warning": STAFF,
     "breach": STAFF,
     "reminder": STAFF,
@@ -96,7 +97,19 @@ def _complainant_defaults() -> dict[str, str]:
             "About your complaint {tracking_no} ({title}): are you satisfied with how it "
             "was handled? We will call you to ask."
         ),
+        "one_time_code": _(
+            "Your one-time code for complaint {tracking_no} is {code}. It is valid for "
+            "{minutes} minutes; do not give it to anyone."
+        ),
     }
+
+
+def portal_url(tracking_no: str, code: str = "") -> str:
+    """The complainant's tracking page (public portal), opened by the code when given."""
+    from django.conf import settings
+
+    url = f"{settings.BASE_URL}/portal/track/{tracking_no}/"
+    return f"{url}?code={code}" if code else url
 
 
 def _staff_defaults() -> dict[str, str]:
@@ -171,7 +184,15 @@ def message_render(complaint, event: str, *, audience: str = STAFF, **extra) -> 
     if AUDIENCE.get(event, STAFF) != audience:
         planned = None
     template = planned or own.get(event, "")
-    body = string.Formatter().vformat(template, (), _Blank(complaint_context(complaint, **extra)))
+    context = complaint_context(complaint, **extra)
+    if audience == COMPLAINANT:
+        # The complainant's link is their tracking page, never the staff pages.
+        context["url"] = portal_url(complaint.tracking_no, context.get("access_code", ""))
+    body = string.Formatter().vformat(template, (), _Blank(context))
+    if audience == COMPLAINANT and context.get("access_code") and "{access_code}" not in template:
+        body += "\n" + _(
+            "Access code: %(code)s — keep it private; with the number it opens your case."
+        ) % {"code": context["access_code"]}
     # A header is one line: replies may carry line breaks.
     subject = f"[{complaint.tracking_no}] {' '.join(body.split())[:60]}"
     return subject, body

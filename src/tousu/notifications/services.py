@@ -153,12 +153,18 @@ def notify_staff_notice(
 
 
 def notify_complainant(
-    *, complaint: Any, event: str, now: datetime | None = None, **extra: object
+    *,
+    complaint: Any,
+    event: str,
+    now: datetime | None = None,
+    once: str = "",
+    **extra: object,
 ) -> int:
     """Tell the complainant (receipt, reply, closure) by the contact they gave.
 
     The complaint's version is part of the key: each reply is its own message, and
-    queueing the same change again adds nothing."""
+    queueing the same change again adds nothing. ``once`` tells apart messages of one
+    version that are each their own (a one-time code asked for twice)."""
     now = now or timezone.now()
     person = complaint.complainant
     subject, body = message_render(complaint, event, audience=COMPLAINANT, **extra)
@@ -169,7 +175,8 @@ def notify_complainant(
         rows.append((Channel.SMS, person.phone))
     objects = [
         Notification(
-            key=f"complaint:{complaint.pk}:v{complaint.version}:{event}:complainant:{channel}",
+            key=f"complaint:{complaint.pk}:v{complaint.version}:{event}"
+            f"{':' + once if once else ''}:complainant:{channel}",
             channel=channel,
             address=address,
             subject=subject,
@@ -181,6 +188,39 @@ def notify_complainant(
         for channel, address in rows
     ]
     return _insert_new(objects)
+
+
+def notify_address(
+    *,
+    key: str,
+    channel: str,
+    address: str,
+    subject: str,
+    body: str,
+    complaint: Any = None,
+    secret: str = "",
+    now: datetime | None = None,
+) -> int:
+    """Queue one message to an address that is no staff member's and not (yet) a
+    complainant's contact on record: the polite answer to a mail that could not be taken,
+    a partner system's signed callback (``Channel.CALLBACK``, ``body`` its JSON). The
+    caller decides that the address may be told; ``key`` makes it once."""
+    now = now or timezone.now()
+    return _insert_new(
+        [
+            Notification(
+                key=key[:200],
+                channel=channel,
+                address=address,
+                secret=secret,
+                subject=subject[:200],
+                body=body,
+                complaint=complaint,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        ]
+    )
 
 
 def webhook_address_check(address: str) -> None:
@@ -200,7 +240,7 @@ def user_channel_set(
     *, user: User, channel: str, address: str, secret: str = "", enabled: bool = True
 ) -> UserChannel:
     """Choose where ``user`` is told; webhook URLs must be http(s)."""
-    if channel not in Channel.values or channel in (Channel.IN_APP, Channel.SMS):
+    if channel not in Channel.values or channel in (Channel.IN_APP, Channel.SMS, Channel.CALLBACK):
         raise InvalidInput(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
     if channel in WEBHOOK_CHANNELS:
         webhook_address_check(address)

@@ -18,7 +18,9 @@ from tousu.notifications.choices import Channel, DeliveryStatus
 from tousu.notifications.models import Notification
 from tousu.notifications.services import notification_read, notification_retry, user_channel_set
 
-CHOOSABLE = [c for c in Channel.choices if c[0] not in (Channel.IN_APP, Channel.SMS)]
+CHOOSABLE = [
+    c for c in Channel.choices if c[0] not in (Channel.IN_APP, Channel.SMS, Channel.CALLBACK)
+]
 
 
 class ChannelForm(forms.Form):

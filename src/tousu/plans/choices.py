@@ -30,6 +30,9 @@ class ActionType(models.TextChoices):
     WAIT = "wait_for_complainant", _("Wait for the complainant (clock paused)")
     RESUME = "resume", _("Resume (clock runs again)")
     EXTEND = "extend", _("Extend a time limit")
+    # The complainant's own actions (the public portal, email, a partner system).
+    ADD_MATERIAL = "add_material", _("Add material")
+    WITHDRAW = "withdraw", _("Withdraw the complaint")
 
 
 class Measure(models.TextChoices):

@@ -249,7 +249,8 @@ def on_transition(
     # sees (e.g. classify raised the severity), and rules already running are skipped.
     _open_stage(complaint, plan, complaint.stage, at)
     policy = plan.follow_up
-    if moved and terminal and policy and not plan.stage(stage_before).terminal:
+    withdrawn = action_type == "withdraw"  # nobody visits a complaint taken back
+    if moved and terminal and policy and not withdrawn and not plan.stage(stage_before).terminal:
         deadline_open(
             complaint=complaint,
             stage=complaint.stage,

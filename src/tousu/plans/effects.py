@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -327,7 +328,9 @@ def _execute(act: Act) -> None:
 
 
 def _reply(act: Act) -> None:
-    _text(act.outcome, act.data, "reply", required=True)
+    if _text(act.outcome, act.data, "reply", required=True):
+        # The appeal window (``appeal.deadline``) counts from the latest reply.
+        _workflow(act.outcome)["replied_at"] = timezone.now().isoformat()
 
 
 def _satisfaction(act: Act) -> None:
@@ -352,9 +355,45 @@ def _appeal(act: Act) -> None:
             % {"max": max_rounds},
             field_errors={"action": [_("No appeal rounds left.")]},
         )
+    _appeal_window_check(act)
     _text(act.outcome, act.data, "reason", required=True)
     _workflow(act.outcome)["appeal_rounds"] = rounds + 1
     act.outcome.event["round"] = rounds + 1
+
+
+def _appeal_window_check(act: Act) -> None:
+    """An appeal is heard only within the plan's window after the reply (信访工作条例:
+    30 days for 复查 and again for 复核)."""
+    window = act.plan.appeal.deadline if act.plan.appeal else None
+    replied = (act.complaint.workflow or {}).get("replied_at")
+    if window is None or not replied:
+        return
+    from tousu.deadlines.selectors import due_compute
+
+    closes = due_compute(
+        anchor_at=datetime.fromisoformat(replied),
+        amount=window.amount,
+        unit=window.unit.value,
+        business_hours=act.plan.business_hours,
+    ).at
+    if timezone.now() > closes:
+        raise Conflict(
+            _("The time to appeal ended on %(date)s.")
+            % {"date": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")},
+            field_errors={"reason": [_("The appeal window has closed.")]},
+        )
+
+
+def _add_material(act: Act) -> None:
+    material = _text(act.outcome, act.data, "material", required=True)
+    if material:
+        act.outcome.event["material"] = material
+
+
+def _withdraw(act: Act) -> None:
+    reason = _text(act.outcome, act.data, "reason", required=True)
+    if reason:
+        act.outcome.event["reason"] = reason
 
 
 def _reopen(act: Act) -> None:
@@ -440,4 +479,6 @@ _HANDLERS: dict[ActionType, Handler] = {
     ActionType.MARK_EMERGENCY: _mark_emergency,
     ActionType.WAIT: _wait,
     ActionType.RESUME: _resume,
+    ActionType.ADD_MATERIAL: _add_material,
+    ActionType.WITHDRAW: _withdraw,
 }

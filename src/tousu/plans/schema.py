@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tousu.plans.choices import ActionType, DeadlineUnit, Measure, Satisfaction
 
@@ -176,6 +176,44 @@ class Appeal(Strict):
     heard_by: list[str] = Field(min_length=1)
     max_rounds: int = Field(default=1, ge=1, le=10)
     deadline: Duration | None = None
+
+
+class ComplainantPolicy(Strict):
+    """What the complainant may do on their own (portal, email, a partner system) in every
+    stage that is not terminal: add material (补充材料) and withdraw (撤回投诉, to the
+    terminal stage ``withdraw_to``). Satisfaction and appeal are the plan's own actions
+    listing the role ``complainant``."""
+
+    material: bool = True
+    material_label: str = "补充材料"
+    withdraw_to: str | None = None
+    withdraw_label: str = "撤回投诉"
+
+    def actions(self) -> list[Action]:
+        """The actions this policy adds to each open stage."""
+        found = []
+        if self.material:
+            found.append(
+                Action(
+                    key="add_material",
+                    type=ActionType.ADD_MATERIAL,
+                    label=self.material_label,
+                    by=["complainant"],
+                    requires=["material"],
+                )
+            )
+        if self.withdraw_to:
+            found.append(
+                Action(
+                    key="withdraw",
+                    type=ActionType.WITHDRAW,
+                    label=self.withdraw_label,
+                    by=["complainant"],
+                    to=self.withdraw_to,
+                    requires=["reason"],
+                )
+            )
+        return found
 
 
 class FollowUp(Strict):
@@ -361,7 +399,34 @@ class Plan(Strict):
     penalties: Penalties = Penalties()
     emergency: Emergency | None = None
     confidentiality: Confidentiality = Confidentiality()
+    # The complainant's own actions in every open stage (portal, email, partner systems).
+    complainant: ComplainantPolicy | None = None
+    # Reply scripts (话术) for the hotline desk, by category key ("*": every category).
+    scripts: dict[str, list[str]] = {}
     messages: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _complainant_actions(self) -> Plan:
+        """Write the complainant policy's actions into each open stage that does not
+        define an action of that key itself."""
+        if self.complainant is None:
+            return self
+        extra = self.complainant.actions()
+        stages = {
+            key: stage
+            if stage.terminal
+            else stage.model_copy(
+                update={
+                    "actions": [
+                        *stage.actions,
+                        *(a for a in extra if stage.action(a.key) is None),
+                    ]
+                }
+            )
+            for key, stage in self.stages.items()
+        }
+        object.__setattr__(self, "stages", stages)
+        return self
 
     def stage(self, key: str) -> Stage:
         """The stage ``key`` (a ``KeyError`` when the plan has none: stage keys a complaint

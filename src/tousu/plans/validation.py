@@ -52,6 +52,8 @@ REQUIRES = {
     ActionType.REFUSE: {"reason"},
     ActionType.WAIT: {"reason"},
     ActionType.EXTEND: {"reason"},
+    ActionType.ADD_MATERIAL: {"material"},
+    ActionType.WITHDRAW: {"reason"},
 }
 # Types that must name the stage they lead to.
 MOVING = {
@@ -66,6 +68,7 @@ MOVING = {
     ActionType.CLOSE,
     ActionType.ARCHIVE,
     ActionType.TRANSFER,
+    ActionType.WITHDRAW,
 }
 
 _PYDANTIC_MESSAGES = {
@@ -400,6 +403,14 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
     if plan.appeal:
         for i, role in enumerate(plan.appeal.heard_by):
             c.role(f"appeal.heard_by.{i}", role)
+    if plan.complainant and plan.complainant.withdraw_to:
+        target = plan.complainant.withdraw_to
+        c.stage("complainant.withdraw_to", target)
+        if target in plan.stages and not plan.stages[target].terminal:
+            c.add("complainant.withdraw_to", "a withdrawn complaint ends: name a terminal stage")
+    for key in plan.scripts:
+        if key != "*" and key not in c.categories:
+            c.add(f"scripts.{key}", f"unknown category “{key}”")
     if plan.follow_up:
         for i, role in enumerate(plan.follow_up.by):
             c.role(f"follow_up.by.{i}", role)

@@ -101,11 +101,33 @@ def _calls(name: str) -> list[str]:
     return sorted(set(found))
 
 
+def _outbox_writes() -> list[str]:
+    """Modules that write outbox rows through the manager (``Notification.objects.create``
+    and its kin), which would skip the outbox's own services."""
+    writes = {"create", "bulk_create", "get_or_create", "update_or_create"}
+    found = []
+    for path in SRC.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = node.func if isinstance(node, ast.Call) else None
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in writes
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "objects"
+                and getattr(func.value.value, "id", None) == "Notification"
+            ):
+                found.append(str(path.relative_to(SRC)))
+    return sorted(set(found))
+
+
 def test_staff_messages_have_one_door_and_it_is_gated():
     # Only the gated helper queues staff messages; only the outbox builds rows.
     # (incidents have their own gated door: the incident's gate, no complaint named)
     assert _calls("notify_users") == ["complaints/notify.py", "incidents/notify.py"]
     assert _calls("Notification") == ["notifications/services.py"]
+    assert set(_outbox_writes()) <= {"notifications/services.py"}
     # Every kind of message the code knows is a kind the gated door can send.
     kinds = message_kinds()
     assert {"warning", "breach", "reminder", "supervision", "follow_up", "handoff"} <= kinds

@@ -38,6 +38,7 @@ def _new(users, definition, category: str) -> Complaint:
 
 def _outcome(complaint: Complaint) -> tuple:
     complaint.refresh_from_db()
+    code = complaint.access_code  # type: ignore[attr-defined]
     return (
         complaint.stage,
         complaint.status,
@@ -51,7 +52,12 @@ def _outcome(complaint: Complaint) -> tuple:
             )
         ),
         sorted(
-            (n.recipient_id, n.channel, n.body.replace(complaint.tracking_no, "NO"))
+            (
+                n.recipient_id,
+                n.channel,
+                # Each complaint has its own number and private access code (receipt).
+                n.body.replace(complaint.tracking_no, "NO").replace(code, "CODE"),
+            )
             for n in Notification.objects.filter(complaint=complaint)
         ),
     )
