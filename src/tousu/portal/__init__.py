@@ -1,0 +1,1 @@
+"""The complainant's own door: file, track, rate, appeal, withdraw (no login)."""

@@ -1,0 +1,165 @@
+"""The public part of a complaint's timeline, for the complainant's tracking page.
+
+Only what the complainant is told anyway: that the complaint was received, the stages
+it went through (the plan's labels), acceptance or refusal with its reason, the reply,
+an extension with its reason, the complainant's own acts (material, rating, appeal,
+withdrawal) and the files they sent. Never an internal note, findings, an opinion, a
+transfer slip, a deadline escalation, a staff member's name (only the plan's role
+label) or an internal key. Everything not listed here stays off the page: a new kind
+of event is private until it is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from tousu.complaints.choices import EventAction
+from tousu.complaints.models import Complaint
+from tousu.complaints.selectors import complaint_timeline
+from tousu.plans.choices import ActionType, Satisfaction
+from tousu.plans.schema import Plan
+
+# Action types whose label is shown, and the texts of each that the complainant may
+# read when staff did it. What the complainant wrote themselves is in COMPLAINANT_TEXTS.
+STAFF_TEXTS: dict[str, tuple[str, ...]] = {
+    ActionType.ACCEPT: (),
+    ActionType.REFUSE: ("reason",),  # they are told why (the refusal notice)
+    ActionType.TRANSFER: (),  # they are told it moved on, never the slip
+    ActionType.REPLY: ("reply",),
+    ActionType.EXTEND: ("reason",),  # told with the new date
+    ActionType.RECORD_SATISFACTION: ("satisfaction",),
+    ActionType.APPEAL: (),
+    ActionType.REOPEN: (),
+    ActionType.CLOSE: (),
+    ActionType.ARCHIVE: (),
+    ActionType.WAIT: (),
+    ActionType.RESUME: (),
+    ActionType.RECORD_FOLLOW_UP: (),
+}
+COMPLAINANT_TEXTS = ("material", "satisfaction", "reason", "note")
+
+
+@dataclass
+class PublicEntry:
+    """One line of the public timeline."""
+
+    at: datetime
+    title: str
+    who: str
+    stage: str = ""  # the stage entered, when the event moved the case
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
+    kind: str = ""  # received, action, stage, attachment
+    reply: str = ""  # the reply text, when this is a reply to the complainant
+
+
+def _text_labels() -> dict[str, str]:
+    return {
+        "reply": _("Reply"),
+        "reason": _("Reason"),
+        "material": pgettext("portal", "Material"),
+        "satisfaction": _("Your rating"),
+        "note": pgettext("portal", "Comment"),
+    }
+
+
+def satisfaction_label(value: str) -> str:
+    return str(Satisfaction(value).label) if value in Satisfaction.values else ""
+
+
+def _role_label(plan: Plan, action_key: str, actor) -> str:
+    """The plan's label of the role the staff member acted in (never their name)."""
+    spec = plan.action_anywhere(action_key) if action_key else None
+    codes = actor.role_codes() if actor is not None else frozenset()
+    for key in spec.by if spec is not None else []:
+        role = plan.roles.get(key)
+        if role is not None and role.system_role in codes:
+            return role.label
+    return pgettext("portal", "Staff")
+
+
+def _who(event, plan: Plan | None) -> str:
+    by = (event.data or {}).get("by", "")
+    if by == "complainant":
+        return pgettext("portal", "You")
+    if event.actor_id is None:
+        return pgettext("portal", "System")
+    if plan is None:
+        return pgettext("portal", "Staff")
+    return _role_label(plan, (event.data or {}).get("action", ""), event.actor)
+
+
+def _action_entry(event, plan: Plan, who: str) -> PublicEntry | None:
+    data = event.data or {}
+    kind = data.get("type", "")
+    moved = data.get("stage")
+    stage = moved[1] if isinstance(moved, list) and len(moved) == 2 else ""
+    by_complainant = data.get("by") == "complainant"
+    labels = _text_labels()
+    if by_complainant:
+        names: tuple[str, ...] = COMPLAINANT_TEXTS
+    elif kind in STAFF_TEXTS:
+        names = STAFF_TEXTS[kind]
+    elif stage:
+        # An internal step that moved the case: only the stage it entered.
+        return PublicEntry(
+            at=event.at, title=_("Stage changed"), who=who, stage=stage, kind="stage"
+        )
+    else:
+        return None
+    texts = []
+    for name in names:
+        value = data.get(name)
+        if value in (None, "", []):
+            continue
+        text = satisfaction_label(str(value)) if name == "satisfaction" else str(value)
+        if text:
+            texts.append((labels[name], text))
+    reply = str(data.get("reply", "")) if kind == ActionType.REPLY and not by_complainant else ""
+    return PublicEntry(
+        at=event.at,
+        title=str(data.get("label", "")),
+        who=who,
+        stage=stage,
+        texts=texts,
+        kind="action",
+        reply=reply,
+    )
+
+
+def public_timeline(complaint: Complaint) -> list[PublicEntry]:
+    """The complainant's view of the complaint's history, oldest first."""
+    plan = complaint.plan if complaint.plan_revision_id else None
+    entries: list[PublicEntry] = []
+    # The staff's roles in one query (the role label of each event), not one per event.
+    for event in complaint_timeline(complaint).prefetch_related("actor__groups"):
+        data = event.data or {}
+        who = _who(event, plan)
+        if event.action == EventAction.REGISTERED:
+            entries.append(
+                PublicEntry(at=event.at, title=_("Complaint received"), who=who, kind="received")
+            )
+        elif event.action == EventAction.ACTION and plan is not None:
+            entry = _action_entry(event, plan, who)
+            if entry is not None:
+                entries.append(entry)
+        elif event.action == EventAction.ATTACHMENT_ADDED and data.get("by") == "complainant":
+            name = str(data.get("name", ""))
+            entries.append(
+                PublicEntry(
+                    at=event.at,
+                    title=_("File added"),
+                    who=who,
+                    texts=[(pgettext("portal", "File"), name)],
+                    kind="attachment",
+                )
+            )
+    return entries
+
+
+def latest_reply(entries: list[PublicEntry]) -> PublicEntry | None:
+    """The last reply on the public timeline (what the complainant was told)."""
+    return next((entry for entry in reversed(entries) if entry.reply), None)
