@@ -1,0 +1,1 @@
+"""Complaints received by email: IMAP fetch and an SMTP listener."""
