@@ -1,0 +1,1 @@
+"""Signed, idempotent complaint hand-offs from other systems, with callbacks."""
