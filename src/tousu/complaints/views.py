@@ -19,6 +19,7 @@ from tousu.complaints.action_forms import ActionForm
 from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.awaiting import urgency, work_list
 from tousu.complaints.choices import SEVERITY_COLOURS, STATUS_COLOURS
+from tousu.complaints.deliveries import complaint_deliveries
 from tousu.complaints.forms import (
     ComplaintAssignForm,
     ComplaintEditForm,
@@ -203,6 +204,7 @@ def _detail_context(request, complaint, assign_form=None, failed_action=None) ->
         "complaint": complaint,
         "complainant": masked_complainant(complaint.complainant),
         "attachments": list(complaint.attachments.all()),
+        "deliveries": complaint_deliveries(complaint),
         "timeline": timeline_rows(complaint_timeline(complaint), plan),
         "severity_colour": SEVERITY_COLOURS.get(complaint.severity, "secondary"),
         "status_colour": STATUS_COLOURS.get(complaint.status, "secondary"),
