@@ -59,6 +59,8 @@ ACTION_FIELDS = {
     "complained_person": gettext_lazy("Person complained about"),
     "items": gettext_lazy("Items of the complaint upheld"),
     "fine": gettext_lazy("Fine (yuan)"),
+    "material": gettext_lazy("Material"),
+    "files": gettext_lazy("Files"),
 }
 
 
@@ -80,6 +82,8 @@ ACTORS = {
     "worker": gettext_lazy("system (deadline worker)"),
     "trigger": gettext_lazy("system (plan trigger)"),
     "import": gettext_lazy("system (import)"),
+    "api": gettext_lazy("a partner system (inbound API)"),
+    "email": gettext_lazy("system (email in)"),
     "complainant": gettext_lazy("the complainant"),
 }
 
@@ -185,9 +189,11 @@ def _action_rows(data: dict) -> list[dict]:
     rows = []
     for name, label in ACTION_FIELDS.items():
         value = data.get(name)
-        if value in (None, ""):
+        if value in (None, "", []):
             continue
-        if isinstance(value, list) and len(value) == 2:
+        if name == "files":  # the names of the files sent with the material
+            rows.append({"field": str(label), "before": None, "after": "、".join(value)})
+        elif isinstance(value, list) and len(value) == 2:
             rows.append({"field": str(label), "before": value[0], "after": value[1]})
         else:
             rows.append({"field": str(label), "before": None, "after": value_label(name, value)})

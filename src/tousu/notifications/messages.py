@@ -193,8 +193,13 @@ def message_render(complaint, event: str, *, audience: str = STAFF, **extra) -> 
         body += "\n" + _(
             "Access code: %(code)s — keep it private; with the number it opens your case."
         ) % {"code": context["access_code"]}
-    # A header is one line: replies may carry line breaks.
-    subject = f"[{complaint.tracking_no}] {' '.join(body.split())[:60]}"
+    # A header is one line: replies may carry line breaks. Subjects are shown in lists and
+    # mail clients' previews: never a code in them.
+    headline = body
+    for name in ("access_code", "code"):
+        if context.get(name):
+            headline = headline.replace(context[name], "••••")
+    subject = f"[{complaint.tracking_no}] {' '.join(headline.split())[:60]}"
     return subject, body
 
 

@@ -33,7 +33,9 @@ class Notification(models.Model):
     address = EncryptedTextField(_("address"), blank=True)
     secret = EncryptedTextField(_("signing secret"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("message"))
+    # Encrypted too: a complainant's message may carry their access code or a one-time
+    # code, and a staff message names cases and people.
+    body = EncryptedTextField(_("message"))
     complaint = models.ForeignKey(
         "complaints.Complaint",
         verbose_name=_("complaint"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from tousu.accounts.models import Department, User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.core.actors import Actor
 from tousu.core.problems import Conflict
-from tousu.plans.choices import MONEY_MEASURES, ActionType, Measure
+from tousu.plans.choices import MONEY_MEASURES, ActionType, Measure, Satisfaction
 from tousu.plans.definition import Case
 from tousu.plans.outcome import SATISFIED, Outcome, parse_amount, parse_when
 from tousu.plans.outcome import text_field as _text
@@ -311,6 +312,14 @@ def _convene(act: Act) -> None:
         }
 
 
+def _one_of(keys: list[str], choices: type[models.TextChoices]) -> str:
+    """ "Choose one of: …" by the labels a person reads, never the keys."""
+    labels = dict(choices.choices)
+    return _("Choose one of: %(allowed)s.") % {
+        "allowed": "、".join(str(labels.get(key, key)) for key in keys)
+    }
+
+
 def _execute(act: Act) -> None:
     allowed = [m.value for m in act.spec.measures or []] or list(Measure.values)
     measure = act.data.get("measure") or ""
@@ -319,7 +328,7 @@ def _execute(act: Act) -> None:
     elif measure not in allowed:
         act.outcome.error(
             "measure",
-            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
+            _one_of(allowed, Measure),
         )
     else:
         act.outcome.event["measure"] = measure
@@ -337,9 +346,7 @@ def _satisfaction(act: Act) -> None:
     value = act.data.get("satisfaction") or ""
     scale = [s.value for s in act.plan.satisfaction.scale]
     if value not in scale:
-        act.outcome.error(
-            "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
-        )
+        act.outcome.error("satisfaction", _one_of(scale, Satisfaction))
         return
     act.outcome.values["satisfaction"] = value
     act.outcome.event["satisfaction"] = value
@@ -412,9 +419,7 @@ def _follow_up(act: Act) -> None:
     if reached:
         scale = [s.value for s in act.plan.satisfaction.scale]
         if value not in scale:
-            act.outcome.error(
-                "satisfaction", _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(scale)}
-            )
+            act.outcome.error("satisfaction", _one_of(scale, Satisfaction))
             return
         act.outcome.event["satisfaction"] = value
         policy = act.plan.follow_up

@@ -86,7 +86,7 @@ def test_a_portal_complaint_has_no_staff_first_contact_and_starts_at_the_intake_
 
     assert "accept" in keys(people["clerk"], complaint.tracking_no)
     registered = AuditEvent.objects.get(complaint=complaint, action="complaint.registered")
-    assert registered.data.get("by") == "complainant" or registered.actor_id is None
+    assert registered.data.get("by") == "complainant"
 
 
 def test_the_access_code_opens_only_its_own_complaint_and_is_not_stored(people):
@@ -107,6 +107,18 @@ def test_the_receipt_links_to_the_tracking_page_not_the_staff_login(people):
     assert f"/portal/track/{complaint.tracking_no}/?code={complaint.access_code}" in receipt.body
     assert f"/complaints/{complaint.tracking_no}/" not in receipt.body
     assert complaint.access_code in receipt.body
+
+
+def test_no_code_is_kept_in_clear_or_shown_in_a_subject(people):
+    from django.db import connection
+
+    complaint = _portal()
+    receipt = Notification.objects.get(complaint=complaint, key__contains=":received:")
+    assert complaint.access_code not in receipt.subject
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM notifications_notification WHERE id = %s", [receipt.pk])
+        stored = cursor.fetchone()[0]
+    assert complaint.access_code not in stored and "查询" not in stored
 
 
 def test_a_channel_the_plan_does_not_accept_is_refused_by_name(people):
@@ -262,3 +274,21 @@ def test_an_api_door_registration_is_by_the_api_not_a_person(people):
     registered = AuditEvent.objects.get(complaint=complaint, action="complaint.registered")
     assert registered.actor_id is None
     assert complaint.received_by is None
+
+
+def test_staff_read_the_material_the_complainant_added(people):
+    from django.test import Client
+
+    from tousu.accounts.models import User
+
+    complaint = _portal()
+    material_add(
+        complaint=complaint,
+        actor=_me(complaint),
+        material="补充材料XYZ123：商家承诺三天内退款",
+        uploads=[_file("收据.jpg", JPEG)],
+    )
+    page = Client()
+    page.force_login(User.objects.get(username="clerk"))
+    html = page.get(f"/complaints/{complaint.tracking_no}/").content.decode()
+    assert "补充材料XYZ123：商家承诺三天内退款" in html and "收据.jpg" in html
