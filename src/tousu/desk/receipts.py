@@ -4,10 +4,11 @@ the plan states for its first step, and how the complainant follows it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
 
 from tousu.accounts.selectors import organisation_current
 from tousu.complaints.models import Complaint
@@ -15,31 +16,49 @@ from tousu.deadlines.choices import Unit
 from tousu.deadlines.models import Deadline
 from tousu.notifications.messages import portal_url
 
-# The access codes of complaints this browser registered, shown once on the receipt:
-# {tracking number: code}. Only a digest is stored with the complaint.
+# The access codes of complaints this browser registered, for the page after registering
+# and the receipt: {tracking number: [code, when registered (ISO 8601)]}. Only a digest is
+# stored with the complaint; the code is kept here for ``CODE_SHOWN`` after registration
+# (long enough to read it out, print the receipt, switch the paper and print again), then
+# the receipt says it was given at registration.
 SESSION_CODES = "desk_access_codes"
 CODES_KEPT = 5
+CODE_SHOWN = timedelta(minutes=10)
+
+
+def _codes(session: SessionBase) -> dict[str, list[str]]:
+    """The codes still shown; those whose time is up are left out."""
+    kept = session.get(SESSION_CODES, {})
+    since = timezone.now() - CODE_SHOWN
+    codes = {}
+    for tracking_no, entry in kept.items():
+        if not isinstance(entry, list) or len(entry) != 2:
+            continue
+        try:
+            registered = datetime.fromisoformat(entry[1])
+        except (TypeError, ValueError):
+            continue
+        if registered >= since:
+            codes[tracking_no] = [str(entry[0]), entry[1]]
+    return codes
 
 
 def access_code_keep(session: SessionBase, tracking_no: str, code: str) -> None:
-    """Keep the code of a just-registered complaint for its first receipt (the last few
-    registrations only)."""
-    codes = dict(session.get(SESSION_CODES, {}))
-    codes[tracking_no] = code
+    """Keep the code of a just-registered complaint for the next ``CODE_SHOWN`` (the last
+    few registrations only)."""
+    codes = _codes(session)
+    codes[tracking_no] = [code, timezone.now().isoformat()]
     session[SESSION_CODES] = dict(list(codes.items())[-CODES_KEPT:])
 
 
-def access_code_peek(session: SessionBase, tracking_no: str) -> str:
-    return str(session.get(SESSION_CODES, {}).get(tracking_no, ""))
-
-
-def access_code_take(session: SessionBase, tracking_no: str) -> str:
-    """The code, once: later prints say it was given at registration."""
-    codes = dict(session.get(SESSION_CODES, {}))
-    code = codes.pop(tracking_no, "")
-    if code:
+def access_code_shown(session: SessionBase, tracking_no: str) -> str:
+    """The code while it is still shown, else "" (and the session forgets the codes
+    whose time is up)."""
+    codes = _codes(session)
+    if codes != session.get(SESSION_CODES, {}):
         session[SESSION_CODES] = codes
-    return str(code)
+    entry = codes.get(tracking_no)
+    return entry[0] if entry else ""
 
 
 @dataclass(frozen=True)

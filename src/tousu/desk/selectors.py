@@ -1,6 +1,11 @@
 """What the hotline desk reads: a caller's earlier complaints (by the keyed digests of
 their phone number, through the visibility gate), whether this call repeats a handled
-one, and the plan's reply scripts (话术) for a category."""
+one, and the plan's reply scripts (话术) for a category.
+
+Everything the desk says about a caller comes through the gate: a complaint the staff
+member may not open is neither listed, nor counted, nor the reason for a repeat flag.
+(Registration still applies the repeat rule to every complaint, ``complaints.repeats``,
+and records it on the new complaint's timeline.)"""
 
 from __future__ import annotations
 
@@ -34,25 +39,25 @@ class EarlierComplaint:
     category: str
     stage: str
     handled: bool
-    # The tracking number of the complaint this one repeated (重复投诉), when the
-    # staff member may open that one; ``repeat`` without it when they may not.
-    repeat: bool = False
+    # The tracking number of the complaint this one repeated (重复投诉); marked only
+    # when the staff member may open that one too.
     repeat_of: str = ""
+
+    @property
+    def repeat(self) -> bool:
+        return bool(self.repeat_of)
 
 
 @dataclass(frozen=True)
 class CallerHistory:
     """The caller's complaints the staff member may see (newest first, at most
-    ``HISTORY_LIMIT``), how many more exist that they may not see or that were cut off,
-    and the earlier handled complaint this call would repeat (same category)."""
+    ``HISTORY_LIMIT``), how many of those there are, and the earlier handled complaint
+    they may see that this call would repeat (same category)."""
 
     phone_valid: bool
     complaints: list[EarlierComplaint] = field(default_factory=list)
     total_visible: int = 0
-    hidden: int = 0
     repeat_of: EarlierComplaint | None = None
-    # A handled complaint of the same category exists, but not one this person may open.
-    repeat_unseen: bool = False
 
     @property
     def more(self) -> int:
@@ -82,22 +87,21 @@ def caller_history(*, user: User, phone: str, category: str = "") -> CallerHisto
     """The earlier complaints of the caller on ``phone`` (the whole number, however it
     is written), found by its keyed digest without decrypting a row.
 
-    Only complaints ``user`` may see are listed; the others are counted. With
-    ``category``, the newest complaint of that category that was handled (closed or
-    archived) within the repeat window is the one this call repeats — the rule
-    ``complaints.repeats.repeat_check`` applies at registration."""
+    Only complaints ``user`` may see are read: the others leave no trace (not listed,
+    not counted, no flag). With ``category``, the newest of those complaints of that
+    category that was handled (closed or archived) within the repeat window is the one
+    this call repeats — the rule ``complaints.repeats.repeat_check`` applies at
+    registration."""
     normalised = phone_normalise(phone or "")
     if not phone_is_valid(normalised):
         return CallerHistory(phone_valid=False)
     callers = _callers(normalised).values("complainant_id")
-    everyone = Complaint.objects.filter(complainant_id__in=callers)
     visible = list(
         Complaint.objects.visible_to(user)
         .filter(complainant_id__in=callers)
         .select_related("category")
         .order_by("-received_at", "-pk")
     )
-    hidden = everyone.count() - len(visible)
     plans = dict(plan_revisions(user))
     shown = visible[:HISTORY_LIMIT]
     marked = _repeats([c.pk for c in shown]) if shown else {}
@@ -110,12 +114,11 @@ def caller_history(*, user: User, phone: str, category: str = "") -> CallerHisto
             category=c.category.name,
             stage=_stage_label(c, plans),
             handled=c.status in HANDLED,
-            repeat=c.pk in marked,
             repeat_of=marked[c.pk] if marked.get(c.pk) in numbers else "",
         )
         for c in shown
     ]
-    repeat_of, repeat_unseen = None, False
+    repeat_of = None
     if category:
         since = timezone.now() - timedelta(days=REPEAT_WINDOW_DAYS)
         handled = [
@@ -135,17 +138,11 @@ def caller_history(*, user: User, phone: str, category: str = "") -> CallerHisto
                     stage=_stage_label(first, plans),
                     handled=True,
                 )
-        elif hidden:
-            repeat_unseen = everyone.filter(
-                category__key=category, status__in=HANDLED, received_at__gte=since
-            ).exists()
     return CallerHistory(
         phone_valid=True,
         complaints=rows,
         total_visible=len(visible),
-        hidden=hidden,
         repeat_of=repeat_of,
-        repeat_unseen=repeat_unseen,
     )
 
 

@@ -19,12 +19,7 @@ from tousu.complaints.selectors import complaint_get_visible
 from tousu.core.masks import mask_name
 from tousu.core.problems import InvalidInput, NotFound
 from tousu.desk.forms import DeskRegisterForm
-from tousu.desk.receipts import (
-    access_code_keep,
-    access_code_peek,
-    access_code_take,
-    receipt_for,
-)
+from tousu.desk.receipts import access_code_keep, access_code_shown, receipt_for
 from tousu.desk.selectors import caller_history, category_label, scripts_for
 from tousu.notifications.messages import portal_url
 
@@ -146,7 +141,7 @@ def done(request: HttpRequest, tracking_no: str) -> HttpResponse:
     """Registered: the tracking number and the access code to read to the caller."""
     if not _may_register(request):
         return _refused(request)
-    code = access_code_peek(request.session, tracking_no)
+    code = access_code_shown(request.session, tracking_no)
     try:
         complaint_get_visible(user=request.user, tracking_no=tracking_no)
         visible = True
@@ -165,8 +160,9 @@ def done(request: HttpRequest, tracking_no: str) -> HttpResponse:
 
 @login_required
 def receipt(request: HttpRequest, tracking_no: str) -> HttpResponse:
-    """The printable 受理回执. The access code is on it once — the first print right
-    after registration; printed again, it says the code was given then."""
+    """The printable 受理回执. The access code is on it for a few minutes after this
+    desk registered the complaint (``CODE_SHOWN``: to print it, switch the paper without
+    JavaScript, print again); later it says the code was given at registration."""
     try:
         complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
     except NotFound as exc:
@@ -174,7 +170,7 @@ def receipt(request: HttpRequest, tracking_no: str) -> HttpResponse:
     paper = request.GET.get("paper", "a5")
     context = {
         "receipt": receipt_for(
-            complaint, access_code=access_code_take(request.session, tracking_no)
+            complaint, access_code=access_code_shown(request.session, tracking_no)
         ),
         "complaint": complaint,
         "complainant": mask_name(complaint.complainant.name),

@@ -1,6 +1,7 @@
 """The market plan's demo organisation with a hotline operator whose sight is limited:
 ``hotline`` takes calls in the after-sales department, so a complaint the clerk has
-moved on from intake is not theirs to open."""
+moved on from intake is not theirs to open; ``admin`` sees every department but no
+confidential complaint."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ CALLER = "13812345678"
 class Desk:
     users: dict[str, User]
     hotline: User
+    # Sees every department's complaints, but not confidential ones.
+    admin: User
 
     @property
     def clerk(self) -> User:
@@ -40,7 +43,10 @@ def desk(db) -> Desk:
         roles=[Role.INTAKE_CLERK],
         department=Department.objects.get(code="after_sales"),
     )
-    return Desk(users=users, hotline=hotline)
+    admin = user_create(
+        username="desk-admin", password=PASSWORD, full_name="孙丽", roles=[Role.ADMINISTRATOR]
+    )
+    return Desk(users=users, hotline=hotline, admin=admin)
 
 
 def login(user: User) -> Client:

@@ -4,12 +4,18 @@ plan's scripts, registering a call, and the printed receipt."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
+from tousu.audit.models import AuditEvent
 from tousu.complaints.access import access_code_matches
+from tousu.complaints.choices import EventAction
 from tousu.complaints.models import Complaint
+from tousu.desk.receipts import CODE_SHOWN
 from tousu.desk.tests.conftest import CALLER, act, login, register
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +23,22 @@ pytestmark = pytest.mark.django_db
 
 def _numbers(html: str) -> set[str]:
     return set(re.findall(r"TS-\d{8}-\d{6}", html))
+
+
+def _summary(html: str) -> str:
+    """The line beside the phone field (the look-up sends it out of band)."""
+    return html[html.index('id="caller-summary"') :].split("</div>")[0]
+
+
+def _summary_count(html: str) -> int | None:
+    """How many earlier complaints the line beside the phone field counts (None: it
+    counts none)."""
+    counted = re.search(r'id="caller-count" data-count="(\d+)"', _summary(html))
+    return int(counted.group(1)) if counted else None
+
+
+def _flag(html: str) -> str:
+    return html[html.index('id="repeat-flag"') :].split("</div>")[0]
 
 
 def test_the_desk_shows_a_callers_earlier_complaints_by_phone_number(desk):
@@ -33,7 +55,7 @@ def test_the_desk_shows_a_callers_earlier_complaints_by_phone_number(desk):
     assert found.status_code == 200
     assert _numbers(html) == {first.tracking_no, second.tracking_no}
     assert "投诉受理" in html  # the plan's stage label
-    assert 'id="caller-hidden"' in html  # the one not shown is counted
+    assert _summary_count(html) == 2  # the one not shown is not counted either
 
     # However the caller's number is written.
     spaced = client.get("/desk/lookup/", {"phone": "+86 138-1234-5678"}).content.decode()
@@ -56,8 +78,7 @@ def test_a_call_about_a_handled_matter_is_flagged_as_a_repeat_with_a_link(desk):
     client = login(desk.hotline)
 
     html = client.get("/desk/lookup/", {"phone": CALLER, "category": "quality"}).content.decode()
-    flag = html[html.index('id="repeat-flag"') :]
-    assert f'href="/complaints/{earlier.tracking_no}/"' in flag.split("</div>")[0]
+    assert f'href="/complaints/{earlier.tracking_no}/"' in _flag(html)
     # Another category is no repeat.
     other = client.get("/desk/lookup/", {"phone": CALLER, "category": "after_sales"})
     assert 'id="repeat-flag"' not in other.content.decode()
@@ -66,6 +87,59 @@ def test_a_call_about_a_handled_matter_is_flagged_as_a_repeat_with_a_link(desk):
     register(desk.hotline)
     listed = client.get("/desk/lookup/", {"phone": CALLER}).content.decode()
     assert f"← {earlier.tracking_no}" in listed
+
+
+def test_a_complaint_the_desk_may_not_open_leaves_no_trace_on_it(desk):
+    """Handled complaints of this caller: one the clerk took on from intake (not the
+    hotline's department), then a confidential one. A complaint the staff member may not
+    open is not listed, not counted, and not the reason for a repeat flag."""
+    elsewhere = register(desk.clerk)
+    act(elsewhere, desk.clerk, "refuse", reason="不属于本市场受理范围")
+    confidential = register(desk.clerk, confidential=True)
+    act(confidential, desk.clerk, "refuse", reason="不属于本市场受理范围")
+    secret = register(desk.clerk, category="after_sales", confidential=True)
+    act(secret, desk.clerk, "refuse", reason="不属于本市场受理范围")
+    hidden = {elsewhere.tracking_no, confidential.tracking_no, secret.tracking_no}
+
+    # The hotline operator may open none of them: the desk knows of no earlier complaint.
+    hotline = login(desk.hotline)
+    for category in ("", "quality", "after_sales"):
+        params = {"phone": CALLER, "category": category}
+        html = hotline.get("/desk/lookup/", params).content.decode()
+        assert _numbers(html) == set() and 'id="caller-none"' in html
+        assert 'id="repeat-flag"' not in html and _summary_count(html) is None
+        page = hotline.get("/desk/", params).content.decode()
+        assert not _numbers(page) & hidden and 'id="repeat-flag"' not in page
+
+    # An administrator sees every department but not confidential complaints: the
+    # repeat flag points at the one they may open, though a newer confidential one exists.
+    admin = login(desk.admin)
+    html = admin.get("/desk/lookup/", {"phone": CALLER, "category": "quality"}).content.decode()
+    assert _numbers(html) == {elsewhere.tracking_no}
+    assert f'href="/complaints/{elsewhere.tracking_no}/"' in _flag(html)
+    assert _numbers(_summary(html)) == {elsewhere.tracking_no}
+    # Of the confidential one alone in its category: no flag.
+    html = admin.get("/desk/lookup/", {"phone": CALLER, "category": "after_sales"})
+    assert 'id="repeat-flag"' not in html.content.decode()
+    assert _summary_count(html.content.decode()) == 1
+
+    # Registered anyway: the rule still marks the repeat on the new complaint's
+    # timeline (of the newest, confidential one), but the desk does not point at it.
+    new = register(desk.hotline)
+    marks = AuditEvent.objects.filter(complaint=new, action=EventAction.REPEAT)
+    assert [e.data["earlier"] for e in marks] == [confidential.tracking_no]
+    html = hotline.get("/desk/lookup/", {"phone": CALLER}).content.decode()
+    assert _numbers(html) == {new.tracking_no} and _summary_count(html) == 1
+    assert "←" not in html and "text-bg-warning" not in html
+    html = admin.get("/desk/lookup/", {"phone": CALLER}).content.decode()
+    assert _numbers(html) == {new.tracking_no, elsewhere.tracking_no}
+    assert "←" not in html and _summary_count(html) == 2
+
+    # The clerk, who may open them all, is told of the newest.
+    clerk = login(desk.clerk)
+    html = clerk.get("/desk/lookup/", {"phone": CALLER, "category": "quality"}).content.decode()
+    assert f'href="/complaints/{confidential.tracking_no}/"' in _flag(html)
+    assert _numbers(_summary(html)) == {confidential.tracking_no}
 
 
 def test_the_plans_scripts_for_the_category_are_shown(desk):
@@ -95,7 +169,7 @@ def _form(**overrides) -> dict[str, str]:
     return data
 
 
-def test_a_call_is_registered_from_the_desk_and_its_code_shown_once(desk):
+def test_a_call_is_registered_from_the_desk_and_its_code_shown_for_a_while(desk):
     client = login(desk.hotline)
     response = client.post("/desk/", _form())
     complaint = Complaint.objects.get()
@@ -113,9 +187,32 @@ def test_a_call_is_registered_from_the_desk_and_its_code_shown_once(desk):
     assert complaint.tracking_no in receipt and f'id="receipt-code">{code}<' in receipt
     assert "受理时限" in receipt  # the plan's limit for its first step
     assert f"/portal/track/{complaint.tracking_no}/" in receipt
-    again = client.get(f"/desk/receipt/{complaint.tracking_no}/").content.decode()
-    assert code not in again and 'id="receipt-code-given"' in again
-    assert complaint.tracking_no in again
+    # Switching the paper without JavaScript reloads the receipt: the code is still there.
+    for paper in ("a4", "a5"):
+        again = client.get(f"/desk/receipt/{complaint.tracking_no}/", {"paper": paper})
+        assert f'id="receipt-code">{code}<' in again.content.decode()
+    assert code in client.get(response["Location"]).content.decode()
+
+    # Ten minutes after registering it is gone: the receipt says it was given then.
+    with time_machine.travel(timezone.now() + CODE_SHOWN + timedelta(seconds=1), tick=False):
+        later = client.get(f"/desk/receipt/{complaint.tracking_no}/", {"paper": "a4"})
+        html = later.content.decode()
+        assert code not in html and 'id="receipt-code-given"' in html
+        assert complaint.tracking_no in html
+        done = client.get(response["Location"]).content.decode()
+        assert code not in done and 'id="access-code-given"' in done
+    # Another browser never had it.
+    other = login(desk.hotline).get(f"/desk/receipt/{complaint.tracking_no}/").content.decode()
+    assert code not in other and 'id="receipt-code-given"' in other
+
+
+def test_the_receipt_does_not_claim_the_code_is_only_printed(desk):
+    client = login(desk.hotline)
+    client.post("/desk/", _form())
+    complaint = Complaint.objects.get()
+    html = client.get(f"/desk/receipt/{complaint.tracking_no}/").content.decode()
+    assert "请妥善保管查询码" in html or "Keep the code private" in html
+    assert "only on this receipt" not in html and "只在本回执上打印" not in html
 
 
 def test_a_bad_phone_number_is_refused_beside_its_field_and_nothing_is_stored(desk):
@@ -176,6 +273,6 @@ def test_the_lookup_reads_a_fixed_number_of_queries(desk, django_assert_num_quer
 
 
 # Session, user, permissions (2), the active plan, roles, the plan's revisions (2),
-# departments, the caller's visible complaints, the count of all, the repeat marks —
-# not one more per complaint.
-PINNED = 12
+# departments, the caller's visible complaints, the repeat marks — not one more per
+# complaint.
+PINNED = 11

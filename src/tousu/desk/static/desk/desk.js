@@ -38,7 +38,8 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-  // The receipt: print, and A5 or A4 without reloading (the code is on the first print only).
+  // The receipt: print, and A5 or A4 without reloading (the code is shown for a few minutes
+  // after registration only).
   const print = document.querySelector("[data-print]");
   if (print) {
     print.addEventListener("click", () => window.print());
