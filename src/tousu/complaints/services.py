@@ -61,7 +61,7 @@ from tousu.complaints.workflow import (
     decision_apply,
     writable_check,
 )
-from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
+from tousu.core.actors import MAIL, PORTAL, Actor, ComplainantActor, SystemActor, is_door
 from tousu.core.inputs import date_problem, is_blank, text_problem
 from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
@@ -345,7 +345,7 @@ def complaint_register(
         errors.add("department", _("Choose the department that handles it."))
         department_obj = None
     else:
-        department_obj = actor.department  # type: ignore[union-attr]
+        department_obj = actor.department
     now = timezone.now()
     received_at = received_at or now
     for name, moment in (("received_at", received_at), ("occurred_at", occurred_at)):
@@ -369,7 +369,7 @@ def complaint_register(
     with transaction.atomic():
         tracking_no = _tracking_no_next(received_at)
     access_code = access_code_new()
-    staff = None if door else actor
+    staff = actor if isinstance(actor, User) else None
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -436,7 +436,7 @@ def complaint_register(
     return complaint
 
 
-def _attachment_store(*, actor, complaint: Complaint, upload: AttachmentUpload) -> str:
+def _attachment_store(*, actor: Actor, complaint: Complaint, upload: AttachmentUpload) -> str:
     attachment = Attachment(
         complaint=complaint,
         original_name=upload.name,
@@ -478,7 +478,7 @@ def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUploa
 def material_add(
     *,
     complaint: Complaint,
-    actor,
+    actor: Actor,
     material: str,
     uploads: Sequence[AttachmentUpload] = (),
     version: int | None = None,

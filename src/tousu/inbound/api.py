@@ -52,8 +52,8 @@ from tousu.inbound.signatures import (
 router = Router(tags=["inbound"], auth=None)
 SIGNED = (
     f"Signed by the source: `{TIMESTAMP_HEADER}` (Unix seconds) and `{SIGNATURE_HEADER}: "
-    'sha256=<hex HMAC-SHA256 of "{timestamp}.{raw body}" with the source\'s secret>`. '
-    "See docs/inbound-api.md."
+    'sha256=<hex HMAC-SHA256 of "{timestamp}.{METHOD} {path}\\n{raw body}" with the '
+    "source's secret>` (the path without the query). See docs/inbound-api.md."
 )
 HEADERS = [
     {"name": TIMESTAMP_HEADER, "in": "header", "required": True, "schema": {"type": "string"}},
@@ -94,12 +94,15 @@ def _unauthorized(exc: Unauthenticated) -> HttpResponse:
     return response
 
 
-def _verified(request: HttpRequest, source: str, signed: bytes) -> InboundSource:
+def _verified(request: HttpRequest, source: str, body: bytes) -> InboundSource:
+    """The source, when the request (its method, path and raw ``body``) is signed by it."""
     return request_verify(
         source_key=source,
         timestamp=request.headers.get(TIMESTAMP_HEADER),
         signature=request.headers.get(SIGNATURE_HEADER),
-        signed=signed,
+        method=request.method or "",
+        path=request.path,
+        body=body,
         now=timezone.now(),
     )
 
@@ -175,14 +178,13 @@ def material_post(request: HttpRequest, response: HttpResponse, source: str, tra
     "/{source}/complaints/{tracking_no}",
     response={200: InboundStatus, **ERRORS},
     summary="Where a complaint the source handed over stands",
-    description="Signed like the others; a GET has no body, so it signs its path (with the "
-    "query) in the body's place: `{timestamp}.{path}`. Only complaints this source "
-    "handed over are found.",
+    description="Signed like the others, with an empty body: `{timestamp}.GET {path}\\n`. "
+    "Only complaints this source handed over are found.",
     openapi_extra={"parameters": HEADERS},
 )
 def complaint_get(request: HttpRequest, source: str, tracking_no: str):
     try:
-        verified = _verified(request, source, request.get_full_path().encode("utf-8"))
+        verified = _verified(request, source, b"")
     except Unauthenticated as exc:
         return _unauthorized(exc)
     delivery = source_complaint_get(source=verified, tracking_no=tracking_no)

@@ -2,12 +2,16 @@
 
 A request from a source carries ``X-Tousu-Timestamp`` (Unix seconds) and
 ``X-Tousu-Signature: sha256=<hex>``, the HMAC-SHA256 under the source's secret of
-``"{timestamp}." + raw body`` (a GET has no body: it signs its path in the body's place).
-Tousu's callbacks to the source are signed the same way. ``request_verify`` checks a
-request before anything reads its body: the signature over the raw bytes first (an
-unknown or inactive source gets the answer a forged signature gets, so nobody learns
-which sources exist), then the timestamp against the source's replay window, then that
-the same signature was not seen before within that window.
+``"{timestamp}.{METHOD} {path}\\n" + raw body`` (the path without the query; a GET's body
+is empty). Signing the method and path means a captured request cannot be sent to another
+endpoint or another complaint's URL. ``request_verify`` checks a request before anything
+reads its body: the signature over the raw bytes first (an unknown or inactive source gets
+the answer a forged signature gets, so nobody learns which sources exist), then the
+timestamp against the source's replay window, then that the same signature was not seen
+before within that window.
+
+Tousu's callbacks to the source (``notifications.channels.callback_signature``) are signed
+the older, shorter way, ``"{timestamp}." + body``: ``signature_of`` computes that one.
 """
 
 from __future__ import annotations
@@ -46,17 +50,33 @@ def secret_new() -> str:
 
 
 def signature_of(secret: str, timestamp: int | str, body: bytes) -> str:
-    """The hex HMAC-SHA256 of ``"{timestamp}." + body`` under ``secret``."""
+    """The hex HMAC-SHA256 of ``"{timestamp}." + body`` under ``secret``: how Tousu's
+    callbacks are signed (not the requests sources send: see ``request_signature_of``)."""
     message = f"{timestamp}.".encode("ascii") + body
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def signature_headers(secret: str, body: bytes, *, timestamp: int) -> dict[str, str]:
-    """The two headers that sign ``body`` at ``timestamp``."""
-    return {
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: "sha256=" + signature_of(secret, timestamp, body),
-    }
+def request_signed_text(timestamp: int | str, method: str, path: str, body: bytes) -> bytes:
+    """What a source signs: ``"{timestamp}.{METHOD} {path}\\n" + body`` (``path``
+    without the query string, UTF-8)."""
+    return f"{timestamp}.{method.upper()} {path}\n".encode() + body
+
+
+def request_signature_of(
+    secret: str, timestamp: int | str, *, method: str, path: str, body: bytes
+) -> str:
+    """The hex HMAC-SHA256 of a request (``request_signed_text``) under ``secret``."""
+    message = request_signed_text(timestamp, method, path, body)
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def signature_headers(
+    secret: str, *, method: str, path: str, body: bytes, timestamp: int
+) -> dict[str, str]:
+    """The two headers that sign a request (``method`` to ``path`` with ``body``) at
+    ``timestamp``."""
+    signature = request_signature_of(secret, timestamp, method=method, path=path, body=body)
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: "sha256=" + signature}
 
 
 def _refuse(header: str, message: str) -> Unauthenticated:
@@ -98,11 +118,14 @@ def request_verify(
     source_key: str,
     timestamp: str | None,
     signature: str | None,
-    signed: bytes,
+    method: str,
+    path: str,
+    body: bytes,
     now: datetime,
 ) -> InboundSource:
-    """The active source named ``source_key`` when ``signature`` is its signature of
-    ``signed`` (the raw body, or a GET's path) at ``timestamp``, that timestamp lies
+    """The active source named ``source_key`` when ``signature`` is its signature of the
+    request (``method`` to ``path``, without the query, with the raw ``body``) at
+    ``timestamp``, that timestamp lies
     within the source's replay window of ``now``, and the signature is new. Raises
     ``Unauthenticated`` naming the header at fault otherwise.
 
@@ -111,13 +134,14 @@ def request_verify(
     moment = _timestamp_parse(timestamp)
     given = _signature_parse(signature)
     source = InboundSource.objects.filter(key=source_key, is_active=True).first()
-    expected = signature_of(source.secret if source else _NOBODY, moment, signed)
+    secret = source.secret if source else _NOBODY
+    expected = request_signature_of(secret, moment, method=method, path=path, body=body)
     if not hmac.compare_digest(expected, given) or source is None:
         raise _refuse(
             SIGNATURE_HEADER,
             _(
-                "The signature does not match: sign “{timestamp}.{body}” with the source's "
-                "secret (HMAC-SHA256)."
+                "The signature does not match: sign “{timestamp}.{METHOD} {path}”, a line "
+                "break and the raw body with the source's secret (HMAC-SHA256)."
             ),
         )
     skew = now.timestamp() - moment

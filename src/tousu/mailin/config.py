@@ -14,13 +14,18 @@ command line of ``tousu mail`` overrides them):
 - ``TOUSU_MAIL_MAX_BYTES``: the largest mail taken (25 MB).
 - ``TOUSU_MAIL_CATEGORY``: the category key of complaints made from mail (the plan's
   first category without sub-categories when not given).
+- ``TOUSU_MAIL_TRUSTED_AUTHSERV``: the authserv-id(s), comma-separated, of the
+  organisation's own mail server, whose ``Authentication-Results`` field saying
+  ``dmarc=pass`` for the sender's domain lets a mail that names a complaint join it
+  without quoting its access code. Empty (the default): no such field is trusted. Set it
+  only when that server removes fields with its authserv-id from the mail it receives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tousu.config import ConfigError, env_int, env_str
+from tousu.config import ConfigError, env_int, env_list, env_str
 
 TLS_MODES = ("ssl", "starttls", "none")
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
@@ -47,6 +52,7 @@ class MailSettings:
     smtp_port: int
     max_bytes: int
     category: str
+    trusted_authserv: tuple[str, ...] = ()
 
     def with_imap(self, **changes) -> MailSettings:
         """These settings with the IMAP ones given (None leaves one as it is)."""
@@ -80,4 +86,5 @@ def mail_settings() -> MailSettings:
         smtp_port=env_int("MAIL_SMTP_PORT", 2525),
         max_bytes=max_bytes,
         category=env_str("MAIL_CATEGORY", ""),
+        trusted_authserv=tuple(item.lower() for item in env_list("MAIL_TRUSTED_AUTHSERV", [])),
     )

@@ -47,7 +47,9 @@ class MailAttachment:
 @dataclass
 class IncomingMail:
     """One mail as read. ``no_answer`` is why it must not be answered ("" for a person's
-    mail); ``problems`` are codes for what was read best-effort."""
+    mail); ``problems`` are codes for what was read best-effort;
+    ``authentication_results`` the values of its ``Authentication-Results`` fields, top
+    first, as written (whoever wrote them: see ``authresults``)."""
 
     message_id: str
     sender: str
@@ -57,6 +59,7 @@ class IncomingMail:
     attachments: list[MailAttachment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     no_answer: str = ""
+    authentication_results: list[str] = field(default_factory=list)
 
 
 def clean_text(text: str) -> str:
@@ -229,4 +232,7 @@ def mail_parse(raw: bytes, *, envelope_from: str | None = None) -> IncomingMail:
         attachments=walk.attachments,
         problems=list(dict.fromkeys(problems)),
         no_answer=no_answer_reason(message, subject=subject, envelope_from=envelope_from),
+        authentication_results=[
+            " ".join(str(value).split()) for value in message.get_all("Authentication-Results", [])
+        ],
     )

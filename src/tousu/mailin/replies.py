@@ -80,6 +80,13 @@ def stale_reference_text(tracking_no: str) -> str:
     ) % {"tracking_no": tracking_no}
 
 
+def unverified_reference_text(tracking_no: str) -> str:
+    return _(
+        "The mail names complaint %(tracking_no)s but could not be verified as coming from "
+        "its complainant; it was registered as a new complaint."
+    ) % {"tracking_no": tracking_no}
+
+
 def refused_notice(reason_message: str) -> tuple[str, str]:
     """(subject, body) of the one notice telling a sender their mail was not taken."""
     subject = _("Your mail was not registered")

@@ -29,6 +29,7 @@ from tousu.mailin.choices import Door, MailOutcome
 from tousu.mailin.config import MailSettings, mail_settings
 from tousu.mailin.models import ReceivedMail
 from tousu.mailin.parse import IncomingMail, mail_parse
+from tousu.mailin.proof import code_redact, complainant_proof
 from tousu.notifications.choices import Channel
 from tousu.notifications.services import notify_address
 
@@ -64,7 +65,10 @@ def mail_receive(
     whole mail's size, as IMAP tells it) is over the limit.
 
     A new mail becomes a complaint (its receipt goes to the sender through the outbox);
-    one whose subject names a complaint of the same sender becomes material on it. An
+    one whose subject names a complaint becomes material on it when it proves to be from
+    that complaint's complainant (``proof.complainant_proof``: their address, and the
+    access code quoted or the mail server's DMARC pass), else a new complaint noting the
+    number it named. An
     auto-reply, bounce, list mail or our own mail coming back is recorded and left
     unanswered. An oversized or unusable mail is refused; when it came from the mailbox
     (``door`` imap) the sender is told once through the outbox, over SMTP the reply code
@@ -124,24 +128,33 @@ def _handle(
         return Outcome(MailOutcome.REFUSED_SIZE, "size"), None
     uploads, notes = _uploads(mail)
     notes += [replies.problem_text(code) for code in mail.problems]
+    codes: list[str] = []  # access codes the mail proved with: kept out of what is stored
     for tracking_no in dict.fromkeys(TRACKING_NO.findall(mail.subject)):
-        complaint = _own_complaint(tracking_no, mail.sender)
+        complaint, code = _own_complaint(tracking_no, mail, config)
         if complaint is None:
-            continue  # unknown, or a stranger's: never added to someone else's case
-        if _material_add(mail, complaint, uploads, notes, key=key, now=now):
+            # Unknown, a stranger's, or not shown to be the complainant's: never added to
+            # it, and the note reads the same whichever it was.
+            notes.append(replies.unverified_reference_text(tracking_no))
+            continue
+        codes.append(code)
+        if _material_add(mail, complaint, uploads, notes, key=key, now=now, codes=codes):
             return Outcome(MailOutcome.ADDED, "", tracking_no), complaint
         notes.append(replies.stale_reference_text(tracking_no))
-    return _register(mail, uploads, notes, door=door, key=key, now=now, config=config)
+    return _register(mail, uploads, notes, door=door, key=key, now=now, config=config, codes=codes)
 
 
-def _own_complaint(tracking_no: str, sender: str) -> Complaint | None:
+def _own_complaint(
+    tracking_no: str, mail: IncomingMail, config: MailSettings
+) -> tuple[Complaint | None, str]:
+    """The complaint ``tracking_no`` when the mail proves to be its complainant's, and
+    the access code the mail carries ("" when the mail server vouched instead)."""
     complaint = (
         Complaint.objects.filter(tracking_no=tracking_no).select_related("complainant").first()
     )
     if complaint is None:
-        return None
-    email = complaint.complainant.email or ""
-    return complaint if email and email.casefold() == sender.casefold() else None
+        return None, ""
+    code = complainant_proof(complaint, mail, config)
+    return (None, "") if code is None else (complaint, code)
 
 
 def _uploads(mail: IncomingMail) -> tuple[list[AttachmentUpload], list[str]]:
@@ -178,10 +191,11 @@ def _material_add(
     *,
     key: str,
     now: datetime,
+    codes: list[str],
 ) -> bool:
     """Add the mail to the sender's complaint; False when the plan takes no material now."""
     files = list(uploads)
-    text = mail.body.strip() or mail.subject or replies.no_text()
+    text = code_redact(mail.body.strip() or mail.subject or replies.no_text(), codes)
     material = _text_with_notes(text, notes, files, LIMITS["description"])
     try:
         with transaction.atomic():
@@ -214,14 +228,16 @@ def _register(
     key: str,
     now: datetime,
     config: MailSettings,
+    codes: list[str],
 ) -> tuple[Outcome, Complaint | None]:
-    body = mail.body.strip()
+    body = code_redact(mail.body.strip(), codes)
     if not (body or mail.subject or uploads):
         return _refuse(mail, "empty", door=door, key=key, now=now), None
-    title = mail.subject or _first_line(body) or replies.untitled()
+    subject = code_redact(mail.subject, codes)
+    title = subject or _first_line(body) or replies.untitled()
     files = list(uploads)
     description = _text_with_notes(
-        body or mail.subject or replies.no_text(), notes, files, LIMITS["description"]
+        body or subject or replies.no_text(), notes, files, LIMITS["description"]
     )
     name = mail.sender_name or mail.sender.split("@")[0]
     try:

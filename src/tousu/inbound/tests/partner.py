@@ -37,9 +37,16 @@ class Partner:
     secret: str
     client: Client = field(default_factory=Client)
 
-    def headers(self, signed: bytes, *, timestamp: int | None = None, **more: str) -> dict:
+    def headers(
+        self, method: str, path: str, body: bytes = b"", *, timestamp: int | None = None
+    ) -> dict:
+        """The headers signing ``method`` to ``path`` with ``body``, now (or at
+        ``timestamp``)."""
         stamp = int(time.time()) if timestamp is None else timestamp
-        return {**signature_headers(self.secret, signed, timestamp=stamp), **more}
+        return signature_headers(self.secret, method=method, path=path, body=body, timestamp=stamp)
+
+    def url(self, path: str) -> str:
+        return f"/api/v1/inbound/{self.key}/{path}"
 
     def post(
         self,
@@ -53,12 +60,13 @@ class Partner:
         """POST ``body`` to ``/api/v1/inbound/<key>/<path>``, signed now (or at
         ``timestamp``); ``headers`` replace the signed ones."""
         data = raw(body)
-        sent = self.headers(data, timestamp=timestamp)
+        url = self.url(path)
+        sent = self.headers("POST", url, data, timestamp=timestamp)
         if idempotency_key is not None:
             sent["Idempotency-Key"] = idempotency_key
         sent.update(headers or {})
         return self.client.post(
-            f"/api/v1/inbound/{self.key}/{path}",
+            url,
             data,
             content_type="application/json",
             headers=sent,
@@ -68,8 +76,8 @@ class Partner:
         return self.post("complaints", body or BODY, **options)
 
     def get(self, tracking_no: str, *, timestamp: int | None = None):
-        path = f"/api/v1/inbound/{self.key}/complaints/{tracking_no}"
-        return self.client.get(path, headers=self.headers(path.encode(), timestamp=timestamp))
+        path = self.url(f"complaints/{tracking_no}")
+        return self.client.get(path, headers=self.headers("GET", path, timestamp=timestamp))
 
 
 @dataclass

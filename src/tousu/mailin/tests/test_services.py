@@ -1,12 +1,17 @@
 """``mail_receive``: a mail becomes a complaint or material on one, once; automatic
 mail is left unanswered; mail too large or unusable is refused."""
 
+import re
+
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from tousu.audit.models import AuditEvent
 from tousu.complaints.models import Complaint
 from tousu.complaints.workflow import complaint_act
 from tousu.core.actors import ComplainantActor
+from tousu.mailin import replies
 from tousu.mailin.choices import Door, MailOutcome
 from tousu.mailin.config import mail_settings
 from tousu.mailin.models import ReceivedMail
@@ -58,12 +63,44 @@ def test_the_same_mail_twice_makes_one_complaint(market):
     assert Complaint.objects.count() == 1 and len(_receipts()) == 1
 
 
-def test_a_reply_from_the_complainant_adds_material_to_the_case(market):
+def _quoted(text: str) -> str:
+    """``text`` as a mail program quotes it in a reply."""
+    return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+def _receipt(address: str = SENDER) -> Notification:
+    """The receipt sent to ``address``: the mail that carries the access code."""
+    (receipt,) = [n for n in _receipts(address) if ":received:" in n.key]
+    return receipt
+
+
+def _receipt_code(receipt: Notification) -> str:
+    (code,) = {m.group(1) for m in re.finditer(r"code=([0-9A-Z]{8})", receipt.body)}
+    return code
+
+
+def _reply(no: str, body: str, *, sender: str = f"Zhang Wei <{SENDER}>", **more) -> bytes:
+    return raw_mail(subject=f"Re: [{no}] 您的投诉已受理", sender=sender, body=body.encode(), **more)
+
+
+def _note(text, no: str) -> str:
+    """The note ``text`` makes for ``no``, in the site's language as the door writes it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return text(no)
+
+
+def _mail_actions(no: str):
+    return AuditEvent.objects.filter(complaint__tracking_no=no, action="complaint.action")
+
+
+def test_a_reply_quoting_the_receipt_adds_material_to_the_case(market):
     no = mail_receive(gbk_mail()).tracking_no
+    (receipt,) = _receipts()
+    code = _receipt_code(receipt)
     reply = raw_mail(
         subject=encoded_word(f"回复：[{no}] 您的投诉已受理", "gbk"),
         sender=f"Zhang Wei <{SENDER.upper()}>",  # the address in another case
-        body="补充：购物小票见附件。".encode("gbk"),
+        body=f"补充：购物小票见附件。\n\n{_quoted(receipt.body)}".encode("gbk"),
         charset="gbk",
         attachments=[('filename="receipt.jpg"', JPEG, "image/jpeg")],
     )
@@ -71,26 +108,109 @@ def test_a_reply_from_the_complainant_adds_material_to_the_case(market):
     assert (outcome.outcome, outcome.tracking_no) == (MailOutcome.ADDED, no)
     assert Complaint.objects.count() == 1
     complaint = Complaint.objects.get(tracking_no=no)
-    event = AuditEvent.objects.filter(complaint=complaint, action="complaint.action").last()
-    assert event.data["material"] == "补充：购物小票见附件。"
+    event = _mail_actions(no).last()
+    assert event.data["material"].startswith("补充：购物小票见附件。")
     assert event.data["by"] == "complainant"
+    # The quoted code is blotted out of what the staff read; the rest of the quote stays.
+    assert code not in event.data["material"].upper() and "********" in event.data["material"]
     assert [a.original_name for a in complaint.attachments.all()] == ["receipt.jpg"]
     notices = [n for n in _receipts() if n.key.startswith("mailin:")]
     assert len(notices) == 1 and no in notices[0].subject
 
 
-def test_a_tracking_number_from_a_stranger_makes_a_new_complaint(market):
+def test_the_code_typed_in_lower_case_in_the_subject_is_proof_too(market):
     no = mail_receive(gbk_mail()).tracking_no
-    stranger = raw_mail(
-        subject=f"Re: [{no}] hello",
-        sender="someone@elsewhere.example.com",
-        body="我也有同样的问题。".encode(),
-    )
-    outcome = mail_receive(stranger)
+    code = _receipt_code(_receipt())
+    reply = raw_mail(subject=f"[{no}] 查询码 {code.lower()} 补充材料", body="又去了一次。".encode())
+    assert mail_receive(reply).outcome == MailOutcome.ADDED
+
+
+def _unverified(no: str, outcome) -> Complaint:
+    """A new complaint, noting the number the mail named and nothing else of it; the
+    complaint named got nothing."""
     assert outcome.outcome == MailOutcome.CREATED and outcome.tracking_no != no
-    original = Complaint.objects.get(tracking_no=no)
-    assert not AuditEvent.objects.filter(complaint=original, action="complaint.action").exists()
-    assert Complaint.objects.get(tracking_no=outcome.tracking_no).complainant.name == "someone"
+    assert not _mail_actions(no).exists()
+    new = Complaint.objects.get(tracking_no=outcome.tracking_no)
+    assert _note(replies.unverified_reference_text, no) in new.description
+    assert "超市卖过期牛奶" not in new.description  # nothing of the named complaint
+    return new
+
+
+@pytest.mark.parametrize(
+    ("sender", "quote"),
+    [
+        (f"Zhang Wei <{SENDER}>", "我又去了，还是过期的。"),  # the address, no code
+        (f"Zhang Wei <{SENDER}>", "查询码：23456789"),  # the address, a wrong code
+        ("someone@elsewhere.example.com", "我也有同样的问题。"),  # a stranger
+    ],
+    ids=["no-code", "wrong-code", "stranger"],
+)
+def test_a_mail_not_shown_to_be_the_complainants_makes_a_new_complaint(market, sender, quote):
+    no = mail_receive(gbk_mail()).tracking_no
+    code = _receipt_code(_receipt())
+    quote = quote.replace("23456789", "23456789" if code != "23456789" else "98765432")
+    _unverified(no, mail_receive(_reply(no, quote, sender=sender)))
+
+
+def test_a_forged_sender_with_the_right_code_for_another_case_makes_a_new_complaint(market):
+    first = mail_receive(gbk_mail()).tracking_no
+    other = mail_receive(gbk_mail(sender="李娜 <li.na@example.cn>")).tracking_no
+    theirs = _receipt_code(_receipt("li.na@example.cn"))
+    # From forged to be the first complainant, quoting a code they do not hold.
+    outcome = mail_receive(_reply(first, f"查询码：{theirs}"))
+    new = _unverified(first, outcome)
+    assert not _mail_actions(other).exists() and new.tracking_no not in (first, other)
+
+
+def test_the_note_reads_the_same_whoever_the_number_belongs_to(market):
+    """Nothing tells a sender whether the number exists or whose it is."""
+    no = mail_receive(gbk_mail()).tracking_no
+    notes = []
+    for named, sender in (
+        (no, SENDER),
+        (no, "x@elsewhere.example.com"),
+        ("TS-20200101-999999", SENDER),
+    ):
+        outcome = mail_receive(_reply(named, "补充", sender=sender))
+        description = Complaint.objects.get(tracking_no=outcome.tracking_no).description
+        notes.append(description.replace(named, "…"))
+    assert len(set(notes)) == 1
+
+
+DMARC = (
+    "mx.market.example.cn; spf=pass smtp.mailfrom=example.cn;\r\n\tdkim=pass header.d=example.cn;"
+    "\r\n\tdmarc=pass (p=reject dis=none) header.from=example.cn"
+)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "header", "added"),
+    [
+        ("mx.market.example.cn", DMARC, True),
+        ("MX.market.example.cn, mx2.market.example.cn", DMARC, True),
+        ("", DMARC, False),  # nothing trusted by default
+        ("mx.other.example.net", DMARC, False),  # another server's word
+        ("mx.market.example.cn", DMARC.replace("dmarc=pass", "dmarc=fail"), False),
+        (
+            "mx.market.example.cn",
+            DMARC.replace("header.from=example.cn", "header.from=evil.example"),
+            False,
+        ),
+    ],
+    ids=["trusted", "one-of-several", "none-trusted", "untrusted", "dmarc-fail", "other-domain"],
+)
+def test_the_mail_servers_dmarc_pass_is_proof_when_trusted(
+    market, monkeypatch, trusted, header, added
+):
+    no = mail_receive(gbk_mail()).tracking_no
+    monkeypatch.setenv("TOUSU_MAIL_TRUSTED_AUTHSERV", trusted)
+    reply = _reply(no, "又去了一次，还是过期的。", headers={"Authentication-Results": header})
+    outcome = mail_receive(reply)
+    if added:
+        assert (outcome.outcome, outcome.tracking_no) == (MailOutcome.ADDED, no)
+        assert _mail_actions(no).get().data["material"] == "又去了一次，还是过期的。"
+    else:
+        _unverified(no, outcome)
 
 
 def test_material_for_a_closed_case_becomes_a_new_complaint_that_says_so(market):
@@ -103,9 +223,12 @@ def test_material_for_a_closed_case_becomes_a_new_complaint_that_says_so(market)
         version=complaint.version,
         data={"reason": "已自行解决"},
     )
-    outcome = mail_receive(raw_mail(subject=f"Re: [{no}]", body="又坏了".encode()))
+    code = _receipt_code(_receipt())
+    outcome = mail_receive(_reply(no, f"又坏了\n> 查询码：{code}"))
     assert outcome.outcome == MailOutcome.CREATED
-    assert no in Complaint.objects.get(tracking_no=outcome.tracking_no).description
+    description = Complaint.objects.get(tracking_no=outcome.tracking_no).description
+    assert _note(replies.stale_reference_text, no) in description
+    assert code not in description  # the code of the closed case is not shown either
 
 
 @pytest.mark.parametrize(
