@@ -20,6 +20,7 @@ from tousu.complaints.choices import Channel, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.validators import _ID_CHECK, _ID_WEIGHTS
 from tousu.complaints.workflow import complaint_act
+from tousu.core.actors import IMPORT, INBOUND, MAIL, PORTAL
 from tousu.core.problems import ServiceError
 from tousu.plans.choices import MONEY_MEASURES, ActionType, Satisfaction
 from tousu.plans.engine import actions_available
@@ -78,6 +79,7 @@ CHANNEL_WEIGHTS = {
     Channel.API: 4,
     Channel.IMPORT: 3,
 }
+DOORS = {Channel.WEB: PORTAL, Channel.EMAIL: MAIL, Channel.API: INBOUND, Channel.IMPORT: IMPORT}
 # Text for the data an action asks for, as a clerk would type it.
 TEXTS = {
     "note": "按预案办理。",
@@ -315,9 +317,11 @@ def demo_load(*, plan: str = DEFAULT_PLAN, complaints: int = 300, seed: int = 20
         received_at = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
         story = rng.choice(stories)
         when = timezone.localtime(received_at - timedelta(days=rng.randint(1, 20)))
+        channel = rng.choices(channels, weights=[CHANNEL_WEIGHTS[c] for c in channels])[0]
         complaint = services.complaint_register(
-            actor=clerk,
-            channel=rng.choices(channels, weights=[CHANNEL_WEIGHTS[c] for c in channels])[0],
+            # The portal, mail and partner systems register their own: no clerk took them.
+            actor=DOORS.get(channel, clerk),
+            channel=channel,
             title=story["title"],
             description=story["text"].format(when=f"{when:%m月%d日}", price=rng.randint(30, 3000)),
             category=story["category"],
