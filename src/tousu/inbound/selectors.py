@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tousu.complaints.choices import EventAction, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.presenters import value_label
+from tousu.complaints.public import PublicEntry, public_timeline
 from tousu.complaints.selectors import complaint_timeline
 from tousu.core.problems import NotFound
 from tousu.deadlines.calendar import PeriodError
@@ -21,8 +22,6 @@ from tousu.inbound.choices import DeliveryKind
 from tousu.inbound.models import InboundDelivery, InboundSource
 from tousu.plans.choices import ActionType
 
-# Who did a step, as the source is told: the complainant, staff (never who) or the system.
-COMPLAINANT, STAFF, SYSTEM = "complainant", "staff", "system"
 ENDINGS = (ActionType.REFUSE.value, ActionType.WITHDRAW.value)
 
 
@@ -65,28 +64,36 @@ class Progress:
     satisfaction: str = ""  # the latest rating (recorded, or at the follow-up visit)
 
 
-def _by(data: dict[str, Any]) -> str:
-    by = data.get("by") or ""
-    if by == COMPLAINANT:
-        return COMPLAINANT
-    return SYSTEM if by else STAFF
+def _step(entry: PublicEntry) -> dict[str, Any]:
+    """One step of ``process``: its label, who did it (``complainant``, ``staff`` or
+    ``system``, never a name) and when."""
+    if entry.kind == "received":
+        label = str(EventAction.REGISTERED.label)
+    elif entry.kind == "stage":
+        label = _("Stage changed: %(stage)s") % {"stage": entry.stage}
+    else:
+        label = entry.title or _("Action")
+    return {"action": label, "by": entry.by, "at": local(entry.at)}
+
+
+def process_steps(complaint: Complaint) -> list[dict[str, Any]]:
+    """The steps of the complaint the complainant may see on the portal (the public
+    timeline's filter, ``complaints.public``): registration, the plan's public actions,
+    an internal step only as the stage it entered; files are not steps."""
+    return [
+        _step(entry)
+        for entry in public_timeline(complaint)
+        if entry.kind in ("received", "action", "stage")
+    ]
 
 
 def complaint_progress(complaint: Complaint) -> Progress:
-    """The public steps of the complaint's timeline (registration and the plan's actions,
-    each with its label and time only), its latest reply, the measures taken and the
-    latest satisfaction rating."""
-    progress = Progress()
-    events = complaint_timeline(complaint).filter(
-        action__in=[EventAction.REGISTERED, EventAction.ACTION]
-    )
+    """The public steps of the complaint's timeline (``process_steps``), its latest
+    reply, the measures taken and the latest satisfaction rating."""
+    progress = Progress(steps=process_steps(complaint))
+    events = complaint_timeline(complaint).filter(action=EventAction.ACTION)
     for event in events:
         data = event.data or {}
-        if event.action == EventAction.REGISTERED:
-            label = str(EventAction.REGISTERED.label)
-        else:
-            label = str(data.get("label") or _("Action"))
-        progress.steps.append({"action": label, "by": _by(data), "at": local(event.at)})
         kind = data.get("type")
         if kind == ActionType.REPLY and data.get("reply"):
             progress.reply = str(data["reply"])

@@ -1,7 +1,14 @@
 """Who may open a complaint's tracking page: whoever gives its tracking number with its
 access code (from the receipt) or with a one-time code sent to the phone or email on
-record. A wrong code gets exactly the answer an unknown number gets, and failures are
-counted per client address and per tracking number: past the limit, 429 for a while.
+record. A wrong code gets exactly the answer an unknown number gets.
+
+Each attempt is counted before it is checked (an atomic increment, then the comparison
+with the count it got — concurrent guesses cannot all slip under a limit), and taken
+back when it opened the complaint. Every attempt counts per client address. A one-time
+code (six digits: a million of them) also counts per tracking number, and after
+``CODE_TRIES`` wrong guesses every live code of the complaint is void. The access code
+(eight characters of 32: 10^12) needs only the per-address limit, so a stranger typing
+wrong codes cannot lock the complainant out of their own access code.
 
 Once opened, the page stays open in the browser's session for that tracking number
 (``ACCESS_MINUTES``); the JSON API gets a signed token of the same lifetime instead.
@@ -17,6 +24,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -26,12 +34,13 @@ from tousu.complaints.models import Complaint
 from tousu.core.problems import NotAllowed, NotFound
 from tousu.notifications.services import notify_complainant
 from tousu.portal.models import OneTimeCode
-from tousu.portal.throttle import rate, rate_check, rate_count, rate_hit
+from tousu.portal.throttle import Rate, Throttled, rate, rate_hit, rate_uncount
 
 TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
 SESSION_KEY = "portal_cases"
 TOKEN_SALT = "tousu.portal.token"  # noqa: S105 (a namespace, not a secret)
 CODE_DIGITS = 6
+CODE_TRIES = 3  # wrong one-time codes for a complaint before all its live codes are void
 
 
 def access_minutes() -> int:
@@ -67,42 +76,63 @@ def _otc_digest(tracking_no: str, code: str) -> str:
     return salted_hmac("tousu.portal.otc", value, algorithm="sha256").hexdigest()
 
 
+def _is_one_time_code(code: str) -> bool:
+    return len(code) == CODE_DIGITS and code.isascii() and code.isdigit()
+
+
 def _otc_spend(complaint: Complaint, code: str) -> bool:
-    """Spend a one-time code of ``complaint`` matching ``code`` (once, atomically)."""
-    digits = "".join(ch for ch in code if ch.isdigit())
-    if len(digits) != CODE_DIGITS or digits != code.strip():
-        return False
-    digest = _otc_digest(complaint.tracking_no, digits)
+    """Spend a one-time code of ``complaint`` matching ``code`` (once, atomically).
+
+    The guess is counted on every live code first; a code that has seen more than
+    ``CODE_TRIES`` guesses opens nothing, and once the guesses reach it without a
+    match every live code of the complaint is void."""
     now = timezone.now()
-    for row in OneTimeCode.objects.filter(
-        complaint=complaint, used_at=None, expires_at__gt=now
-    ).only("pk", "digest"):
+    live = OneTimeCode.objects.filter(complaint=complaint, used_at=None, expires_at__gt=now)
+    live.update(attempts=F("attempts") + 1)
+    digest = _otc_digest(complaint.tracking_no, code)
+    for row in live.filter(attempts__lte=CODE_TRIES).only("pk", "digest"):
         if constant_time_compare(row.digest, digest):
-            return OneTimeCode.objects.filter(pk=row.pk, used_at=None).update(used_at=now) == 1
+            spent = OneTimeCode.objects.filter(pk=row.pk, used_at=None, attempts__lte=CODE_TRIES)
+            if spent.update(used_at=now) == 1:
+                return True
+    if live.filter(attempts__gte=CODE_TRIES).exists():
+        live.update(used_at=now)
     return False
 
 
 def complaint_open(*, tracking_no: str, code: str, address: str) -> Complaint:
     """The complaint ``tracking_no`` when ``code`` opens it: its access code, or an
     unspent one-time code. Raises ``Throttled`` (429) after too many failures from this
-    address or for this number, and ``not_found()`` — the same for an unknown number
-    and a wrong code — otherwise."""
+    address (or, for one-time codes, for this number), and ``not_found()`` — the same
+    for an unknown number and a wrong code — otherwise."""
     number = tracking_no_normalise(tracking_no)[:40]
-    by_address, by_number = rate("track_fail_address"), rate("track_fail_number")
-    rate_check(by_address, address)
-    rate_check(by_number, number)
-    complaint = _complaint(number)
     code = (code or "").strip()[:40]
+    one_time = _is_one_time_code(code)
+    counted: list[tuple[Rate, str]] = [(rate("track_fail_address"), address)]
+    if one_time:
+        counted.append((rate("track_fail_number"), number))
+    for limit, value in counted:
+        try:
+            rate_hit(limit, value)
+        except Throttled:
+            for earlier, earlier_value in counted:  # an attempt refused is no guess
+                if earlier is limit:
+                    break
+                rate_uncount(earlier, earlier_value)
+            raise
+    complaint = _complaint(number)
     if complaint is None:
         # As much work as a real check, so the answer's timing tells nothing either.
         constant_time_compare(_otc_digest(number, code), access_code_normalise(code))
         opened = False
+    elif one_time:
+        opened = _otc_spend(complaint, code)
     else:
-        opened = access_code_matches(complaint, code) or _otc_spend(complaint, code)
+        opened = access_code_matches(complaint, code)
     if not opened or complaint is None:
-        rate_count(by_address, address)
-        rate_count(by_number, number)
         raise not_found()
+    for limit, value in counted:
+        rate_uncount(limit, value)
     return complaint
 
 

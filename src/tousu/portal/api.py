@@ -17,12 +17,13 @@ import io
 import json
 
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from tousu.accounts.http import client_address
 from tousu.complaints.models import Complaint
+from tousu.complaints.public import satisfaction_label
 from tousu.complaints.schemas import Problem
 from tousu.core.problems import InvalidInput
 from tousu.portal import access
@@ -40,12 +41,20 @@ from tousu.portal.schemas import (
     TrackIn,
 )
 from tousu.portal.services import ACTION_FIELDS, Filing, complainant_act, complaint_file
-from tousu.portal.throttle import Throttled, rate, rate_hit
-from tousu.portal.timeline import satisfaction_label
-from tousu.portal.uploads import uploads_check
+from tousu.portal.throttle import Throttled, client_bucket, rate, rate_hit
+from tousu.portal.uploads import api_total_max, uploads_check
 
 router = Router(tags=["portal"], auth=None)
-ERRORS = {403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem}
+ERRORS = {403: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem, 429: Problem}
+
+
+class TooLarge(InvalidInput):
+    """The attachments of a JSON body are over the API's limit (413, naming them)."""
+
+    status = 413
+    title = "Payload too large"
+
+
 # Service paths → the API's field names.
 FIELDS = {"complainant.name": "name", "complainant.phone": "phone", "complainant.email": "email"}
 
@@ -67,8 +76,16 @@ def _renamed(exc: InvalidInput) -> InvalidInput:
 
 
 def _files(items: list[FileIn]):
-    """Decode the base64 files and check them as the page does (type by bytes, sizes)."""
+    """Decode the base64 files and check them as the page does (type by bytes, sizes);
+    together at most ``api_total_max()`` (a JSON body is capped lower than a form's)."""
     decoded, errors = [], {}
+    encoded = sum(len(item.content_base64) for item in items)
+    if encoded * 3 // 4 > api_total_max():
+        message = _(
+            "Through the API, attachments may be at most %(total)s together. "
+            "Send fewer or smaller files."
+        ) % {"total": filesizeformat(api_total_max())}
+        raise TooLarge(message, field_errors={"attachments": [message]})
     for index, item in enumerate(items):
         try:
             data = base64.b64decode(item.content_base64, validate=True)
@@ -95,7 +112,7 @@ def challenge(request: HttpRequest):
     summary="File a complaint (the solved challenge is required)",
 )
 def complaint_new(request: HttpRequest, payload: FilingIn):
-    address = client_address(request)
+    address = client_bucket(request)
     try:
         rate_hit(rate("form_post_address"), address)
         if not payload.privacy_accepted:
@@ -123,6 +140,8 @@ def complaint_new(request: HttpRequest, payload: FilingIn):
         )
     except Throttled as exc:
         return too_many(exc)
+    except TooLarge:
+        raise
     except InvalidInput as exc:
         raise _renamed(exc) from exc
     return Status(
@@ -142,7 +161,7 @@ def complaint_new(request: HttpRequest, payload: FilingIn):
 def track(request: HttpRequest, payload: TrackIn):
     try:
         complaint = access.complaint_open(
-            tracking_no=payload.tracking_no, code=payload.code, address=client_address(request)
+            tracking_no=payload.tracking_no, code=payload.code, address=client_bucket(request)
         )
     except Throttled as exc:
         return too_many(exc)
@@ -160,7 +179,7 @@ def track(request: HttpRequest, payload: TrackIn):
 )
 def code_send(request: HttpRequest, payload: CodeIn):
     try:
-        access.code_send(tracking_no=payload.tracking_no, address=client_address(request))
+        access.code_send(tracking_no=payload.tracking_no, address=client_bucket(request))
     except Throttled as exc:
         return too_many(exc)
     detail = _(
@@ -259,7 +278,7 @@ def case_act(request: HttpRequest, key: str, payload: ActIn):
             },
             version=payload.version,
             uploads=uploads,
-            address=client_address(request),
+            address=client_bucket(request),
         )
     except Throttled as exc:
         return too_many(exc)

@@ -14,13 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tousu.complaints.forms import DateTimeLocalInput, MultipleFileField, MultipleFileInput
+from tousu.complaints.public import satisfaction_label
 from tousu.core.inputs import validate_date_range, validate_storable
 from tousu.core.problems import InvalidInput, ServiceError
 from tousu.plans.choices import ActionType
 from tousu.plans.engine import AvailableAction
 from tousu.plans.schema import Category, Plan
 from tousu.portal.proof_of_work import FIELD as ALTCHA_FIELD
-from tousu.portal.timeline import satisfaction_label
 from tousu.portal.uploads import ACCEPT
 
 HONEYPOT = "website"
@@ -206,6 +206,7 @@ class TrackForm(forms.Form):
 
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
+RATING_REQUIRED = _("Choose how satisfied you are with the result.")
 
 
 class ComplainantActionForm(forms.Form):
@@ -223,7 +224,7 @@ class ComplainantActionForm(forms.Form):
                 label=_("How satisfied are you with the result"),
                 choices=[(s.value, satisfaction_label(s.value)) for s in plan.satisfaction.scale],
                 widget=forms.RadioSelect,
-                required=False,
+                error_messages={"required": RATING_REQUIRED, "invalid_choice": RATING_REQUIRED},
             )
             self.fields["note"] = forms.CharField(
                 label=pgettext_lazy("portal", "Comment"),

@@ -50,8 +50,8 @@ class SpentChallenge(models.Model):
 
 class OneTimeCode(models.Model):
     """A short code sent to the phone or email on record of a complaint, opening its
-    tracking page once: only its keyed digest is kept; it expires soon and is spent on
-    first use (``used_at``)."""
+    tracking page once: only its keyed digest is kept; it expires soon, is spent on first
+    use (``used_at``) and is void after ``access.CODE_TRIES`` wrong guesses."""
 
     complaint = models.ForeignKey(
         "complaints.Complaint",
@@ -63,6 +63,9 @@ class OneTimeCode(models.Model):
     created_at = models.DateTimeField(_("created at"))
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Guesses made while it was live (counted before each is compared): past the limit,
+    # every live code of the complaint is void.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("one-time code")

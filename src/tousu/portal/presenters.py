@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from tousu.complaints.models import Complaint
+from tousu.complaints.public import latest_reply, public_timeline, satisfaction_label
 from tousu.portal.forms import ComplainantActionForm
 from tousu.portal.services import complainant_actions, plan_has_rating
-from tousu.portal.timeline import latest_reply, public_timeline, satisfaction_label
 
 
 def stage_label(complaint: Complaint) -> str:

@@ -7,6 +7,13 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+ATTACHMENTS = (
+    "Photos (JPEG, PNG, GIF, WebP) or PDF, at most 10 files. Through this API they may "
+    "be at most 3.5 MB together (70 % of the 5 MB request body limit: base64 makes them "
+    "a third larger); more is refused with 413 naming `attachments`, and a body over "
+    "5 MB with 413 before it is read. Larger files: use the web form."
+)
+
 
 class FileIn(Schema):
     name: str = Field(max_length=200, description="File name; the type is checked by its bytes")
@@ -35,7 +42,7 @@ class FilingIn(Schema):
         description="The solved proof of work: GET /challenge, solve it (ALTCHA), send the "
         "base64 payload. Required; each solution is accepted once.",
     )
-    attachments: list[FileIn] = Field([], max_length=10)
+    attachments: list[FileIn] = Field([], max_length=10, description=ATTACHMENTS)
 
 
 class FiledOut(Schema):
@@ -101,4 +108,4 @@ class ActIn(Schema):
     note: str = Field("", max_length=2000)
     reason: str = Field("", max_length=2000)
     material: str = Field("", max_length=10_000)
-    attachments: list[FileIn] = Field([], max_length=10)
+    attachments: list[FileIn] = Field([], max_length=10, description=ATTACHMENTS)

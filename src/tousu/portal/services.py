@@ -14,9 +14,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.lookup import phone_digits
 from tousu.complaints.models import Complaint
+from tousu.complaints.public import satisfaction_label
 from tousu.complaints.services import (
     LIMITS,
     ComplainantData,
@@ -24,6 +27,7 @@ from tousu.complaints.services import (
     material_add,
     plan_revision_current,
 )
+from tousu.complaints.validators import phone_normalise
 from tousu.complaints.workflow import complaint_act
 from tousu.core.actors import PORTAL, ComplainantActor
 from tousu.core.problems import Conflict, InvalidInput
@@ -86,6 +90,15 @@ def description_with_demand(description: str, demand: str) -> str:
     return f"{description}\n\n{DEMAND_HEADING}{demand}"
 
 
+def contact_key(filing: Filing) -> str:
+    """What the per-contact limit counts: the phone number as stored (139-1234-5678,
+    +86 139 1234 5678 and 008613912345678 are one number), else the email address."""
+    phone = "".join((filing.phone or "").split())
+    if phone:
+        return "phone:" + (phone_digits(phone_normalise(phone)) or phone)
+    return "email:" + "".join((filing.email or "").split()).lower()
+
+
 def _nature(plan: Plan) -> str:
     natures = plan.keys_of("natures")
     return "problem" if "problem" in natures else natures[0]
@@ -116,8 +129,7 @@ def complaint_file(
     if errors:
         raise InvalidInput(_("Some fields are not valid."), field_errors=errors)
     rate_hit(rate("file_address"), address)
-    contact = (filing.phone or "").strip() or (filing.email or "").strip().lower()
-    rate_hit(rate("file_contact"), "".join(contact.split()))
+    rate_hit(rate("file_contact"), contact_key(filing))
     return complaint_register(
         actor=PORTAL,
         channel=CHANNEL,
@@ -166,6 +178,17 @@ ACTION_FIELDS = {
 }
 
 
+def _rating_check(plan: Plan, value: str) -> None:
+    """A rating must be one of the plan's scale; the refusal names the choices by their
+    labels (the JSON API sends the value itself)."""
+    scale = [item.value for item in plan.satisfaction.scale]
+    if value in scale:
+        return
+    labels = pgettext("list separator", ", ").join(satisfaction_label(item) for item in scale)
+    message = _("Choose how satisfied you are with the result: %(choices)s.") % {"choices": labels}
+    raise InvalidInput(message, field_errors={"satisfaction": [message]})
+
+
 def complainant_act(
     *,
     complaint: Complaint,
@@ -202,6 +225,8 @@ def complainant_act(
             uploads=uploads,
             version=version,
         )
+    if kind == ActionType.RECORD_SATISFACTION:
+        _rating_check(complaint.plan, given.get("satisfaction", ""))
     if uploads:
         message = _("Files can only be sent with added material.")
         raise InvalidInput(message, field_errors={"attachments": [message]})

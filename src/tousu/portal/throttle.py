@@ -9,11 +9,14 @@ SQLite the transaction takes the write lock at BEGIN.
 The client address is ``accounts.http.client_address``: REMOTE_ADDR, unless the request
 came through one of ``TOUSU_TRUSTED_PROXIES`` (then the nearest X-Forwarded-For hop that
 is not one). Behind a proxy, configure that setting; a forwarded header from anyone
-else is ignored, so a client cannot choose the address it is counted under.
+else is ignored, so a client cannot choose the address it is counted under. An IPv6
+client is counted by its /64 network (``address_bucket``): one subscriber usually holds a
+whole /64 and could otherwise step through its addresses.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
@@ -22,10 +25,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from tousu.accounts.http import client_address
 from tousu.core.problems import ServiceError
 from tousu.portal.models import ThrottleCount
 
@@ -46,11 +51,30 @@ DEFAULT_RATES: dict[str, tuple[int, int]] = {
     "file_address": (5, 600),  # complaints filed from one address
     "file_contact": (3, 3600),  # complaints filed with one phone number (or email)
     "track_fail_address": (10, 900),  # wrong tracking number or code, per address
-    "track_fail_number": (5, 900),  # … per tracking number typed
+    "track_fail_number": (5, 900),  # wrong one-time codes per tracking number typed
     "code_send_address": (10, 3600),  # one-time codes asked for, per address
     "code_send_number": (3, 3600),  # … per tracking number
     "act_address": (30, 600),  # actions (material, rating, appeal) per address
 }
+
+
+def address_bucket(address: str) -> str:
+    """What a client address is counted under: an IPv4 address itself, an IPv6 address
+    by its /64 network (an IPv4-mapped one as its IPv4 address)."""
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+def client_bucket(request: HttpRequest) -> str:
+    """The request's client address as the portal's limits count it (``address_bucket``)."""
+    return address_bucket(client_address(request))
 
 
 def rate(name: str) -> Rate:
@@ -105,24 +129,18 @@ def rate_count(rate: Rate, value: str, *, now: datetime | None = None) -> int:
     return count
 
 
+def rate_uncount(rate: Rate, value: str, *, now: datetime | None = None) -> None:
+    """Take back one hit counted by ``rate_hit`` in this window (an attempt counted
+    before it was checked, that turned out not to be a failure)."""
+    now = now or timezone.now()
+    start, _end = _window(rate, now)
+    ThrottleCount.objects.filter(
+        scope=rate.scope, key=_digest(rate.scope, value), window_start=start, count__gt=0
+    ).update(count=F("count") - 1)
+
+
 def rate_hit(rate: Rate, value: str, *, now: datetime | None = None) -> None:
     """Count one hit; raise ``Throttled`` when it is over the limit."""
     now = now or timezone.now()
     if rate_count(rate, value, now=now) > rate.limit:
         raise Throttled(_retry_after(_window(rate, now)[1], now))
-
-
-def rate_check(rate: Rate, value: str, *, now: datetime | None = None) -> None:
-    """Raise ``Throttled`` when ``value`` has used up ``rate`` in this window (counts
-    nothing: for limits on failures, counted by ``rate_count`` when one happens)."""
-    now = now or timezone.now()
-    start, end = _window(rate, now)
-    count = (
-        ThrottleCount.objects.filter(
-            scope=rate.scope, key=_digest(rate.scope, value), window_start=start
-        )
-        .values_list("count", flat=True)
-        .first()
-    )
-    if count is not None and count >= rate.limit:
-        raise Throttled(_retry_after(end, now))

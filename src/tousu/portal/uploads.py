@@ -37,6 +37,14 @@ def body_max() -> int:
     return total_max() + 2 * 1024 * 1024
 
 
+def api_total_max() -> int:
+    """The attachments of one JSON request together: base64 makes them a third larger
+    and the whole body is capped at ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (the API's body
+    guard), so at most 70 % of that (3.5 MB of 5 MB), and never more than a form's."""
+    body = int(getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", 0) or 0)
+    return min(total_max(), body * 7 // 10) if body else total_max()
+
+
 def too_large_message() -> str:
     return _("The attachments are too large: at most %(each)s per file and %(total)s together.") % {
         "each": filesizeformat(file_max()),

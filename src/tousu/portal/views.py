@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from tousu.accounts.http import client_address
 from tousu.complaints.models import Complaint
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.plans.engine import AvailableAction
@@ -30,7 +29,7 @@ from tousu.portal.services import (
     portal_plan,
     retention_years,
 )
-from tousu.portal.throttle import Throttled, rate, rate_hit
+from tousu.portal.throttle import Throttled, client_bucket, rate, rate_hit
 from tousu.portal.uploads import (
     body_max,
     count_max,
@@ -41,7 +40,9 @@ from tousu.portal.uploads import (
 )
 
 RECEIPT_KEY = "portal_receipt"
-DRAIN_MAX = 256 * 1024 * 1024  # read at most this much of a refused body
+# Read at most this much of a refused body: enough for the browser to be sending still
+# when the answer comes (it then shows it), never the whole of a huge body.
+DRAIN_MAX = 2 * 1024 * 1024
 
 
 def _too_many(request: HttpRequest, template: str, context: dict, exc: Throttled) -> HttpResponse:
@@ -66,8 +67,8 @@ def _form_context(form: FilingForm | None, **extra) -> dict:
 
 
 def _drain(request: HttpRequest, length: int) -> None:
-    """Read a refused body to its end (up to a cap) without keeping it, so the browser
-    is not cut off mid-upload and shows the answer."""
+    """Read at most ``DRAIN_MAX`` of a refused body without keeping it; the answer then
+    closes the connection (``_too_large``), so nothing more is read."""
     left = min(length, DRAIN_MAX)
     stream = request._stream  # the unread WSGI input
     while left > 0:
@@ -78,8 +79,8 @@ def _drain(request: HttpRequest, length: int) -> None:
 
 
 def _body_too_large(request: HttpRequest) -> bool:
-    """Whether the request body is over what a form of the portal may send; if so it is
-    read to its end unparsed (the browser then shows the answer)."""
+    """Whether the request body is over what a form of the portal may send; if so at
+    most ``DRAIN_MAX`` of it is read, unparsed."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -88,6 +89,16 @@ def _body_too_large(request: HttpRequest) -> bool:
         _drain(request, length)
         return True
     return False
+
+
+def _too_large(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The 413 answer, telling the client the connection closes (the rest of the body
+    is never read). wsgiref's server (runserver, the tests' live server) refuses that
+    header from an application and closes by itself, so it is not sent there."""
+    response.status_code = 413
+    if not str(request.META.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/"):
+        response["Connection"] = "close"
+    return response
 
 
 @csrf_exempt  # checked below, once the size is known (a refused body is never parsed)
@@ -99,7 +110,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if _body_too_large(request):
             context = _form_context(FilingForm(plan=plan), too_large=too_large_message())
-            return render(request, "portal/form.html", context, status=413)
+            return _too_large(request, render(request, "portal/form.html", context))
         return _complaint_post(request, plan)
     return render(request, "portal/form.html", _form_context(FilingForm(plan=plan)))
 
@@ -119,7 +130,7 @@ def _anti_abuse_check(form: FilingForm) -> None:
 
 @csrf_protect
 def _complaint_post(request: HttpRequest, plan) -> HttpResponse:
-    address = client_address(request)
+    address = client_bucket(request)
     form = FilingForm(request.POST, request.FILES, plan=plan)
     try:
         rate_hit(rate("form_post_address"), address)
@@ -197,7 +208,7 @@ def track(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/track.html", {"form": form})
     if not form.is_valid():
         return render(request, "portal/track.html", {"form": form}, status=422)
-    address = client_address(request)
+    address = client_bucket(request)
     number = access.tracking_no_normalise(form.cleaned_data["tracking_no"])
     if "send_code" in request.POST:
         try:
@@ -220,7 +231,7 @@ def track(request: HttpRequest) -> HttpResponse:
 def _open(request: HttpRequest, number: str, code: str, form: TrackForm) -> HttpResponse:
     try:
         complaint = access.complaint_open(
-            tracking_no=number, code=code, address=client_address(request)
+            tracking_no=number, code=code, address=client_bucket(request)
         )
     except Throttled as exc:
         return _too_many(request, "portal/track.html", {"form": form}, exc)
@@ -285,7 +296,7 @@ def case_act(request: HttpRequest, tracking_no: str, action: str) -> HttpRespons
     if _body_too_large(request):
         messages.error(request, too_large_message())
         context = case_context(complaint)
-        return render(request, "portal/case.html", context, status=413)
+        return _too_large(request, render(request, "portal/case.html", context))
     return _case_act(request, complaint, action)
 
 
@@ -310,7 +321,7 @@ def _case_act(request: HttpRequest, complaint: Complaint, action: str) -> HttpRe
                     data=form.data_for_service(),
                     version=form.cleaned_data.get("version"),
                     uploads=checked.uploads,
-                    address=client_address(request),
+                    address=client_bucket(request),
                 )
             except Throttled as exc:
                 complaint.refresh_from_db()

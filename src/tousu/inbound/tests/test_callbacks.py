@@ -7,9 +7,10 @@ import time
 
 import pytest
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import gettext, override
 
 from tousu.accounts.models import User
+from tousu.complaints.models import Complaint
 from tousu.inbound.signatures import signature_of
 from tousu.inbound.sources import inbound_source_add
 from tousu.inbound.tests.partner import CallbackServer, Partner
@@ -76,16 +77,18 @@ def test_the_reply_reaches_the_source_with_the_documented_json(people, hotline, 
     assert handling["received_at"] == answer["received_at"]
     assert handling["replied_at"] >= handling["received_at"] and handling["closed_at"] is None
     assert handling["hours"] >= 0 and handling["working_days"] >= 0
+    # The steps the complainant sees on the portal: the internal ones (the survey, the
+    # proposal, carrying it out) only as the stage they entered, or not at all.
+    plan = Complaint.objects.get(tracking_no=no).plan
+    with override("zh-hans"):
+        entered = [
+            gettext("Stage changed: %(stage)s") % {"stage": plan.stage(key).label}
+            for key in ("implementation", "feedback")
+        ]
     steps = [s["action"] for s in sent["process"]]
-    assert steps == [
-        "登记",
-        "受理并启动应急响应",
-        "派单至现场处置组",
-        "现场勘查取证",
-        "提出解决方案",
-        "落实解决方案",
-        "答复投诉人",
-    ]
+    assert steps == ["登记", "受理并启动应急响应", "派单至现场处置组", *entered, "答复投诉人"]
+    for internal_step in ("现场勘查取证", "提出解决方案", "落实解决方案"):
+        assert internal_step not in received.body.decode()
     assert {s["by"] for s in sent["process"]} == {"system", "staff"}
     with override("zh-hans"):
         assert sent["method"] == [str(Measure.RECTIFY.label)]

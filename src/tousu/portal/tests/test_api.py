@@ -71,3 +71,20 @@ def test_filing_without_the_proof_of_work_is_refused(market, client):
     response = api_json(client, "/api/v1/portal/complaints", BODY)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["altcha"]
+
+
+def test_attachments_over_the_apis_limit_get_a_413_naming_them(market, client):
+    photo = JPEG[:-2] + b"\x00" * (int(3.6 * 1024 * 1024)) + b"\xff\xd9"
+    body = [{"name": "大图.jpg", "content_base64": base64.b64encode(photo).decode()}]
+    response = file_by_api(client, attachments=body)
+    assert response.status_code == 413, response.content[:500]
+    assert response["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["attachments"]
+    assert "3.5" in response.json()["detail"]
+    assert not Complaint.objects.exists()
+
+
+def test_the_schema_tells_the_apis_attachment_limit(client):
+    schema = client.get("/api/openapi.json").json()
+    text = str(schema["components"]["schemas"]["FilingIn"]["properties"]["attachments"])
+    assert "3.5 MB" in text

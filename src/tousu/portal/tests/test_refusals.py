@@ -160,3 +160,40 @@ def test_a_form_sent_from_elsewhere_is_refused(market, client):
     response = forged.post("/portal/", form_data(client))
     assert response.status_code == 403
     assert not Complaint.objects.exists()
+
+
+class CountedBody:
+    """A request body that is never-ending zeros and counts what is read of it."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        size = 1 << 16 if size is None or size < 0 else size
+        self.read_bytes += size
+        return b"\0" * size
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+@pytest.mark.parametrize("path", ["/portal/", "/portal/track/{number}/act/add_material/"])
+def test_a_huge_body_is_read_only_a_little_and_the_connection_closes(market, client, path):
+    from django.test import RequestFactory
+    from django.test.client import ClientHandler
+
+    from tousu.portal.tests.helpers import file_one
+
+    number, _code = file_one(client)
+    environ = (
+        RequestFactory()
+        .post(path.format(number=number), data=b"", content_type="multipart/form-data; boundary=x")
+        .environ
+    )
+    body = CountedBody()
+    environ.update({"CONTENT_LENGTH": str(200 * 1024 * 1024), "wsgi.input": body})
+    environ["HTTP_COOKIE"] = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
+    response = ClientHandler()(environ)
+    assert response.status_code == 413
+    assert response["Connection"] == "close"
+    assert body.read_bytes <= 3 * 1024 * 1024

@@ -114,3 +114,29 @@ def test_concurrent_hits_are_counted_once_each_on_postgresql():
         thread.join()
     assert len(passed) == 5
     assert ThrottleCount.objects.get(scope="concurrent").count == 20
+
+
+def test_one_phone_number_written_three_ways_is_one_number(market, client):
+    ways = ["139-1234-5678", "+86 139 1234 5678", "008613912345678", "13912345678"]
+    codes = [
+        client.post(
+            "/portal/", form_data(client, phone=phone), REMOTE_ADDR=f"198.51.100.{n}"
+        ).status_code
+        for n, phone in enumerate(ways, start=1)
+    ]
+    assert codes == [302, 302, 302, 429]
+
+
+def test_an_ipv6_network_counts_as_one_address(market, client):
+    answers = [
+        client.post(
+            "/portal/", form_data(client, phone=f"135{n:08d}"), REMOTE_ADDR=f"2001:db8:1:2::{n:x}"
+        ).status_code
+        for n in range(1, 7)
+    ]
+    assert answers == [302] * 5 + [429]
+    # Another /64 is another address.
+    other = client.post(
+        "/portal/", form_data(client, phone="13300000000"), REMOTE_ADDR="2001:db8:1:3::1"
+    )
+    assert other.status_code == 302

@@ -5,10 +5,19 @@ import html
 import re
 
 import pytest
+from django.utils import translation
 
 from tousu.complaints.models import Complaint
-from tousu.portal.tests.helpers import FINDINGS, INTERNAL_NOTE, REPLY, file_one, staff_reply
-from tousu.portal.timeline import public_timeline
+from tousu.complaints.public import public_timeline
+from tousu.portal.services import complainant_actions
+from tousu.portal.tests.helpers import (
+    FINDINGS,
+    INTERNAL_NOTE,
+    REPLY,
+    api_json,
+    file_one,
+    staff_reply,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +30,18 @@ PRIVATE = (
     "商品质量管理部",  # the department it was transferred to
     *STAFF_NAMES,
 )
-KEYS = ("investigation", "findings", "propose", "approval", "execution", "transfer", "refund")
+KEYS = (
+    "investigation",
+    "findings",
+    "propose",
+    "approval",
+    "execution",
+    "transfer",
+    "refund",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+)
 
 
 def visible_text(page: str) -> str:
@@ -60,3 +80,48 @@ def test_the_tracking_page_and_the_api_show_nothing_private(market, client):
     dumped = str(data["timeline"]) + data["reply"]
     for word in (*PRIVATE, *KEYS):
         assert word not in dumped, word
+
+
+def rating_of(number: str):
+    complaint = Complaint.objects.get(tracking_no=number)
+    (rate,) = [a for a in complainant_actions(complaint) if a.type == "record_satisfaction"]
+    return complaint, rate
+
+
+def test_a_rating_sent_without_a_value_is_refused_beside_the_field(market, client):
+    number, _code = file_one(client)
+    staff_reply(market, number)
+    complaint, rate = rating_of(number)
+    response = client.post(
+        f"/portal/track/{number}/act/{rate.key}/",
+        {f"{rate.key}-version": complaint.version, f"{rate.key}-note": "还行"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    (message,) = re.findall(r'data-field="satisfaction">([^<]*)<', page)
+    with translation.override("zh-hans"):
+        assert message == translation.gettext("Choose how satisfied you are with the result.")
+    for word in KEYS:
+        assert word not in visible_text(page), word
+    complaint.refresh_from_db()
+    assert complaint.satisfaction == "" and complaint.stage == "confirmation"
+
+
+@pytest.mark.parametrize("value", ["", "great"])
+def test_the_api_refuses_a_rating_without_a_known_value_naming_the_field(market, client, value):
+    number, code = file_one(client)
+    staff_reply(market, number)
+    complaint, rate = rating_of(number)
+    token = api_json(client, "/api/v1/portal/track", {"tracking_no": number, "code": code})
+    headers = {"Authorization": f"Bearer {token.json()['token']}"}
+    response = api_json(
+        client, f"/api/v1/portal/case/actions/{rate.key}", {"satisfaction": value}, **headers
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert [e["field"] for e in problem["errors"]] == ["satisfaction"]
+    assert "满意" in problem["detail"] and "基本满意" in problem["detail"]
+    for word in KEYS:
+        assert word not in response.content.decode(), word
+    complaint.refresh_from_db()
+    assert complaint.satisfaction == ""

@@ -51,21 +51,70 @@ def test_a_wrong_code_gets_the_answer_an_unknown_number_gets(market, client):
     assert 'id="case-no"' in opened.content.decode()
 
 
-def test_repeated_wrong_codes_are_slowed_down(market, client):
+def one_time_code_sent(client, number) -> str:
+    client.post("/portal/track/", {"tracking_no": number, "send_code": "1"})
+    message = Notification.objects.filter(key__contains="one_time_code", channel="email")
+    body = message.order_by("-pk").first().body
+    return re.search(r"(?<!\d)(\d{6})(?!\d)", body.replace(number, "")).group(1)
+
+
+def test_wrong_access_codes_do_not_lock_the_complainant_out(market, client):
     number, code = file_one(client)
     stranger = type(client)()
-    for n in range(5):
-        assert (
-            opening(stranger, number, f"WRONG{n:03d}", REMOTE_ADDR=f"10.1.0.{n}").status_code == 404
-        )
-    # The number has had its tries: even the right code waits now, from anywhere.
-    held = opening(stranger, number, code, REMOTE_ADDR="10.1.0.99")
-    assert held.status_code == 429 and int(held["Retry-After"]) > 0
-    # One address trying many numbers is held back too.
+    for n in range(20):
+        wrong = opening(stranger, number, f"WRONG{n:03d}", REMOTE_ADDR=f"10.1.0.{n}")
+        assert wrong.status_code == 404
+    # The complainant's own access code still opens it.
+    assert opening(type(client)(), number, code, REMOTE_ADDR="10.1.0.99").status_code == 302
+    # One address trying many numbers or codes is held back.
     for n in range(10):
         opening(stranger, f"TS-20200101-{n:06d}", "ABCD2345", REMOTE_ADDR="10.2.0.1")
     other = opening(stranger, "TS-20200102-000001", "ABCD2345", REMOTE_ADDR="10.2.0.1")
-    assert other.status_code == 429
+    assert other.status_code == 429 and int(other["Retry-After"]) > 0
+
+
+def test_three_wrong_one_time_codes_void_the_codes_sent(market, client):
+    number, code = file_one(client, email="zhangwei@example.com")
+    one_time = one_time_code_sent(client, number)
+    stranger = type(client)()
+    wrong = [f"{(int(one_time) + n) % 1_000_000:06d}" for n in (1, 2, 3)]
+    for n, guess in enumerate(wrong):
+        assert opening(stranger, number, guess, REMOTE_ADDR=f"10.3.0.{n}").status_code == 404
+    # The right code comes too late: it is void.
+    assert opening(type(client)(), number, one_time).status_code == 404
+    # A new code opens, and the access code was never held back.
+    assert opening(type(client)(), number, one_time_code_sent(client, number)).status_code == 302
+    assert opening(type(client)(), number, code).status_code == 302
+
+
+def test_one_time_code_guesses_for_a_number_are_slowed_down(market, client):
+    number, code = file_one(client)
+    stranger = type(client)()
+    for n in range(5):
+        guess = opening(stranger, number, f"{n:06d}", REMOTE_ADDR=f"10.4.0.{n}")
+        assert guess.status_code == 404
+    held = opening(stranger, number, "999999", REMOTE_ADDR="10.4.0.99")
+    assert held.status_code == 429 and int(held["Retry-After"]) > 0
+    # The same for a number that does not exist (nothing to learn from the 429).
+    for n in range(6):
+        unknown = opening(stranger, "TS-20200101-000001", f"{n:06d}", REMOTE_ADDR=f"10.5.0.{n}")
+    assert unknown.status_code == 429
+    # The access code still opens the complaint.
+    assert opening(type(client)(), number, code, REMOTE_ADDR="10.4.0.98").status_code == 302
+
+
+def test_the_case_actions_refuse_a_post_without_the_csrf_token(market, client):
+    from django.test import Client
+
+    number, code = file_one(client)
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.get(f"/portal/track/{number}/?code={code}").status_code == 302
+    assert 'id="case-no"' in browser.get(f"/portal/track/{number}/").content.decode()
+    forged = browser.post(
+        f"/portal/track/{number}/act/withdraw/", {"withdraw-reason": "不想投诉了"}
+    )
+    assert forged.status_code == 403
+    assert Complaint.objects.get(tracking_no=number).stage == "intake"
 
 
 def test_the_receipt_link_opens_the_complaint(market, client):
@@ -86,7 +135,7 @@ def test_a_one_time_code_opens_once(market, client):
     assert sent.status_code == 200 and 'id="code-sent"' in sent.content.decode()
     message = Notification.objects.get(key__contains="one_time_code", channel="email")
     assert message.address == "zhangwei@example.com"
-    one_time = re.search(r"\b(\d{6})\b", message.body.replace(number, "")).group(1)
+    one_time = re.search(r"(?<!\d)(\d{6})(?!\d)", message.body.replace(number, "")).group(1)
     opened = opening(stranger, number, one_time, follow=True)
     assert 'id="case-no"' in opened.content.decode()
     assert opening(type(client)(), number, one_time).status_code == 404  # spent
@@ -105,7 +154,7 @@ def test_a_second_code_asked_for_is_sent_too_and_opens(market, client):
         stranger.post("/portal/track/", {"tracking_no": number, "send_code": "1"})
     messages = Notification.objects.filter(key__contains="one_time_code").order_by("pk")
     assert messages.count() == 2
-    latest = re.search(r"\b(\d{6})\b", messages.last().body.replace(number, "")).group(1)
+    latest = re.search(r"(?<!\d)(\d{6})(?!\d)", messages.last().body.replace(number, "")).group(1)
     assert 'id="case-no"' in opening(stranger, number, latest, follow=True).content.decode()
 
 
@@ -181,7 +230,7 @@ def test_a_one_time_code_expires(market, client, still_clock):
     stranger = type(client)()
     stranger.post("/portal/track/", {"tracking_no": number, "send_code": "1"})
     message = Notification.objects.get(key__contains="one_time_code", channel="email")
-    one_time = re.search(r"\b(\d{6})\b", message.body.replace(number, "")).group(1)
+    one_time = re.search(r"(?<!\d)(\d{6})(?!\d)", message.body.replace(number, "")).group(1)
     still_clock((timezone.now() + timedelta(minutes=11)).isoformat())
     assert opening(stranger, number, one_time).status_code == 404
 

@@ -1,4 +1,6 @@
-"""The public part of a complaint's timeline, for the complainant's tracking page.
+"""The public part of a complaint's timeline: what the complainant may see of it (the
+portal's tracking page) and what a partner system that delivered the complaint is told
+of its progress (the inbound API and its callbacks) — one filter for both.
 
 Only what the complainant is told anyway: that the complaint was received, the stages
 it went through (the plan's labels), acceptance or refusal with its reason, the reply,
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from tousu.audit.models import AuditEvent
 from tousu.complaints.choices import EventAction
 from tousu.complaints.models import Complaint
 from tousu.complaints.selectors import complaint_timeline
@@ -41,6 +45,9 @@ STAFF_TEXTS: dict[str, tuple[str, ...]] = {
     ActionType.RECORD_FOLLOW_UP: (),
 }
 COMPLAINANT_TEXTS = ("material", "satisfaction", "reason", "note")
+# Who did a step, without a name: the complainant, staff or the system (a door, the
+# deadline worker, a plan trigger).
+COMPLAINANT, STAFF, SYSTEM = "complainant", "staff", "system"
 
 
 @dataclass
@@ -54,6 +61,7 @@ class PublicEntry:
     texts: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
     kind: str = ""  # received, action, stage, attachment
     reply: str = ""  # the reply text, when this is a reply to the complainant
+    by: str = SYSTEM  # COMPLAINANT, STAFF or SYSTEM
 
 
 def _text_labels() -> dict[str, str]:
@@ -70,7 +78,7 @@ def satisfaction_label(value: str) -> str:
     return str(Satisfaction(value).label) if value in Satisfaction.values else ""
 
 
-def _role_label(plan: Plan, action_key: str, actor) -> str:
+def _role_label(plan: Plan, action_key: str, actor: Any) -> str:
     """The plan's label of the role the staff member acted in (never their name)."""
     spec = plan.action_anywhere(action_key) if action_key else None
     codes = actor.role_codes() if actor is not None else frozenset()
@@ -81,23 +89,29 @@ def _role_label(plan: Plan, action_key: str, actor) -> str:
     return pgettext("portal", "Staff")
 
 
-def _who(event, plan: Plan | None) -> str:
-    by = (event.data or {}).get("by", "")
-    if by == "complainant":
+def _by(event: AuditEvent) -> str:
+    if (event.data or {}).get("by", "") == COMPLAINANT:
+        return COMPLAINANT
+    return SYSTEM if event.actor_id is None else STAFF
+
+
+def _who(event: AuditEvent, plan: Plan | None) -> str:
+    by = _by(event)
+    if by == COMPLAINANT:
         return pgettext("portal", "You")
-    if event.actor_id is None:
+    if by == SYSTEM:
         return pgettext("portal", "System")
     if plan is None:
         return pgettext("portal", "Staff")
     return _role_label(plan, (event.data or {}).get("action", ""), event.actor)
 
 
-def _action_entry(event, plan: Plan, who: str) -> PublicEntry | None:
+def _action_entry(event: AuditEvent, plan: Plan, who: str) -> PublicEntry | None:
     data = event.data or {}
     kind = data.get("type", "")
     moved = data.get("stage")
     stage = moved[1] if isinstance(moved, list) and len(moved) == 2 else ""
-    by_complainant = data.get("by") == "complainant"
+    by_complainant = data.get("by") == COMPLAINANT
     labels = _text_labels()
     if by_complainant:
         names: tuple[str, ...] = COMPLAINANT_TEXTS
@@ -106,7 +120,7 @@ def _action_entry(event, plan: Plan, who: str) -> PublicEntry | None:
     elif stage:
         # An internal step that moved the case: only the stage it entered.
         return PublicEntry(
-            at=event.at, title=_("Stage changed"), who=who, stage=stage, kind="stage"
+            at=event.at, title=_("Stage changed"), who=who, stage=stage, kind="stage", by=_by(event)
         )
     else:
         return None
@@ -127,11 +141,14 @@ def _action_entry(event, plan: Plan, who: str) -> PublicEntry | None:
         texts=texts,
         kind="action",
         reply=reply,
+        by=_by(event),
     )
 
 
 def public_timeline(complaint: Complaint) -> list[PublicEntry]:
-    """The complainant's view of the complaint's history, oldest first."""
+    """The complainant's view of the complaint's history, oldest first: the entries
+    listed in this module's docstring, each with the plan's labels and who did it as a
+    role label (never a name, a note or an internal key)."""
     plan = complaint.plan if complaint.plan_revision_id else None
     entries: list[PublicEntry] = []
     # The staff's roles in one query (the role label of each event), not one per event.
@@ -140,13 +157,19 @@ def public_timeline(complaint: Complaint) -> list[PublicEntry]:
         who = _who(event, plan)
         if event.action == EventAction.REGISTERED:
             entries.append(
-                PublicEntry(at=event.at, title=_("Complaint received"), who=who, kind="received")
+                PublicEntry(
+                    at=event.at,
+                    title=_("Complaint received"),
+                    who=who,
+                    kind="received",
+                    by=_by(event),
+                )
             )
         elif event.action == EventAction.ACTION and plan is not None:
             entry = _action_entry(event, plan, who)
             if entry is not None:
                 entries.append(entry)
-        elif event.action == EventAction.ATTACHMENT_ADDED and data.get("by") == "complainant":
+        elif event.action == EventAction.ATTACHMENT_ADDED and data.get("by") == COMPLAINANT:
             name = str(data.get("name", ""))
             entries.append(
                 PublicEntry(
@@ -155,6 +178,7 @@ def public_timeline(complaint: Complaint) -> list[PublicEntry]:
                     who=who,
                     texts=[(pgettext("portal", "File"), name)],
                     kind="attachment",
+                    by=COMPLAINANT,
                 )
             )
     return entries
