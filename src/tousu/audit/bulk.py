@@ -1,0 +1,264 @@
+"""Starting many audit chains at once: the events of subjects created in the caller's
+transaction (complaints registered in bulk by an import), each subject's chain begun
+with its events. The events, their keyed hashes and the chain heads are exactly what
+``audit_record`` would write one event at a time — ``tousu audit verify`` cannot tell
+the two apart — computed in Python and inserted in a few statements instead of three
+per event.
+
+``rows_insert`` is the plain multi-row insert the bulk paths use for rows whose primary
+key nobody needs back: no model instance per row, values prepared by the model's own
+fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from operator import attrgetter
+from typing import Any, cast
+
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.utils import timezone
+
+from tousu.audit.hashing import GENESIS, canonical, chain_key, event_message
+from tousu.audit.keys import hmac_keys
+from tousu.audit.models import AuditChain, AuditEvent
+from tousu.audit.services import _with_actor
+from tousu.core.actors import Actor
+
+INSERT_BATCH = 500  # rows per INSERT statement
+# Fields whose database value is the Python value itself (text, numbers, booleans, keys
+# of such rows): skipping their preparation is most of what makes ``rows_insert`` cheap.
+_PLAIN = frozenset(
+    {
+        models.CharField,
+        models.SlugField,
+        models.TextField,
+        models.IntegerField,
+        models.BigIntegerField,
+        models.SmallIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveBigIntegerField,
+        models.PositiveSmallIntegerField,
+        models.BooleanField,
+        models.AutoField,
+        models.BigAutoField,
+    }
+)
+
+
+def _plain(field: Any) -> bool:
+    if isinstance(field, models.ForeignKey):
+        return _plain(field.target_field)
+    return type(field) in _PLAIN
+
+
+def rows_insert(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
+    """Insert ``rows`` (values in the order of the fields ``names``) into ``model``'s table,
+    inside the caller's transaction, many rows per statement. Each value is prepared by its
+    field as the ORM prepares it (encryption, JSON, time zones); the rows get no signals
+    or defaults. With ``returning`` (a column, e.g. ``id``), returns its values in the
+    order of the rows (as ``bulk_create`` reads primary keys back: RETURNING, on SQLite
+    3.35+ and PostgreSQL); else an empty list."""
+    # The connection itself, not the per-thread proxy: it is asked once per value.
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(getattr(f, "column", "")) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {quote(returning)}" if returning else ""
+    prepare = [None if _plain(f) else f.get_db_prep_save for f in fields]  # type: ignore[union-attr]
+    prepared = [
+        [
+            value if step is None else step(value, connection)
+            for step, value in zip(prepare, row, strict=True)
+        ]
+        for row in rows
+    ]
+    back: list[Any] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(prepared), INSERT_BATCH):
+            chunk = prepared[start : start + INSERT_BATCH]
+            values = ", ".join([one] * len(chunk))
+            # Table and column names come from the model, values are bound parameters.
+            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{tail}"  # noqa: S608
+            cursor.execute(sql, [value for row in chunk for value in row])
+            if returning:
+                back += [row[0] for row in cursor.fetchall()]
+    return back
+
+
+def objects_insert(objects: Sequence[models.Model]) -> None:
+    """Save new instances of one model, inside the caller's transaction, as
+    ``bulk_create`` does (each field's ``pre_save``: ``auto_now`` stamps; primary keys
+    set on the instances) at a fraction of its cost per row."""
+    if not objects:
+        return
+    model = type(objects[0])
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    # A field that does not override ``pre_save`` just reads its attribute: read it so.
+    reads = [
+        attrgetter(f.attname)
+        if type(f).pre_save is models.Field.pre_save
+        else partial(f.pre_save, add=True)
+        for f in fields
+    ]
+    keys = rows_insert(
+        model,
+        [f.name for f in fields],
+        ([read(obj) for read in reads] for obj in objects),
+        returning=pk.column,
+    )
+    for obj, key in zip(objects, keys, strict=True):
+        setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = DEFAULT_DB_ALIAS
+
+
+def _json_native(value: Any) -> bool:
+    """Whether ``value`` is made of JSON's own types only (no float: NaN does not
+    survive the round trip), so that ``canonical`` would return it unchanged."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _json_native(v) for k, v in value.items())
+    if kind is list:
+        return all(_json_native(item) for item in value)
+    return kind in (str, int, bool) or value is None
+
+
+def _canonical(value: Any) -> Any:
+    """``canonical``, without its JSON round trip when it would change nothing."""
+    return value if _json_native(value) else canonical(value)
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One event of a new chain, as ``audit_record`` takes it (without the subject)."""
+
+    actor: Actor | None
+    action: str
+    object_type: str
+    object_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Event:
+    """The fields of an ``AuditEvent`` that its hash covers, without a model instance."""
+
+    chain_seq: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    object_type: str
+    object_id: str
+    complaint_id: int
+    data: Any
+    prev_hash: str
+    key_id: str
+    incident_id: None = None
+    hash: str = ""
+
+
+EVENT_FIELDS = (
+    "chain",
+    "chain_seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "complaint",
+    "incident",
+    "data",
+    "prev_hash",
+    "hash",
+    "key_id",
+)
+
+
+def audit_chains_begin(
+    *, complaints: Sequence[tuple[int, Sequence[ChainEvent]]], at: datetime | None = None
+) -> int:
+    """Begin the chain of each complaint (its primary key) with its events, in order.
+
+    Inside the caller's transaction, for complaints created in it: their chains cannot
+    exist yet, and if one does the insert fails (an ``IntegrityError``) and the caller's
+    transaction writes nothing. Every event is stamped ``at`` (default now). The new
+    heads are unsealed, so the worker's next seals cover them. Returns the number of
+    events written.
+    """
+    keys = hmac_keys()
+    key_id = keys.current
+    at = at or timezone.now()
+    chains: list[tuple[str, int, str]] = []  # key, last sequence, last hash
+    events: list[list[_Event]] = []
+    for complaint_id, specs in complaints:
+        if not specs:
+            continue
+        chain = chain_key(
+            complaint_id=complaint_id, incident_id=None, object_type="complaint", object_id=""
+        )
+        prev = GENESIS
+        written = []
+        for seq, spec in enumerate(specs, start=1):
+            event = _Event(
+                chain_seq=seq,
+                at=at,
+                actor_id=getattr(spec.actor, "pk", None),
+                action=spec.action,
+                object_type=spec.object_type,
+                object_id=spec.object_id,
+                complaint_id=complaint_id,
+                data=_canonical(_with_actor(spec.actor, dict(spec.data))),
+                prev_hash=prev,
+                key_id=key_id,
+            )
+            # The same bytes as for an event the ORM built (hashing reads these fields).
+            digest = keys.digest(key_id, event_message(cast(AuditEvent, event), chain))
+            assert digest is not None  # the current key is always known
+            event.hash = prev = digest
+            written.append(event)
+        chains.append((chain, len(written), prev))
+        events.append(written)
+    if not chains:
+        return 0
+    with transaction.atomic(savepoint=False):
+        heads = rows_insert(
+            AuditChain,
+            ("key", "last_seq", "last_hash", "sealed"),
+            [(*head, False) for head in chains],
+            returning="id",
+        )
+        rows = [
+            (
+                chain_id,
+                e.chain_seq,
+                e.at,
+                e.actor_id,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.complaint_id,
+                None,
+                e.data,
+                e.prev_hash,
+                e.hash,
+                e.key_id,
+            )
+            for chain_id, written in zip(heads, events, strict=True)
+            for e in written
+        ]
+        rows_insert(AuditEvent, EVENT_FIELDS, rows)
+    return len(rows)

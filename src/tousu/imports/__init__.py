@@ -1,0 +1,1 @@
+"""CSV and XLSX import of complaints from earlier systems."""
