@@ -25,7 +25,7 @@ from django.utils import timezone
 from tousu.audit.hashing import GENESIS, canonical, chain_key, event_message
 from tousu.audit.keys import hmac_keys
 from tousu.audit.models import AuditChain, AuditEvent
-from tousu.audit.services import _with_actor
+from tousu.audit.services import with_actor
 from tousu.core.actors import Actor
 
 INSERT_BATCH = 500  # rows per INSERT statement
@@ -221,7 +221,7 @@ def audit_chains_begin(
                 object_type=spec.object_type,
                 object_id=spec.object_id,
                 complaint_id=complaint_id,
-                data=_canonical(_with_actor(spec.actor, dict(spec.data))),
+                data=_canonical(with_actor(spec.actor, dict(spec.data))),
                 prev_hash=prev,
                 key_id=key_id,
             )

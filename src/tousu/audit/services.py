@@ -60,7 +60,7 @@ def _chain_lock(key: str) -> tuple[int, int, str]:
     return int(row[0]), int(row[1]), str(row[2])
 
 
-def _with_actor(actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
+def with_actor(actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
     """A complainant's or the system's act carries ``by`` (the timeline says who)."""
     by = actor_by(actor)
     return {"by": by, **data} if by and "by" not in data else data
@@ -107,7 +107,7 @@ def audit_record(
             object_id=object_id,
             complaint_id=complaint_id,
             incident_id=incident_id,
-            data=canonical(_with_actor(actor, data or {})),
+            data=canonical(with_actor(actor, data or {})),
             prev_hash=last_hash,
             key_id=keys.current,
         )

@@ -14,6 +14,8 @@ from ninja.files import UploadedFile
 from tousu.accounts.selectors import departments_active
 from tousu.complaints import services
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.checks import ComplainantData
+from tousu.complaints.evidence import attachment_add
 from tousu.complaints.models import Category, Complaint
 from tousu.complaints.presenters import masked_complainant
 from tousu.complaints.schemas import (
@@ -152,7 +154,7 @@ def departments(request):
 @router.post("/complaints", response={201: ComplaintOut, **ERRORS})
 def complaint_create(request, payload: ComplaintIn):
     data = payload.dict()
-    complainant = services.ComplainantData(**data.pop("complainant"))
+    complainant = ComplainantData(**data.pop("complainant"))
     data["occurred_at"] = _aware(data["occurred_at"])
     data["received_at"] = _aware(data["received_at"])
     complaint = services.complaint_register(actor=request.user, complainant=complainant, **data)
@@ -272,7 +274,7 @@ def timeline(request, tracking_no: str):
 def attachment_upload(request, tracking_no: str, file: File[UploadedFile]):
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
     upload = AttachmentUpload.from_file(file.name or "", file)
-    a = services.attachment_add(actor=request.user, complaint=complaint, upload=upload)
+    a = attachment_add(actor=request.user, complaint=complaint, upload=upload)
     return Status(
         201,
         {

@@ -8,13 +8,12 @@ data raises ``InvalidInput`` naming each field before anything is written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict
 
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +23,12 @@ from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.services import audit_record
 from tousu.complaints.access import access_code_new, access_digest
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate
+from tousu.complaints.checks import (
+    TEXT_FIELDS,
+    ComplainantData,
+    FieldErrors,
+    complainant_clean,
+)
 from tousu.complaints.choices import (
     COMPLAINANT_VIEWED,
     Channel,
@@ -32,10 +37,10 @@ from tousu.complaints.choices import (
     Severity,
     Status,
 )
+from tousu.complaints.evidence import attachment_store
 from tousu.complaints.hooks import complaint_happened
 from tousu.complaints.lookup import complainant_digests, complainant_keys
 from tousu.complaints.models import (
-    Attachment,
     Category,
     Complainant,
     ComplainantKey,
@@ -46,115 +51,22 @@ from tousu.complaints.models import (
 from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
 from tousu.complaints.similar import similar_index
-from tousu.complaints.validators import (
-    EMAIL,
-    id_number_is_valid,
-    phone_is_valid,
-    phone_normalise,
-)
 from tousu.complaints.versions import bump_version, stale
 from tousu.complaints.workflow import (
-    category_active,
     complaint_assign_by_plan,
     complaint_reclassify,
     complaint_transfer,
-    decision_apply,
     writable_check,
 )
-from tousu.core.actors import MAIL, PORTAL, Actor, ComplainantActor, SystemActor, is_door
-from tousu.core.inputs import date_problem, is_blank, text_problem
+from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
+from tousu.core.inputs import date_problem
 from tousu.core.problems import InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
-from tousu.plans import engine
 from tousu.plans.engine import workflow_start, workflow_started
 from tousu.plans.models import PlanRevision
 
-LIMITS = {
-    "title": 120,
-    "description": 10_000,
-    "occurred_place": 200,
-    "persons_involved": 500,
-    "merchant": 200,
-    "product": 200,
-    "complainant.name": 50,
-    "complainant.address": 200,
-    "complainant.email": 254,
-    "note": 2_000,
-}
-TEXT_FIELDS = ("title", "description", "occurred_place", "persons_involved", "merchant", "product")
 
-
-@dataclass
-class ComplainantData:
-    name: str
-    phone: str = ""
-    id_number: str = ""
-    address: str = ""
-    email: str = ""
-
-
-@dataclass
-class _Errors:
-    fields: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def text(self, name: str, value: str, *, required: bool = False) -> str:
-        value = (value or "").strip()
-        if is_blank(value):
-            value = ""  # only spaces or zero-width characters: nothing was written
-        problem = text_problem(value)
-        if problem:
-            self.add(name, problem)
-        elif required and not value:
-            self.add(name, _("This field is required."))
-        elif len(value) > LIMITS[name]:
-            self.add(
-                name,
-                _("At most %(limit)d characters (this has %(count)d).")
-                % {"limit": LIMITS[name], "count": len(value)},
-            )
-        return value
-
-    def choice(self, name: str, value: str, choices: type[models.TextChoices]) -> str:
-        if not value:
-            self.add(name, _("This field is required."))
-        elif value not in choices.values:
-            self.add(name, _("Unknown value “%(value)s”.") % {"value": value})
-        return value
-
-    def key(self, name: str, value: str, allowed: list[str]) -> str:
-        """Like ``choice``, against the keys a plan defines."""
-        if not value:
-            self.add(name, _("This field is required."))
-        elif value not in allowed:
-            self.add(name, _("Unknown value “%(value)s”.") % {"value": value})
-        return value
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise InvalidInput(_("Some fields are not valid."), field_errors=self.fields)
-
-
-def _complainant_clean(errors: _Errors, data: ComplainantData) -> ComplainantData:
-    name = errors.text("complainant.name", data.name, required=True)
-    phone = phone_normalise(data.phone or "")
-    if phone and not phone_is_valid(phone):
-        errors.add("complainant.phone", _("Not a valid mainland phone number."))
-    id_number = (data.id_number or "").strip().upper()
-    if id_number and not id_number_is_valid(id_number):
-        errors.add("complainant.id_number", _("Not a valid 18-digit resident ID number."))
-    address = errors.text("complainant.address", data.address)
-    email = errors.text("complainant.email", data.email)
-    if email and not EMAIL.match(email):
-        errors.add("complainant.email", _("Not a valid email address."))
-    if not (phone or email or address):
-        errors.add("complainant.phone", _("Give at least one way to reach the complainant."))
-    return ComplainantData(name, phone, id_number, address, email)
-
-
-def _category_get(errors: _Errors, key: str) -> Category | None:
+def _category_get(errors: FieldErrors, key: str) -> Category | None:
     if not key:
         errors.add("category", _("This field is required."))
         return None
@@ -164,7 +76,7 @@ def _category_get(errors: _Errors, key: str) -> Category | None:
     return category
 
 
-def _department_get(errors: _Errors, name: str, code: str) -> Department | None:
+def _department_get(errors: FieldErrors, name: str, code: str) -> Department | None:
     if not code:
         errors.add(name, _("This field is required."))
         return None
@@ -214,7 +126,7 @@ class ComplaintSnapshot(TypedDict):
     confidential: bool
 
 
-def _snapshot(complaint: Complaint) -> ComplaintSnapshot:
+def complaint_snapshot(complaint: Complaint) -> ComplaintSnapshot:
     """The complaint's non-personal fields as they appear on the timeline."""
     revision = complaint.plan_revision
     return {
@@ -306,7 +218,7 @@ def complaint_register(
     if not door and not actor.has_perm("complaints.add_complaint"):  # type: ignore[union-attr]
         raise NotAllowed(_("You may not register complaints."))
     revision = plan_revision_current()
-    errors = _Errors()
+    errors = FieldErrors()
     if revision is None:
         errors.choice("channel", channel, Channel)
         errors.choice("severity", severity, Severity)
@@ -333,7 +245,7 @@ def complaint_register(
         errors.add("amount_involved", _("Give an amount of zero or more yuan."))
     if not 0 <= people_injured <= 1_000_000:
         errors.add("people_injured", _("Give a number of people of zero or more."))
-    person = _complainant_clean(errors, complainant)
+    person = complainant_clean(errors, complainant)
     category_obj = _category_get(errors, category)
     if department:
         department_obj = _department_get(errors, "department", department)
@@ -424,103 +336,18 @@ def complaint_register(
                 object_type="complaint",
                 object_id=complaint.tracking_no,
                 complaint=complaint,
-                data={"fields": _snapshot(complaint), **({"consent": consent} if consent else {})},
+                data={
+                    "fields": complaint_snapshot(complaint),
+                    **({"consent": consent} if consent else {}),
+                },
             )
             for upload in attachments:
-                stored.append(_attachment_store(actor=recorder, complaint=complaint, upload=upload))
+                stored.append(attachment_store(actor=recorder, complaint=complaint, upload=upload))
     except BaseException:
         for name in stored:
             default_storage.delete(name)
         raise
     complaint.access_code = access_code  # type: ignore[attr-defined]
-    return complaint
-
-
-def _attachment_store(*, actor: Actor, complaint: Complaint, upload: AttachmentUpload) -> str:
-    attachment = Attachment(
-        complaint=complaint,
-        original_name=upload.name,
-        content_type=upload.content_type,
-        size=upload.size,
-        sha256=upload.sha256,
-        uploaded_by=actor if isinstance(actor, User) else None,
-    )
-    attachment.file.save(upload.name, upload.file, save=False)
-    try:
-        attachment.save()
-        audit_record(
-            actor=actor,
-            action=EventAction.ATTACHMENT_ADDED,
-            object_type="attachment",
-            object_id=str(attachment.pk),
-            complaint=complaint,
-            data={"name": upload.name, "size": upload.size, "sha256": upload.sha256},
-        )
-    except BaseException:
-        default_storage.delete(attachment.file.name or "")
-        raise
-    return attachment.file.name or ""
-
-
-def attachment_add(*, actor: User, complaint: Complaint, upload: AttachmentUpload) -> Attachment:
-    """Attach evidence to a complaint the actor may change."""
-    if not actor.has_perm("complaints.change_complaint"):
-        raise NotAllowed(_("You may not change this complaint."))
-    messages = attachment_validate(upload)
-    if messages:
-        raise InvalidInput(_("The file cannot be attached."), field_errors={"file": messages})
-    with transaction.atomic():
-        Complaint.objects.filter(pk=complaint.pk).update(version=F("version") + 1)
-        name = _attachment_store(actor=actor, complaint=complaint, upload=upload)
-    return complaint.attachments.get(file=name)
-
-
-def material_add(
-    *,
-    complaint: Complaint,
-    actor: Actor,
-    material: str,
-    uploads: Sequence[AttachmentUpload] = (),
-    version: int | None = None,
-) -> Complaint:
-    """The complainant adds material (补充材料): the plan's ``add_material`` action with
-    its text, and its files, in one transaction. The engine decides whether the actor may
-    (the complainant of this complaint, in a stage that is not terminal); ``version``
-    (when given) is the version they saw. Bad files raise ``InvalidInput`` naming each
-    ``attachments.N`` before anything is written."""
-    if version is not None and complaint.version != version:
-        raise stale(complaint, version)
-    errors = _Errors()
-    for index, upload in enumerate(uploads):
-        for message in attachment_validate(upload):
-            errors.add(f"attachments.{index}", message)
-    errors.raise_if_any()
-    now = timezone.now()
-    decision = engine.decide(
-        complaint=complaint,
-        actor=actor,
-        action="add_material",
-        data={"material": material},
-        category_of=category_active,
-        now=now,
-    )
-    decision.event["files"] = [upload.name for upload in uploads]
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            decision_apply(
-                complaint=complaint,
-                actor=actor,
-                decision=decision,
-                version=complaint.version,
-                now=now,
-            )
-            for upload in uploads:
-                stored.append(_attachment_store(actor=actor, complaint=complaint, upload=upload))
-    except BaseException:
-        for name in stored:
-            default_storage.delete(name)
-        raise
     return complaint
 
 
@@ -570,7 +397,7 @@ def complaint_update(
             field_errors={name: [_("Cannot be changed here.")] for name in sorted(unknown)},
         )
     governed = _plan_changes(complaint, changes) if complaint.plan_revision_id else {}
-    errors = _Errors()
+    errors = FieldErrors()
     values: dict[str, object] = {}
     for name, value in changes.items():
         if name in TEXT_FIELDS:
@@ -643,7 +470,7 @@ def complaint_assign(
     if not actor.has_perm("complaints.assign_complaint"):
         raise NotAllowed(_("You may not assign or transfer complaints."))
     writable_check(complaint)
-    errors = _Errors()
+    errors = FieldErrors()
     note = errors.text("note", note)
     target = _department_get(errors, "department", department)
     person = None

@@ -18,6 +18,7 @@ from tousu.complaints import services
 from tousu.complaints.action_forms import ActionForm
 from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.awaiting import urgency, work_list
+from tousu.complaints.checks import ComplainantData
 from tousu.complaints.choices import SEVERITY_COLOURS, STATUS_COLOURS
 from tousu.complaints.deliveries import complaint_deliveries
 from tousu.complaints.forms import (
@@ -128,7 +129,7 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
                 media_involved=data["media_involved"],
                 confidential=data["confidential"],
                 department=data["department"],
-                complainant=services.ComplainantData(
+                complainant=ComplainantData(
                     name=data["complainant_name"],
                     phone=data["complainant_phone"],
                     id_number=data["complainant_id_number"],

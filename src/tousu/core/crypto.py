@@ -37,9 +37,14 @@ def blind_index(text: str, *, purpose: str = "phone") -> str:
     without storing the value. Its key is ``settings.INDEX_KEY``, not an encryption key:
     those rotate, and the digests must stay findable. ``purpose`` separates the kinds,
     so a name and a number that happen to be equal never match each other."""
-    key = hashlib.sha256(b"tousu-blind-index:" + settings.INDEX_KEY.encode()).digest()
     message = f"{purpose}:{text}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(_index_key(settings.INDEX_KEY), message, hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _index_key(secret: str) -> bytes:
+    """The digest key derived from ``INDEX_KEY`` (by its value: a new key, a new digest)."""
+    return hashlib.sha256(b"tousu-blind-index:" + secret.encode()).digest()
 
 
 class EncryptedTextField(models.TextField):

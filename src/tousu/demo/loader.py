@@ -16,6 +16,7 @@ from tousu.accounts.choices import Role
 from tousu.accounts.models import Department, User
 from tousu.accounts.services import department_create, organisation_set, user_create
 from tousu.complaints import services
+from tousu.complaints.checks import ComplainantData
 from tousu.complaints.choices import Channel, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.validators import _ID_CHECK, _ID_WEIGHTS
@@ -151,8 +152,8 @@ def _id_number(rng: random.Random) -> str:
     return body + _ID_CHECK[total % 11]
 
 
-def _complainant(rng: random.Random) -> services.ComplainantData:
-    return services.ComplainantData(
+def _complainant(rng: random.Random) -> ComplainantData:
+    return ComplainantData(
         name=rng.choice(SURNAMES) + rng.choice(GIVEN),
         phone=_phone(rng),
         id_number=_id_number(rng) if rng.random() < 0.4 else "",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.http import staff
 from tousu.complaints import services
+from tousu.complaints.checks import ComplainantData
 from tousu.complaints.models import Complaint
 from tousu.complaints.selectors import complaint_get_visible
 from tousu.core.masks import mask_name
@@ -68,7 +69,7 @@ def _register(request: HttpRequest, data: dict[str, Any]) -> Complaint:
         merchant=data["merchant"],
         product=data["product"],
         amount_involved=data["amount_involved"],
-        complainant=services.ComplainantData(
+        complainant=ComplainantData(
             name=data["complainant_name"],
             phone=data["complainant_phone"],
             address=data["complainant_address"],

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tousu.complaints.bulk import BulkComplaint, BulkIntake
-from tousu.complaints.services import ComplainantData
+from tousu.complaints.checks import ComplainantData
 from tousu.imports import cells
 from tousu.imports.mapping import DATES, Mapping
 

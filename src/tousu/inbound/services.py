@@ -26,12 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.checks import ComplainantData
+from tousu.complaints.evidence import material_add
 from tousu.complaints.models import Complaint
-from tousu.complaints.services import (
-    ComplainantData,
-    complaint_register,
-    material_add,
-)
+from tousu.complaints.services import complaint_register
 from tousu.core.actors import INBOUND, ComplainantActor
 from tousu.core.problems import InvalidInput, ServiceError
 from tousu.inbound.choices import DeliveryKind

@@ -13,13 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate
+from tousu.complaints.checks import LIMITS, ComplainantData
+from tousu.complaints.evidence import material_add
 from tousu.complaints.models import Complaint
-from tousu.complaints.services import (
-    LIMITS,
-    ComplainantData,
-    complaint_register,
-    material_add,
-)
+from tousu.complaints.services import complaint_register
 from tousu.core.actors import MAIL, ComplainantActor
 from tousu.core.crypto import blind_index
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tousu.deadlines.models import Deadline
 
 
-def _anchor(complaint: Case, rule: DeadlineRule, at: datetime) -> datetime:
+def rule_anchor(complaint: Case, rule: DeadlineRule, at: datetime) -> datetime:
     start = rule.start
     if start == "stage_entered":
         return at
@@ -61,11 +61,11 @@ def _open_stage(complaint: Case, plan: Plan, stage_key: str, at: datetime) -> No
             complaint=complaint,
             stage=stage_key,
             kind=rule.key,
-            anchor_at=_anchor(complaint, rule, at),
+            anchor_at=rule_anchor(complaint, rule, at),
             amount=scaled(rule.amount, factor),
             unit=rule.unit.value,
             business_hours=plan.business_hours,
-            **_warning(rule.warn),
+            **warning_terms(rule.warn),
         )
         if factor != 1:
             row.base_amount = rule.amount
@@ -121,12 +121,12 @@ def deadlines_scale(
     return moved
 
 
-class _Warning(TypedDict, total=False):
+class WarningTerms(TypedDict, total=False):
     warn_fraction: Decimal | None
     warn_lead: timedelta
 
 
-def _warning(warn: WarnAt | None) -> _Warning:
+def warning_terms(warn: WarnAt | None) -> WarningTerms:
     """The warning point: the plan's fraction or lead, else the default fraction."""
     if warn is None:
         return {}

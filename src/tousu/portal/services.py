@@ -17,16 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.checks import LIMITS, ComplainantData
+from tousu.complaints.evidence import material_add
 from tousu.complaints.lookup import phone_digits
 from tousu.complaints.models import Complaint
 from tousu.complaints.public import satisfaction_label
-from tousu.complaints.services import (
-    LIMITS,
-    ComplainantData,
-    complaint_register,
-    material_add,
-    plan_revision_current,
-)
+from tousu.complaints.services import complaint_register, plan_revision_current
 from tousu.complaints.validators import phone_normalise
 from tousu.complaints.workflow import complaint_act
 from tousu.core.actors import PORTAL, ComplainantActor

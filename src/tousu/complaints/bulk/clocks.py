@@ -25,7 +25,7 @@ from tousu.deadlines.holidays import FIRST_YEAR, LAST_YEAR
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import work_calendar_for
 from tousu.deadlines.services.deadlines import DEFAULT_WARN_FRACTION, deadline_schedule
-from tousu.plans.deadlines import _anchor, _warning, emergency_factor, scaled
+from tousu.plans.deadlines import emergency_factor, rule_anchor, scaled, warning_terms
 from tousu.plans.definition import condition_holds
 from tousu.plans.schema import Plan
 
@@ -81,7 +81,7 @@ def deadline_rows(
         for rule in plan.stage(complaint.stage).deadlines:
             if not condition_holds(rule.when, complaint):
                 continue
-            warning = _warning(rule.warn)
+            warning = warning_terms(rule.warn)
             fraction = warning.get("warn_fraction", DEFAULT_WARN_FRACTION)
             unit = unit_normalise(rule.unit.value)
             rows.append(
@@ -89,7 +89,7 @@ def deadline_rows(
                     complaint=complaint,
                     stage=complaint.stage,
                     kind=rule.key,
-                    anchor_at=local_time(_anchor(complaint, rule, complaint.received_at), "at"),
+                    anchor_at=local_time(rule_anchor(complaint, rule, complaint.received_at), "at"),
                     amount=amount_check(scaled(rule.amount, factor), unit),
                     base_amount=rule.amount if factor != 1 else None,
                     unit=unit,

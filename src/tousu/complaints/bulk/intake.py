@@ -12,15 +12,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department
+from tousu.complaints.checks import ComplainantData, FieldErrors, complainant_clean
 from tousu.complaints.choices import Channel
 from tousu.complaints.models import Category
-from tousu.complaints.services import (
-    ComplainantData,
-    _complainant_clean,
-    _Errors,
-    intake_department,
-    plan_revision_current,
-)
+from tousu.complaints.services import intake_department, plan_revision_current
 from tousu.core.inputs import date_problem, text_problem
 from tousu.core.problems import InvalidInput
 from tousu.plans.schema import Plan
@@ -107,13 +102,13 @@ class BulkIntake:
             keys, preferred = self.plan.keys_of("natures"), "problem"
         return preferred if preferred in keys else keys[0]
 
-    def _plan_key(self, errors: _Errors, name: str, value: str, labels: dict[str, str]) -> str:
+    def _plan_key(self, errors: FieldErrors, name: str, value: str, labels: dict[str, str]) -> str:
         """A plan severity or nature given by its key or its label."""
         value = labels.get(value, value)
         errors.key(name, value, list(labels.values()))
         return value
 
-    def _category(self, errors: _Errors, value: str) -> Category | None:
+    def _category(self, errors: FieldErrors, value: str) -> Category | None:
         if not value:
             errors.add("category", _("This field is required."))
             return None
@@ -132,7 +127,7 @@ class BulkIntake:
             errors.add("category", _("Unknown category “%(value)s”.") % {"value": value})
         return None
 
-    def _department(self, errors: _Errors, value: str) -> Department | None:
+    def _department(self, errors: FieldErrors, value: str) -> Department | None:
         if not value:
             if self.intake is None:
                 errors.add("department", _("The organisation has no department to receive it."))
@@ -142,7 +137,7 @@ class BulkIntake:
             errors.add("department", _("Unknown department “%(value)s”.") % {"value": value})
         return found
 
-    def _channel(self, errors: _Errors, value: str, closed: bool) -> str:
+    def _channel(self, errors: FieldErrors, value: str, closed: bool) -> str:
         """Any channel for an archived case; one the plan accepts for an open case, which
         enters the plan as if it came in now."""
         if not value:
@@ -181,7 +176,7 @@ class BulkIntake:
     ) -> tuple[BulkComplaint | None, dict[str, list[str]]]:
         """Check one row by ``complaint_register``'s rules (field names as it names
         them: ``complainant.phone`` …); the checked row, or None and the errors."""
-        errors = _Errors()
+        errors = FieldErrors()
         texts = {
             name: errors.text(name, value, required=name in ("title", "description"))
             for name, value in (
@@ -200,7 +195,7 @@ class BulkIntake:
         nature = self._plan_key(errors, "nature", nature or self.default_of("nature"), self.natures)
         if amount_involved is not None and not (0 <= amount_involved < Decimal("1e12")):
             errors.add("amount_involved", _("Give an amount of zero or more yuan."))
-        person = _complainant_clean(errors, complainant)
+        person = complainant_clean(errors, complainant)
         category_obj = self._category(errors, category)
         department_obj = self._department(errors, department)
         if received_at is None:

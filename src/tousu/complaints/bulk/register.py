@@ -15,6 +15,7 @@ from django.utils import timezone
 from tousu.audit.bulk import ChainEvent, audit_chains_begin, objects_insert, rows_insert
 from tousu.complaints.bulk.clocks import deadline_rows
 from tousu.complaints.bulk.intake import BulkComplaint, BulkIntake
+from tousu.complaints.checks import TEXT_FIELDS
 from tousu.complaints.choices import EventAction
 from tousu.complaints.lookup import PHONE_SUFFIX_MIN, complainant_digests, phone_digits, phone_key
 from tousu.complaints.models import (
@@ -25,7 +26,7 @@ from tousu.complaints.models import (
     DailySequence,
 )
 from tousu.complaints.search import document_for
-from tousu.complaints.services import TEXT_FIELDS, _snapshot
+from tousu.complaints.services import complaint_snapshot
 from tousu.complaints.similar import mass_triggers, similar_index, window_start
 from tousu.core.actors import IMPORT, SystemActor
 from tousu.deadlines.choices import DEADLINE_OPENED
@@ -195,7 +196,7 @@ def complaints_register_bulk(
                 action=EventAction.REGISTERED,
                 object_type="complaint",
                 object_id=complaint.tracking_no,
-                data={"fields": _snapshot(complaint)},
+                data={"fields": complaint_snapshot(complaint)},
             )
         )
         events += [_breached(actor, complaint, d, plan) for d in found if d.breached_at]

@@ -5,8 +5,8 @@ import pytest
 
 from tousu.audit.models import AuditEvent
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.evidence import attachment_add
 from tousu.complaints.models import Attachment, Complaint
-from tousu.complaints.services import attachment_add
 from tousu.complaints.tests.factories import complaint_make
 from tousu.core.problems import InvalidInput
 
@@ -78,7 +78,7 @@ def test_a_failure_after_files_were_written_removes_them(org, settings, monkeypa
     def boom(**kwargs):
         raise RuntimeError("disk full")
 
-    real = services._attachment_store
+    real = services.attachment_store
     calls = []
 
     def store_then_fail(**kwargs):
@@ -87,7 +87,7 @@ def test_a_failure_after_files_were_written_removes_them(org, settings, monkeypa
         calls.append(1)
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "_attachment_store", store_then_fail)
+    monkeypatch.setattr(services, "attachment_store", store_then_fail)
     with pytest.raises(RuntimeError):
         complaint_make(org.clerk, attachments=[upload("a.png", PNG), upload("b.png", PNG)])
     assert Complaint.objects.count() == 0 and _files(settings) == []

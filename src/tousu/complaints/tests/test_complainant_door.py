@@ -9,8 +9,9 @@ import pytest
 from tousu.audit.models import AuditEvent
 from tousu.complaints.access import access_code_matches
 from tousu.complaints.attachments import AttachmentUpload
+from tousu.complaints.evidence import material_add
 from tousu.complaints.models import Complaint
-from tousu.complaints.services import ComplainantData, complaint_register, material_add
+from tousu.complaints.services import ComplainantData, complaint_register
 from tousu.complaints.workflow import complaint_act
 from tousu.core.actors import INBOUND, PORTAL, ComplainantActor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed

@@ -24,6 +24,7 @@ from django.db.models import Count, Max, Q, Sum
 
 from tousu.accounts.models import User
 from tousu.complaints import services as complaint_services
+from tousu.complaints.checks import ComplainantData
 from tousu.complaints.models import Complaint
 from tousu.core.problems import ServiceError
 from tousu.deadlines.models import Deadline
@@ -272,7 +273,7 @@ class DrillEngine:
                 amount_involved=spec.amount_involved,
                 people_injured=spec.people_injured,
                 media_involved=spec.media_involved,
-                complainant=complaint_services.ComplainantData(
+                complainant=ComplainantData(
                     name=SURNAMES[k % len(SURNAMES)] + GIVEN[k % len(GIVEN)],
                     phone=f"139{k:08d}",
                 ),
