@@ -124,3 +124,38 @@ def org(db) -> Org:
         admin=make("admin", Role.ADMINISTRATOR, office, "郑磊"),
         recorder=make("recorder", Role.RECORDER, office, "赵丽"),
     )
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def chromium():
+    """Debian's headless Chromium driven by Playwright (the browser tests' one launch)."""
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        # The test's own ORM calls ran beside Playwright's event loop, on a connection of
+        # their own: closed here, or PostgreSQL cannot drop the test database.
+        connections.close_all()
+        for context in browser.contexts:
+            context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -3,7 +3,6 @@ a desktop and on a phone: the level banner, the groups' tasks, the refresh that 
 what is being typed, and a complaint page's emergency box."""
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,16 +17,6 @@ from tousu.plans.tests.scenario import clients, registrar
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Screenshots for a person to look at, outside the repository (TOUSU_SHOTS to move them).
 SHOTS = Path(os.environ.get("TOUSU_SHOTS") or Path(tempfile.gettempdir()) / "shots")
 
@@ -44,17 +33,8 @@ register = registrar(
 
 
 @pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def browser(chromium):
+    return chromium
 
 
 def _page(browser, width: int, height: int, **options):

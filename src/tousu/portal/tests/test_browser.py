@@ -4,12 +4,10 @@ and code read off the page, the status, the staff's reply, a dissatisfied rating
 the clerk finds the case on 我的待办. Once more with scripts off (the picture check)."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from captcha.models import CaptchaStore
-from django.db import connections
 from django.test import Client
 
 from tousu.complaints.models import Complaint
@@ -19,39 +17,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Screenshots for a person to look at: into $PORTAL_SHOTS when set, else thrown away.
 SHOTS = os.environ.get("PORTAL_SHOTS", "")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    # are synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+def browser(chromium):
+    return chromium
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        # The test's own ORM calls ran beside Playwright's event loop, on a connection of
-        # their own: closed here, or PostgreSQL cannot drop the test database.
-        connections.close_all()
-        for context in chromium.contexts:
-            context.close()
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def _page(browser, *, viewport=PHONE, scripts=True):
