@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tousu.inbound",
     "tousu.imports",
     "tousu.desk",
+    "tousu.reports",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/altcha", NODE_MODULES / "altcha" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -282,6 +284,9 @@ TASKS = {
         "BACKEND": env_str("TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
     }
 }
+# Tasks of apps above supervision that every worker pass runs too (reports made in the
+# background).
+WORKER_TASKS = ["tousu.reports.tasks.make_reports"]
 
 
 # The audit log's keys (docs/configuration.md, "Audit log keys"): "id:base64" items,

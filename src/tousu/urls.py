@@ -20,6 +20,7 @@ urlpatterns = [
     path("imports/", include("tousu.imports.urls")),
     path("mail/", include("tousu.mailin.urls")),
     path("portal/", include("tousu.portal.urls")),
+    path("reports/", include("tousu.reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
 from django_tasks import task
 
 from tousu.audit.services import SEAL_BATCH, audit_seal
@@ -51,5 +53,11 @@ def seal_audit_log(now: str) -> dict:
     return {"sealed": chains} if chains else {}
 
 
-# The periodic work, in the order of each pass: registered here and nowhere else.
+# The periodic work, in the order of each pass: registered here and, for apps above this
+# one (reports), in settings.WORKER_TASKS, which run before the seal.
 PERIODIC = (sweep_deadlines, deliver_notifications, seal_audit_log)
+
+
+def periodic_tasks() -> tuple:
+    extra = tuple(import_string(path) for path in settings.WORKER_TASKS)
+    return (*PERIODIC[:-1], *extra, PERIODIC[-1])

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tousu.supervision.choices import RunStatus
 from tousu.supervision.models import WorkerRun
-from tousu.supervision.tasks import PERIODIC
+from tousu.supervision.tasks import periodic_tasks
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def run_once(*, now: datetime | None = None) -> WorkerRun:
     run = WorkerRun.objects.create(worker=worker_name(), now=now)
     counts: dict[str, int] = {}
     try:
-        for job in PERIODIC:
+        for job in periodic_tasks():
             result = job.enqueue(now.isoformat())
             if result.errors:  # the task's own error, not the backend's "Task failed"
                 error = result.errors[-1]

@@ -3,8 +3,7 @@ gaps, the improvement actions they call for and a proposed plan revision; and th
 that says so, in Chinese, as HTML and as a printable PDF.
 
 The evaluation is data (kinds and numbers); the words are in the report's templates. The
-PDF is drawn from the same body by fpdf2 with a CJK font the project installs through npm
-(``@embedpdf/fonts-sc``: Noto Sans Hans, OFL), never a system font.
+PDF is drawn from the same body (``core.documents.pdf``).
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import yaml
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from tousu.core.documents.pdf import html_pdf
 from tousu.incidents.drills.figures import split_kind
 from tousu.incidents.drills.scenario import Scenario
 from tousu.incidents.models import Drill
@@ -28,8 +26,6 @@ from tousu.plans.models import PlanRevision
 from tousu.plans.validation import plan_parse
 
 log = logging.getLogger(__name__)
-FONT_DIR = ("@embedpdf", "fonts-sc", "fonts")
-FONTS = {"": "NotoSansHans-Regular.otf", "B": "NotoSansHans-Bold.otf"}
 # The report is a Chinese document, whoever runs the drill in whichever language.
 REPORT_LANGUAGE = "zh-hans"
 # Improvement actions fall due this many days after the drill.
@@ -264,59 +260,10 @@ def report_html(*, drill: Drill, plan: schema.Plan, scenario: Scenario) -> str:
         return render_to_string("incidents/drills/report.html", _context(drill, plan, scenario))
 
 
-def font_path(style: str = "") -> Path:
-    """The CJK font the PDF embeds, from the project's npm packages."""
-    return Path(settings.NODE_MODULES).joinpath(*FONT_DIR, FONTS[style])
-
-
 def report_pdf(*, drill: Drill, plan: schema.Plan, scenario: Scenario) -> bytes:
     """The report as a printable A4 PDF with the CJK font embedded (subset)."""
-    from fpdf import FPDF
-    from fpdf.fonts import TextStyle
-
     with translation.override(REPORT_LANGUAGE):
         body = render_to_string(
             "incidents/drills/report_body.html", _context(drill, plan, scenario)
         )
-    pdf = FPDF(format="A4")
-    for style, _name in FONTS.items():
-        pdf.add_font("cjk", style, str(font_path(style)))
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.set_title(f"演练评估报告 {drill.pk}")
-    pdf.add_page()
-    pdf.set_font("cjk", size=10)
-    # fontTools reports every table it subsets at INFO.
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
-    pdf.write_html(
-        body,
-        font_family="cjk",
-        table_line_separators=True,
-        tag_styles={
-            "h1": TextStyle(
-                font_family="cjk",
-                font_style="B",
-                font_size_pt=16,
-                color="#222222",
-                t_margin=4,
-                b_margin=2,
-            ),
-            "h2": TextStyle(
-                font_family="cjk",
-                font_style="B",
-                font_size_pt=13,
-                color="#7a1f1f",
-                t_margin=5,
-                b_margin=2,
-            ),
-            "h3": TextStyle(
-                font_family="cjk",
-                font_style="B",
-                font_size_pt=11,
-                color="#333333",
-                t_margin=3,
-                b_margin=1,
-            ),
-        },
-    )
-    return bytes(pdf.output())
+    return html_pdf(body, title=f"演练评估报告 {drill.pk}")
