@@ -3,8 +3,8 @@
 A runner is a function ``(job, progress) -> {format: bytes-or-path}`` registered under
 its kind with ``@runner("kind")``; it reads its parameters from ``job.params``, calls
 ``progress(done, total, step)`` as it goes, and returns the files it made. The files are
-written under ``<var>/reports/<job id>/`` and served only to the person who asked
-(``job_file``).
+written under ``<media>/reports/<job id>/`` (private: media is not served) and served
+only to the person who asked (``job_file``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def runner(kind: str) -> Callable[[Runner], Runner]:
 
 
 def job_dir(job: ReportJob) -> Path:
-    return Path(settings.VAR_DIR) / "reports" / str(job.pk)
+    return Path(settings.MEDIA_ROOT) / "reports" / str(job.pk)
 
 
 def job_file(job: ReportJob, fmt: str) -> Path | None:

@@ -11,7 +11,7 @@ from tousu.reports.choices import JobStatus
 class ReportJob(models.Model):
     """A report or an export made in the background: asked for on a page, made by the
     worker (``reports.jobs``), its progress shown while it runs, its files kept under
-    ``<var>/reports/<id>/`` for the person who asked.
+    ``<media>/reports/<id>/`` for the person who asked.
 
     Invariants: ``kind`` names a runner registered in ``reports.jobs.RUNNERS``; ``params``
     holds only JSON values; a job is claimed by one worker (row lock, SKIP LOCKED) and
