@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tousu.assessment.choices import PenaltyStatus, PerformanceEffect
+
+
+def booking_moment(period: str, fallback: datetime) -> datetime:
+    """A booking moment for an entry of ``period`` (``YYYY-MM``): ``fallback`` when it
+    falls in that month (Beijing time), else the month's first moment."""
+    if not period or f"{timezone.localtime(fallback):%Y-%m}" == period:
+        return fallback
+    year, month = (int(part) for part in period.split("-"))
+    return datetime(year, month, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class PenaltyEntry(models.Model):
@@ -55,6 +67,9 @@ class PenaltyEntry(models.Model):
         _("performance effect"), max_length=16, blank=True, choices=PerformanceEffect.choices
     )
     period = models.CharField(_("period"), max_length=7, db_index=True)
+    # The moment of the event the entry is booked to (the breach's due time, the repeated
+    # complaint's receipt, the action); ``period`` is its month. Reports select by it.
+    booked_at = models.DateTimeField(_("booked at"), db_index=True, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.ACTIVE
     )
@@ -86,3 +101,13 @@ class PenaltyEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.person} {self.rule} {self.amount}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Keep ``booked_at`` and ``period`` in step when only one is given: without a
+        booking moment, the entry's creation if it falls in ``period``, else the first
+        moment of ``period`` (Beijing time)."""
+        if self.booked_at is None:
+            self.booked_at = booking_moment(self.period, self.created_at)
+        if not self.period:
+            self.period = f"{timezone.localtime(self.booked_at):%Y-%m}"
+        super().save(*args, **kwargs)

@@ -43,6 +43,7 @@ def _assess(
     cause: str,
     deadline,
     now: datetime,
+    booked_at: datetime,
     plan: Plan,
     given: dict,
 ) -> int:
@@ -58,7 +59,8 @@ def _assess(
                 "deadline": deadline,
                 "amount": _amount(rule, penalties, given),
                 "performance": rule.performance or "",
-                "period": f"{timezone.localtime(now):%Y-%m}",
+                "period": penalty_period(booked_at),
+                "booked_at": booked_at,
                 "created_at": now,
             },
         )
@@ -88,10 +90,12 @@ def _apply(
     cause: str,
     deadline,
     now: datetime,
+    booked_at: datetime,
     given=None,
 ) -> int:
     """Apply each of the plan's rules that ``triggered`` picks and whose condition holds
-    for ``complaint``; the entries fall on the people of ``judged``."""
+    for ``complaint``; the entries fall on the people of ``judged``, booked to the month
+    of ``booked_at`` (the event that caused them)."""
     plan = complaint.plan_revision.plan_model
     penalties = plan.penalties
     created = 0
@@ -104,14 +108,21 @@ def _apply(
                 cause=cause,
                 deadline=deadline,
                 now=now,
+                booked_at=booked_at,
                 plan=plan,
                 given=given or {},
             )
     return created
 
 
+def penalty_period(moment: datetime) -> str:
+    """The ledger month (``YYYY-MM``, Beijing time) an event at ``moment`` is booked to."""
+    return f"{timezone.localtime(moment):%Y-%m}"
+
+
 def penalties_for_breach(*, deadline, now: datetime) -> int:
-    """Apply the plan's rules triggered by this deadline's breach (idempotent)."""
+    """Apply the plan's rules triggered by this deadline's breach (idempotent), booked to
+    the month the deadline fell due — not the month of the worker pass that found it."""
     return _apply(
         complaint=deadline.complaint,
         judged=deadline.complaint,
@@ -119,6 +130,7 @@ def penalties_for_breach(*, deadline, now: datetime) -> int:
         cause=f"d{deadline.pk}",
         deadline=deadline,
         now=now,
+        booked_at=deadline.due_at,
     )
 
 
@@ -132,6 +144,8 @@ def penalties_for_repeat(*, complaint, earlier, now: datetime) -> int:
         cause=f"repeat{complaint.pk}",
         deadline=None,
         now=now,
+        # The month the repeated complaint came in.
+        booked_at=complaint.received_at,
     )
 
 
@@ -146,6 +160,8 @@ def penalties_for_action(*, complaint, action: str, given: dict, now: datetime) 
         cause=f"c{complaint.pk}:{action}",
         deadline=None,
         now=now,
+        # The action itself is the event.
+        booked_at=now,
         given=given,
     )
 

@@ -367,6 +367,59 @@ class Confidentiality(Strict):
     natures: list[str] = []
 
 
+# What a KPI indicator measures (see docs/plans.md, "kpi"). Rates are percentages
+# (0–100), ``handling_hours`` is average working hours from receipt to closing, and the
+# last three are counts in the period.
+KPI_RATES = (
+    "on_time_rate",
+    "closed_rate",
+    "satisfaction_rate",
+    "resolution_rate",
+    "repeat_rate",
+    "appeal_rate",
+)
+KPI_COUNTS = ("penalties", "appeals", "repeats")
+KpiMeasure = Literal[
+    "on_time_rate",
+    "closed_rate",
+    "satisfaction_rate",
+    "resolution_rate",
+    "repeat_rate",
+    "appeal_rate",
+    "handling_hours",
+    "penalties",
+    "appeals",
+    "repeats",
+]
+
+
+class KpiIndicator(Strict):
+    """One line of the KPI standard (考核标准): ``weight`` points, earned in full when the
+    measure reaches ``full_at`` and not at all at ``zero_at`` (linear between; a
+    ``full_at`` below ``zero_at`` means lower is better), or ``weight`` less ``deduct``
+    points per item counted (never below zero)."""
+
+    key: str = Key
+    label: str
+    # The heading it belongs to (服务响应, 服务规范 …); empty for a flat standard.
+    group: str = ""
+    description: str = ""
+    measure: KpiMeasure
+    weight: Decimal = Field(gt=0, le=100)
+    full_at: Decimal | None = Field(default=None, ge=0)
+    zero_at: Decimal | None = Field(default=None, ge=0)
+    deduct: Decimal | None = Field(default=None, gt=0)
+    # on_time_rate only: the deadline kinds counted (all of the plan's when absent).
+    deadlines: list[str] | None = None
+
+
+class Kpi(Strict):
+    """The plan's KPI standard: indicators whose weights add up to 100."""
+
+    description: str = ""
+    indicators: list[KpiIndicator] = Field(min_length=1)
+
+
 class Metadata(Strict):
     name: str
     organisation_type: str
@@ -398,6 +451,8 @@ class Plan(Strict):
     follow_up: FollowUp | None = None
     penalties: Penalties = Penalties()
     emergency: Emergency | None = None
+    # The KPI standard (绩效考核标准) the assessment scores departments and people by.
+    kpi: Kpi | None = None
     confidentiality: Confidentiality = Confidentiality()
     # The complainant's own actions in every open stage (portal, email, partner systems).
     complainant: ComplainantPolicy | None = None

@@ -11,13 +11,14 @@ import re
 import string
 from collections import deque
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from tousu.plans.choices import MESSAGE_PLACEHOLDERS, ActionType
-from tousu.plans.schema import KEY, Condition, Duration, Emergency, Plan
+from tousu.plans.schema import KEY, KPI_COUNTS, KPI_RATES, Condition, Duration, Emergency, Kpi, Plan
 
 MAX_BYTES = 1024 * 1024
 # Built-in targets that are not plan roles.
@@ -459,6 +460,8 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
             )
     if plan.emergency:
         _check_emergency(c, plan.emergency)
+    if plan.kpi:
+        _check_kpi(c, plan.kpi)
     for key, text in plan.messages.items():
         try:
             names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
@@ -599,3 +602,41 @@ def _check_emergency(c: _Checker, e: Emergency) -> None:  # noqa: C901 - one pas
 
     for name in ("acknowledge", "classify", "activate"):
         _check_duration(c, f"emergency.targets.{name}", getattr(e.targets, name))
+
+
+def _check_kpi(c: _Checker, kpi: Kpi) -> None:
+    """The KPI standard: weights adding up to 100, and each indicator scored one way."""
+    total = sum((indicator.weight for indicator in kpi.indicators), start=Decimal(0))
+    if total != 100:
+        c.add(
+            "kpi.indicators",
+            f"the weights add up to {total.normalize():f}; they must add up to 100",
+        )
+    _check_unique(c, "kpi.indicators", [i.key for i in kpi.indicators], "indicator")
+    for index, indicator in enumerate(kpi.indicators):
+        path = f"kpi.indicators.{index}"
+        ranged = indicator.full_at is not None or indicator.zero_at is not None
+        if indicator.deduct is not None:
+            if ranged:
+                c.add(path, "give either deduct or full_at and zero_at, not both")
+            if indicator.measure not in KPI_COUNTS:
+                c.add(
+                    f"{path}.deduct",
+                    f"a deduction per item needs a count ({', '.join(KPI_COUNTS)})",
+                )
+        elif indicator.full_at is None or indicator.zero_at is None:
+            c.add(path, "give full_at and zero_at (or deduct, for a count)")
+        elif indicator.full_at == indicator.zero_at:
+            c.add(f"{path}.zero_at", "must differ from full_at")
+        for name in ("full_at", "zero_at"):
+            value = getattr(indicator, name)
+            if value is not None and indicator.measure in KPI_RATES and value > 100:
+                c.add(f"{path}.{name}", "a rate is a percentage: at most 100")
+        if indicator.deadlines is not None:
+            if indicator.measure != "on_time_rate":
+                c.add(f"{path}.deadlines", "only an on_time_rate counts chosen deadlines")
+            if not indicator.deadlines:
+                c.add(f"{path}.deadlines", "an empty list counts nothing: leave it out for all")
+            for i, kind in enumerate(indicator.deadlines):
+                if kind not in c.deadlines:
+                    c.add(f"{path}.deadlines.{i}", f"no deadline “{kind}”")
