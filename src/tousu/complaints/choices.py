@@ -75,6 +75,21 @@ class EventAction(models.TextChoices):
     )
     # Linked to an emergency incident, or its response level changed: deadlines scaled.
     EMERGENCY = "complaint.emergency", pgettext_lazy("timeline", "Emergency response")
+    # An improvement action taken from the complaint (incidents.improvements).
+    IMPROVEMENT_ADDED = "improvement.added", pgettext_lazy("timeline", "Improvement action added")
+    IMPROVEMENT_DONE = "improvement.done", pgettext_lazy("timeline", "Improvement action done")
+    IMPROVEMENT_CANCELLED = (
+        "improvement.cancelled",
+        pgettext_lazy("timeline", "Improvement action cancelled"),
+    )
+    IMPROVEMENT_WARNING = (
+        "improvement.warning",
+        pgettext_lazy("timeline", "Improvement action due soon"),
+    )
+    IMPROVEMENT_OVERDUE = (
+        "improvement.overdue",
+        pgettext_lazy("timeline", "Improvement action overdue"),
+    )
 
 
 class ParticipantPart(models.TextChoices):

@@ -232,6 +232,7 @@ _SYSTEM_FIELDS = {
     "earlier": gettext_lazy("Earlier complaint"),
     "incident": gettext_lazy("Emergency incident"),
     "level": gettext_lazy("Response level"),
+    "improvement": gettext_lazy("Improvement action"),
 }
 
 

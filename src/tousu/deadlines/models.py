@@ -84,7 +84,8 @@ RUNNING = OPEN & Q(paused_at__isnull=True)
 
 
 class Deadline(models.Model):
-    """The due time of one stage (or reply, follow-up …) of a complaint.
+    """The due time of one stage (or reply, follow-up …) of a complaint, of one step of
+    an incident's response, or of an improvement action (整改措施).
 
     Invariants: ``due_at`` is always what ``due_with_pauses`` gives for ``anchor_at``,
     ``amount``, ``unit``, ``business_hours`` and the finished ``pauses`` under the
@@ -94,7 +95,9 @@ class Deadline(models.Model):
     ``closed_at`` is history and never changes again.
     """
 
-    # The subject: a complaint or an incident, exactly one (see Meta.constraints).
+    # The subject: a complaint, an incident or an improvement action, exactly one (see
+    # Meta.constraints). Code about complaints filters on ``complaint`` (or reaches rows
+    # through one); the worker's sweep sends the others to their own apps.
     complaint = models.ForeignKey(
         "complaints.Complaint",
         verbose_name=_("complaint"),
@@ -106,6 +109,14 @@ class Deadline(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident",
         verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deadlines",
+    )
+    improvement = models.ForeignKey(
+        "incidents.ImprovementAction",
+        verbose_name=_("improvement action"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -150,8 +161,11 @@ class Deadline(models.Model):
         ordering = ["due_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(complaint__isnull=False, incident__isnull=True)
-                | Q(complaint__isnull=True, incident__isnull=False),
+                condition=Q(
+                    complaint__isnull=False, incident__isnull=True, improvement__isnull=True
+                )
+                | Q(complaint__isnull=True, incident__isnull=False, improvement__isnull=True)
+                | Q(complaint__isnull=True, incident__isnull=True, improvement__isnull=False),
                 name="deadline_one_subject",
             )
         ]
@@ -178,4 +192,10 @@ class Deadline(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.complaint_id}/{self.stage}/{self.kind} due {self.due_at.isoformat()}"
+        if self.complaint_id is not None:
+            subject = f"{self.complaint_id}"
+        elif self.incident_id is not None:
+            subject = f"incident {self.incident_id}"
+        else:
+            subject = f"improvement {self.improvement_id}"
+        return f"{subject}/{self.stage}/{self.kind} due {self.due_at.isoformat()}"

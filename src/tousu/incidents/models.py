@@ -376,17 +376,64 @@ class Review(models.Model):
         return f"review of {self.incident_id}"
 
 
+class ImprovementStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    DONE = "done", _("done")
+    CANCELLED = "cancelled", _("cancelled")
+
+
 class ImprovementAction(models.Model):
-    """An improvement action (整改措施) with an owner and a due date the worker chases."""
+    """An improvement action (整改措施): the one list of them, from an incident's review,
+    a drill's evaluation, a complaint or an analysis report (``source_ref``: the reports
+    app sits above this one), with an owner and a due date the worker chases.
+
+    Invariants: at least one source is set; ``status`` is done exactly when ``done_at``
+    is set and cancelled exactly when ``cancelled_at`` is; a done or cancelled action
+    never changes again. Every action, whatever its source, has one deadline row whose
+    subject is the action (``deadline``; ``Deadline.improvement`` points back), due at
+    the end of ``due_on`` (local time), open while the action is open: the worker's sweep
+    warns and breaches it (``chase.improvement_deadline_chase``), so "overdue" is read
+    from the row. ``category_key`` and ``merchant`` scope the effect measured afterwards.
+    """
 
     incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, related_name="improvements", verbose_name=_("incident")
+        Incident,
+        on_delete=models.PROTECT,
+        related_name="improvements",
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
     )
+    drill = models.ForeignKey(
+        "Drill",
+        on_delete=models.PROTECT,
+        related_name="improvements",
+        verbose_name=_("drill"),
+        null=True,
+        blank=True,
+    )
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        on_delete=models.PROTECT,
+        related_name="improvements",
+        verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+    )
+    source_ref = models.CharField(_("report"), max_length=200, blank=True)
     title = models.CharField(_("improvement"), max_length=200)
+    category_key = models.CharField(_("category"), max_length=64, blank=True)
+    merchant = models.CharField(_("merchant"), max_length=200, blank=True)
     owner = models.ForeignKey(
         USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
     )
     due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ImprovementStatus.choices,
+        default=ImprovementStatus.OPEN,
+    )
     deadline = models.ForeignKey(
         "deadlines.Deadline",
         verbose_name=_("deadline"),
@@ -395,16 +442,70 @@ class ImprovementAction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    created_by = models.ForeignKey(
+        USER,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        USER,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     note = models.TextField(_("what was done"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("why cancelled"), blank=True)
 
     class Meta:
         verbose_name = _("improvement action")
         verbose_name_plural = _("improvement actions")
         ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="improvement_status_due"),
+            models.Index(fields=["owner", "status"], name="improvement_owner"),
+            models.Index(fields=["created_at"], name="improvement_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False)
+                | Q(drill__isnull=False)
+                | Q(complaint__isnull=False)
+                | ~Q(source_ref=""),
+                name="improvement_has_source",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="done") & Q(done_at__isnull=False))
+                | (~Q(status="done") & Q(done_at__isnull=True)),
+                name="improvement_done_at",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="cancelled") & Q(cancelled_at__isnull=False))
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="improvement_cancelled_at",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def source(self) -> str:
+        """Where it comes from: incident, drill, complaint or report."""
+        if self.incident_id is not None:
+            return "incident"
+        if self.drill_id is not None:
+            return "drill"
+        if self.complaint_id is not None:
+            return "complaint"
+        return "report"
 
 
 class Drill(models.Model):

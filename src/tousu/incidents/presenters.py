@@ -29,8 +29,10 @@ from tousu.incidents.choices import (
     ResponderPart,
     StatementStatus,
 )
+from tousu.incidents.improvements import is_overdue
 from tousu.incidents.models import (
     ImprovementAction,
+    ImprovementStatus,
     Incident,
     MediaContact,
     Responder,
@@ -338,8 +340,8 @@ def improvement_rows(
         {
             "action": a,
             "owner": a.owner.display_name,
-            "overdue": a.done_at is None and (a.deadline is not None and a.deadline.due_at < now),
-            "may_done": a.done_at is None and (a.owner_id == me or commander),
+            "overdue": is_overdue(a, now),
+            "may_done": a.status == ImprovementStatus.OPEN and (a.owner_id == me or commander),
         }
         for a in actions
     ]
@@ -511,7 +513,11 @@ ACTIONS = {
     "incident.status": gettext_lazy("Status changed"),
     "incident.closed": gettext_lazy("Incident closed"),
     "incident.reviewed": gettext_lazy("Review filed"),
+    "incident.improvement_added": gettext_lazy("Improvement action added"),
     "incident.improvement_done": gettext_lazy("Improvement action done"),
+    "incident.improvement_cancelled": gettext_lazy("Improvement action cancelled"),
+    "incident.improvement_warning": gettext_lazy("Improvement action due soon"),
+    "incident.improvement_overdue": gettext_lazy("Improvement action overdue"),
     "incident.warning": gettext_lazy("Deadline warning"),
     "incident.breach": gettext_lazy("Deadline breached"),
 }
@@ -536,6 +542,8 @@ FIELDS = {
     "lessons": gettext_lazy("Lessons"),
     "improvements": gettext_lazy("Improvement actions"),
     "improvement": gettext_lazy("Improvement action"),
+    "owner": gettext_lazy("Owner"),
+    "due_on": gettext_lazy("Due on"),
     "accountability": gettext_lazy("Held to account"),
     "proposed_revision": gettext_lazy("Proposed plan revision"),
     "responders": gettext_lazy("Command structure"),

@@ -5,7 +5,7 @@ the assessment ledger, and a proposed plan revision for the administrator."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -17,9 +17,9 @@ from tousu.assessment.models import PenaltyEntry
 from tousu.audit.services import audit_record
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.deadlines.models import Deadline
-from tousu.deadlines.services import deadline_close, deadline_open
 from tousu.incidents.choices import IncidentStatus
 from tousu.incidents.command import is_commander
+from tousu.incidents.improvements import improvement_add, improvement_complete
 from tousu.incidents.models import ImprovementAction, Incident, Review
 from tousu.incidents.notify import incident_notify
 from tousu.incidents.response import CLOSED_WITH_INCIDENT, text_required
@@ -121,22 +121,6 @@ def incident_figures(incident: Incident) -> dict:
     }
 
 
-def _improvement_open(action: ImprovementAction, now: datetime) -> Deadline:
-    """The improvement's deadline: the end of its due day, counted in clock hours."""
-    end = timezone.make_aware(datetime.combine(action.due_on + timedelta(days=1), time(0, 0)))
-    hours = Decimal((end - now).total_seconds()) / 3600
-    return deadline_open(
-        incident=action.incident,
-        stage="review",
-        kind=f"improvement.{action.pk}"[:64],
-        anchor_at=now,
-        amount=max(hours.quantize(Decimal("0.0001")), Decimal("0.0001")),
-        unit="hours",
-        warn_lead=timedelta(days=1) if end - now > timedelta(days=2) else None,
-        warn_fraction=None,
-    )
-
-
 def review_file(
     *,
     incident: Incident,
@@ -199,22 +183,13 @@ def review_file(
             created_at=now,
         )
         for item in improvements:
-            action = ImprovementAction.objects.create(
-                incident=locked,
-                title=item.title.strip()[:200],
+            improvement_add(
+                title=item.title,
                 owner=item.owner,
                 due_on=item.due_on,
-            )
-            action.deadline = _improvement_open(action, now)
-            action.save(update_fields=["deadline"])
-            incident_notify(
-                users=[item.owner],
-                key=f"incident:{locked.pk}:improvement:{action.pk}",
+                actor=actor,
                 incident=locked,
-                event="improvement",
                 now=now,
-                task=action.title,
-                due_at=action.deadline.due_at,
             )
         period = f"{timezone.localtime(now):%Y-%m}"
         for index, entry in enumerate(accountability):
@@ -262,25 +237,5 @@ def review_file(
 def improvement_done(
     *, action: ImprovementAction, actor: User, note: str, now: datetime | None = None
 ) -> ImprovementAction:
-    """The owner (or a commander) reports the improvement done."""
-    now = now or timezone.now()
-    if action.owner_id != getattr(actor, "pk", None) and not is_commander(action.incident, actor):
-        raise NotAllowed(_("Only its owner or the commander reports an improvement done."))
-    note = text_required("note", note)
-    with transaction.atomic():
-        locked = ImprovementAction.objects.select_for_update().get(pk=action.pk)
-        if locked.done_at is not None:
-            raise Conflict(_("Reported done already."), field_errors={"note": []})
-        locked.done_at, locked.note = now, note
-        locked.save(update_fields=["done_at", "note"])
-        if locked.deadline is not None and locked.deadline.closed_at is None:
-            deadline_close(deadline=locked.deadline, reason="done", at=now, actor=actor)
-        audit_record(
-            actor=actor,
-            action="incident.improvement_done",
-            object_type="incident",
-            object_id=locked.incident.number,
-            incident=locked.incident,
-            data={"improvement": locked.title, "note": note},
-        )
-    return locked
+    """The owner (or a commander) reports the improvement done (``improvement_complete``)."""
+    return improvement_complete(action=action, actor=actor, note=note, now=now)

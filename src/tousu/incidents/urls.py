@@ -1,11 +1,25 @@
 from django.urls import path
 
-from tousu.incidents import views
+from tousu.incidents import improvement_views, views
 
 app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("report/", views.incident_report, name="report"),
+    # Before "<number>/": "improvements" is no incident number.
+    path("improvements/", improvement_views.improvement_list, name="improvements"),
+    path("improvements/new/", improvement_views.improvement_new, name="improvement_new"),
+    path("improvements/<int:pk>/", improvement_views.improvement_detail, name="improvement"),
+    path(
+        "improvements/<int:pk>/done/",
+        improvement_views.improvement_complete,
+        name="improvement_complete",
+    ),
+    path(
+        "improvements/<int:pk>/cancel/",
+        improvement_views.improvement_cancel,
+        name="improvement_cancel",
+    ),
     path("complaint/<str:tracking_no>/", views.complaint_box, name="complaint_box"),
     path(
         "complaint/<str:tracking_no>/escalate/",

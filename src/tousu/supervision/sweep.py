@@ -1,7 +1,12 @@
 """What the worker does with the deadline rows that have come due: warnings, breaches
 (escalation, penalties) and follow-up visits. Each row is handled in its own transaction
 with a row lock (SKIP LOCKED where the database has it), and is marked in that same
-transaction, so however many workers run and however often, each happens once."""
+transaction, so however many workers run and however often, each happens once.
+
+A row has one subject. A complaint's row goes through the plan (escalation, penalties,
+triggers); an incident's row to ``incidents.chase.incident_deadline_chase`` and an
+improvement action's to ``incidents.chase.improvement_deadline_chase`` — neither ever
+reaches the complaint-only code below."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from tousu.complaints.workflow import complaint_escalate
 from tousu.core.actors import WORKER
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
-from tousu.incidents.chase import incident_deadline_chase
+from tousu.incidents.chase import improvement_deadline_chase, incident_deadline_chase
 from tousu.incidents.triggers import breach_weighed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.definition import condition_holds
@@ -30,9 +35,9 @@ FOLLOW_UP = "follow_up"
 
 
 def _complaint(row: Deadline) -> Complaint:
-    """The row's complaint (the sweep selects complaints' deadlines only)."""
+    """The row's complaint (only complaints' rows reach the plan's handling)."""
     if row.complaint is None:
-        raise ValueError(f"deadline {row.pk} belongs to an incident, not a complaint")
+        raise ValueError(f"deadline {row.pk} belongs to an incident or an improvement action")
     return row.complaint
 
 
@@ -172,6 +177,10 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
     cache: PeopleCache = {}  # staff by system role, read once per sweep
 
     def warn(row: Deadline) -> None:
+        if row.improvement_id is not None:
+            improvement_deadline_chase(row, "warning", now)
+            counts["warned"] += 1
+            return
         if row.incident_id is not None:
             incident_deadline_chase(row, "warning", now)
             counts["warned"] += 1
@@ -183,6 +192,10 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
         counts["warned"] += 1
 
     def breach(row: Deadline) -> None:
+        if row.improvement_id is not None:
+            improvement_deadline_chase(row, "breach", now)
+            counts["breached"] += 1
+            return
         if row.incident_id is not None:
             incident_deadline_chase(row, "breach", now)
             counts["breached"] += 1

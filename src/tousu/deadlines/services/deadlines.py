@@ -146,6 +146,7 @@ def deadline_open(
     *,
     complaint: Any = None,
     incident: Any = None,
+    improvement: Any = None,
     stage: str,
     kind: str,
     anchor_at: dt.datetime,
@@ -157,16 +158,21 @@ def deadline_open(
     actor: Actor | None = None,
 ) -> Deadline:
     """Open the deadline of ``stage`` (``kind``: stage, reply, follow_up …) of its subject —
-    a complaint or an incident, exactly one — counted from ``anchor_at`` for ``amount``
-    ``unit`` (see ``calendar.due_at``).
+    a complaint, an incident or an improvement action, exactly one — counted from
+    ``anchor_at`` for ``amount`` ``unit`` (see ``calendar.due_at``). An improvement
+    action's row is audited on no subject's timeline (its own chain); the action's
+    service records what the person sees.
 
     The warning falls ``warn_lead`` before the due time when given, else after
     ``warn_fraction`` of the period; with both ``None`` there is no warning. ``actor`` is
     ``None`` when the system opens it. Raises ``InvalidInput`` naming each bad argument.
     """
     errors = _Errors()
-    if (complaint is None) == (incident is None):
-        errors.add("subject", _("A deadline belongs to one complaint or one incident."))
+    if sum(subject is not None for subject in (complaint, incident, improvement)) != 1:
+        errors.add(
+            "subject",
+            _("A deadline belongs to one complaint, one incident or one improvement action."),
+        )
     stage = _key(errors, "stage", stage, 64)
     kind = _key(errors, "kind", kind, 64)
     normal_unit = errors.check(unit_normalise, unit)
@@ -187,6 +193,7 @@ def deadline_open(
     row = Deadline(
         complaint=complaint,
         incident=incident,
+        improvement=improvement,
         stage=stage,
         kind=kind,
         anchor_at=anchor,

@@ -1,0 +1,448 @@
+"""Improvement actions (整改措施) as one list: added from a complaint, a drill's evaluation,
+an incident's review or an analysis report; chased by the worker on an injected clock;
+done or cancelled once; their effect counted as a person would count it by hand."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tousu.accounts.models import User
+from tousu.assessment.models import PenaltyEntry
+from tousu.audit.models import AuditEvent
+from tousu.complaints.tests.factories import complaint_make
+from tousu.core.actors import SystemActor
+from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
+from tousu.deadlines.models import Deadline
+from tousu.deadlines.selectors import deadlines_open
+from tousu.incidents.choices import DrillStatus
+from tousu.incidents.improvements import (
+    improvement_add,
+    improvement_cancel,
+    improvement_complete,
+    improvement_effect,
+    improvements_for_period,
+)
+from tousu.incidents.models import Drill, ImprovementAction, ImprovementStatus, Incident
+from tousu.notifications.models import Notification
+from tousu.plans.models import Plan, PlanRevision
+from tousu.plans.tests.scenario import at, clients, clock, registrar
+from tousu.supervision.worker import run_once
+
+pytestmark = pytest.mark.django_db
+
+NOW = "2026-11-02T10:00:00+08:00"
+REPORT = SystemActor("report")
+
+
+def web(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def add(org, **overrides) -> ImprovementAction:
+    data = {
+        "title": "鑫达电器行进货查验制度整改",
+        "owner": org.head,
+        "due_on": date(2026, 11, 20),
+        "actor": org.leader,
+        "source_ref": "客诉分析报告 2026-10",
+        "category_key": "quality",
+    }
+    data.update(overrides)
+    return improvement_add(**data)
+
+
+def told(user, key: str) -> list[str]:
+    return list(
+        Notification.objects.filter(recipient=user, channel="in_app", key__contains=key)
+        .order_by("pk")
+        .values_list("body", flat=True)
+    )
+
+
+def test_bad_input_is_refused_field_by_field(org):
+    with clock(NOW):
+        with pytest.raises(InvalidInput) as refused:
+            add(org, title="  ", owner="nobody", due_on=date(2026, 11, 1), category_key="x")
+        assert set(refused.value.field_errors) == {"title", "owner", "due_on", "category_key"}
+        with pytest.raises(InvalidInput) as refused:
+            add(org, source_ref="")
+        assert list(refused.value.field_errors) == ["source"]
+        with pytest.raises(NotAllowed):
+            add(org, actor=org.clerk)
+        # A complaint the actor may not see (confidential: leadership only) is not there.
+        complaint = complaint_make(org.clerk, confidential=True)
+        with pytest.raises(NotFound):
+            add(org, actor=org.supervisor, complaint=complaint, source_ref="")
+    assert not ImprovementAction.objects.exists()
+
+
+def test_done_once_cancelled_with_a_reason_and_every_change_audited(org):
+    with clock(NOW):
+        action = add(org, owner="head")  # a username is read as the person
+        assert action.owner == org.head and action.status == ImprovementStatus.OPEN
+        assert told(org.head, f"improvement:{action.pk}:added")
+        with pytest.raises(NotAllowed):
+            improvement_complete(action=action, actor=org.clerk, note="已完成")
+        with pytest.raises(InvalidInput):
+            improvement_complete(action=action, actor=org.head, note=" ")
+        done = improvement_complete(action=action, actor=org.head, note="已建立进货查验台账")
+        assert done.status == ImprovementStatus.DONE and done.done_by == org.head
+        with pytest.raises(Conflict):
+            improvement_complete(action=action, actor=org.head, note="再次报告")
+        with pytest.raises(Conflict):
+            improvement_cancel(action=action, actor=org.leader, reason="不需要了")
+        other = add(org, title="价格公示整改", category_key="price")
+        with pytest.raises(NotAllowed):
+            improvement_cancel(action=other, actor=org.head, reason="不做了")
+        with pytest.raises(InvalidInput) as refused:
+            improvement_cancel(action=other, actor=org.leader, reason="")
+        assert list(refused.value.field_errors) == ["reason"]
+        cancelled = improvement_cancel(action=other, actor=org.leader, reason="已并入其他整改")
+        assert cancelled.status == ImprovementStatus.CANCELLED
+        with pytest.raises(Conflict):
+            improvement_complete(action=other, actor=org.head, note="做了")
+    actions = list(
+        AuditEvent.objects.filter(object_type="improvement")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "improvement.added",
+        "improvement.done",
+        "improvement.added",
+        "improvement.cancelled",
+    ]
+
+
+def finished_drill() -> Drill:
+    """A finished drill of a bare plan, whose evaluation proposes one improvement."""
+    plan = Plan.objects.create(key="drillplan", name="演练预案")
+    revision = PlanRevision.objects.create(
+        plan=plan,
+        number=1,
+        source="",
+        definition={},
+        sha256="0" * 64,
+        effective_date=date(2026, 1, 1),
+    )
+    improvements = [
+        {"kind": "deadline", "type": "task", "deadline": "task.x", "label": "现场处置"}
+        | {"missed": 1, "met": 0, "deliberate": 0, "owner": "现场处置组", "within_days": 7}
+    ]
+    return Drill.objects.create(
+        plan=plan,
+        plan_revision=revision,
+        scenario="演练情景",
+        scenario_sha256="0" * 64,
+        status=DrillStatus.FINISHED,
+        finished_at=at(NOW),
+        figures={"evaluation": {"improvements": improvements}},
+    )
+
+
+def audited(action: ImprovementAction, verb: str) -> int:
+    return AuditEvent.objects.filter(
+        object_type="improvement", object_id=str(action.pk), action__endswith=verb
+    ).count()
+
+
+def test_every_action_is_one_deadline_row_the_worker_warns_then_breaches_once(org):
+    drill = finished_drill()
+    with clock(NOW):
+        action = add(org, due_on=date(2026, 11, 10))  # from an analysis report
+        drilled = add(
+            org, title="现场处置组指定替补", drill=drill, source_ref="", due_on=date(2026, 11, 10)
+        )
+        soon = add(org, title="当天到期", due_on=date(2026, 11, 3))
+    for one in (action, drilled, soon):
+        row = one.deadline
+        assert row is not None and list(Deadline.objects.filter(improvement=one)) == [row]
+        assert (row.complaint_id, row.incident_id, row.kind) == (None, None, "improvement")
+        assert row.closed_at is None
+    # Due by the end of the due day (local time), warned a day before.
+    assert action.deadline.due_at == at("2026-11-11T00:00:00+08:00")
+    assert action.deadline.warn_at == at("2026-11-10T00:00:00+08:00")
+    assert soon.deadline.warn_at is None  # due within two days: no warning, only the breach
+    # ``soon`` ended with 3 November: overdue, its owner and whoever added it told.
+    run = run_once(now=at("2026-11-09T23:59:00+08:00"))
+    assert run.counts["breached"] == 1 and run.counts["warned"] == 0
+    assert len(told(org.head, f"improvement:{soon.pk}:overdue")) == 1
+    assert len(told(org.leader, f"improvement:{soon.pk}:overdue")) == 1
+    assert not told(org.head, f"improvement:{action.pk}:warning")
+    # The warning, once each, however many passes.
+    for _pass in range(2):
+        run = run_once(now=at("2026-11-10T00:00:01+08:00"))
+    for one in (action, drilled):
+        warning = told(org.head, f"improvement:{one.pk}:warning")
+        assert len(warning) == 1 and "2026-11-10" in warning[0] and one.title in warning[0]
+        assert audited(one, "warning") == 1
+    assert "演练 #" in told(org.head, f"improvement:{drilled.pk}:warning")[0] or (
+        "Drill #" in told(org.head, f"improvement:{drilled.pk}:warning")[0]
+    )
+    assert not told(org.leader, f"improvement:{action.pk}:warning")  # the owner's
+    # Not overdue before the end of the day; then overdue, once, on the row.
+    run_once(now=at("2026-11-10T23:00:00+08:00"))
+    action.deadline.refresh_from_db()
+    assert action.deadline.breached_at is None
+    with clock("2026-11-10T23:00:00+08:00"):
+        page = web(org.leader).get("/incidents/improvements/?overdue=on").content.decode()
+    assert soon.title in page and action.title not in page
+    run = run_once(now=at("2026-11-11T00:00:01+08:00"))
+    assert run.counts["breached"] == 2
+    run = run_once(now=at("2026-11-12T09:00:00+08:00"))
+    assert run.counts.get("breached", 0) == 0
+    for one in (action, drilled):
+        one.deadline.refresh_from_db()
+        assert one.deadline.breached_at == at("2026-11-11T00:00:01+08:00")
+        assert len(told(org.head, f"improvement:{one.pk}:overdue")) == 1
+        assert len(told(org.leader, f"improvement:{one.pk}:overdue")) == 1
+        assert audited(one, "overdue") == 1
+    # Nothing a complaint's breach does happened: no penalty, no complaint event.
+    assert not PenaltyEntry.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="complaint.").exists()
+    # The list shows them overdue, read from the rows; the page says so too.
+    leader = web(org.leader)
+    with clock("2026-11-12T09:00:00+08:00"):
+        page = leader.get("/incidents/improvements/?overdue=on").content.decode()
+        detail = leader.get(f"/incidents/improvements/{action.pk}/").content.decode()
+    assert action.title in page and drilled.title in page and soon.title in page
+    assert "text-bg-danger" in detail
+
+
+def test_a_done_or_cancelled_action_closes_its_row_and_is_never_breached(org):
+    with clock(NOW):
+        done = add(org, due_on=date(2026, 11, 10))
+        cancelled = add(org, title="价格公示整改", category_key="price", due_on=date(2026, 11, 10))
+        improvement_complete(action=done, actor=org.head, note="已建立进货查验台账")
+        improvement_cancel(action=cancelled, actor=org.leader, reason="已并入其他整改")
+    reasons = {}
+    for one in (done, cancelled):
+        row = Deadline.objects.get(improvement=one)
+        assert row.closed_at == at(NOW)
+        reasons[one.pk] = row.closed_reason
+    assert reasons == {done.pk: "done", cancelled.pk: "cancelled"}
+    for moment in ("2026-11-10T00:00:01+08:00", "2026-11-12T09:00:00+08:00"):
+        run = run_once(now=at(moment))
+        assert run.counts.get("warned", 0) == run.counts.get("breached", 0) == 0
+    assert not Deadline.objects.filter(improvement__isnull=False, breached_at__isnull=False)
+    assert not Deadline.objects.filter(improvement__isnull=False, warned_at__isnull=False)
+    for one in (done, cancelled):
+        assert not told(org.head, f"improvement:{one.pk}:overdue")
+        assert not told(org.head, f"improvement:{one.pk}:warning")
+    with clock("2026-11-12T09:00:00+08:00"):
+        page = web(org.leader).get("/incidents/improvements/?overdue=on").content.decode()
+    assert done.title not in page and cancelled.title not in page
+    assert 'id="improvement-table"' not in page  # nothing overdue: no table at all
+
+
+def test_a_complaints_action_is_on_its_timeline_and_its_row_stays_off_the_case(org):
+    with clock(NOW):
+        complaint = complaint_make(org.clerk)
+        running = set(deadlines_open(complaint).values_list("pk", flat=True))
+        action = add(
+            org,
+            complaint=complaint,
+            source_ref="",
+            owner=org.head,
+            actor=org.supervisor,
+            due_on=date(2026, 11, 3),
+        )
+    # On the complaint's chain (its page lists it once EventAction names the action) …
+    added = AuditEvent.objects.get(object_type="improvement", action="improvement.added")
+    assert added.complaint_id == complaint.pk and added.data["improvement"] == action.title
+    # … while the row is the action's: never among the case's deadlines.
+    assert action.deadline.complaint_id is None
+    assert set(deadlines_open(complaint).values_list("pk", flat=True)) == running
+    before = set(AuditEvent.objects.filter(complaint=complaint).values_list("action", flat=True))
+    run_once(now=at("2026-11-04T00:00:01+08:00"))
+    action.deadline.refresh_from_db()
+    assert action.deadline.breached_at is not None
+    after = set(AuditEvent.objects.filter(complaint=complaint).values_list("action", flat=True))
+    # The case's own deadlines may run out too, but nothing is charged to it for the action.
+    assert "improvement.overdue" in after and not {"improvement.overdue"} & before
+    assert not PenaltyEntry.objects.filter(deadline=action.deadline).exists()
+    assert len(told(org.supervisor, f"improvement:{action.pk}:overdue")) == 1
+
+
+def test_the_effect_equals_a_hand_count(org):
+    # Created 1 November, done 11 November: windows of 10 days either side.
+    scope = {"category": "quality", "merchant": "鑫达电器行"}
+    before = ["2026-10-22T09:00:00+08:00", "2026-10-25T09:00:00+08:00"]
+    before += ["2026-10-31T23:00:00+08:00", "2026-10-28T09:00:00+08:00"]
+    after = ["2026-11-12T09:00:00+08:00"]
+    outside = ["2026-10-21T23:00:00+08:00", "2026-11-21T12:00:00+08:00"]
+    with clock("2026-11-25T10:00:00+08:00"):
+        for moment in before + after + outside:
+            complaint_make(org.clerk, received_at=at(moment), **scope)
+        # Between creation and completion: counted in neither window.
+        complaint_make(org.clerk, received_at=at("2026-11-05T09:00:00+08:00"), **scope)
+        # Another merchant, another category: not in scope.
+        complaint_make(org.clerk, received_at=at("2026-10-30T09:00:00+08:00"), merchant="别家")
+        complaint_make(org.clerk, received_at=at("2026-10-30T09:00:00+08:00"), category="price")
+    with clock("2026-11-01T00:00:00+08:00"):
+        action = add(org, merchant="鑫达电器行", due_on=date(2026, 11, 30))
+    with clock("2026-11-11T00:00:00+08:00"):
+        improvement_complete(action=action, actor=org.head, note="已整改")
+    action.refresh_from_db()
+    effect = improvement_effect(action, now=at("2026-11-21T00:00:00+08:00"))
+    assert (effect["before"], effect["after"], effect["change_pct"]) == (4, 1, -75)
+    assert effect["text"] == "before 4 → after 1 (−75%)"
+    # A reader sees only what their gate lets through: a quality handler sees the same
+    # complaints (assigned to quality); another department's handler sees none.
+    mine = improvement_effect(action, user=org.after_sales_handler, now=at(NOW) + timedelta(19))
+    assert (mine["before"], mine["after"]) == (0, 0) and mine["change_pct"] is None
+    # The page shows it, in Chinese by default.
+    with clock("2026-11-21T00:00:00+08:00"):
+        page = web(org.leader).get(f"/incidents/improvements/{action.pk}/").content.decode()
+    assert "之前 4 → 之后 1（−75%）" in page or "before 4 → after 1 (−75%)" in page
+    # The report's selector: created or due in October–November, system counts.
+    rows = improvements_for_period(
+        date(2026, 11, 1), date(2026, 11, 30), now=at("2026-11-21T00:00:00+08:00")
+    )
+    assert [r["id"] for r in rows] == [action.pk]
+    assert rows[0]["status"] == "done" and rows[0]["owner"] == "孙志强"
+    assert (rows[0]["effect"]["before"], rows[0]["effect"]["after"]) == (4, 1)
+    assert improvements_for_period(date(2026, 12, 1), date(2026, 12, 31)) == []
+
+
+def test_from_a_complaint_page_through_the_list(org):
+    with clock(NOW):
+        complaint = complaint_make(org.clerk)
+    leader = web(org.leader)
+    form = leader.get(f"/incidents/improvements/new/?complaint={complaint.tracking_no}")
+    assert form.status_code == 200
+    text = form.content.decode()
+    assert complaint.tracking_no in text and 'value="鑫达电器行"' in text
+    bad = leader.post(
+        "/incidents/improvements/new/",
+        {"complaint": complaint.tracking_no, "title": "", "owner": "", "due_on": "2020-01-01"},
+    )
+    assert bad.status_code == 422
+    errors = bad.content.decode()
+    assert 'data-field="title"' in errors and 'data-field="owner"' in errors
+    assert 'data-field="due_on"' in errors
+    due = (timezone.localdate() + timedelta(days=30)).isoformat()
+    made = leader.post(
+        "/incidents/improvements/new/",
+        {
+            "complaint": complaint.tracking_no,
+            "title": "电热水壶供应商质量约谈",
+            "owner": "head",
+            "due_on": due,
+            "category_key": "quality",
+            "merchant": "鑫达电器行",
+        },
+    )
+    assert made.status_code == 302
+    action = ImprovementAction.objects.get()
+    assert action.complaint == complaint and action.source == "complaint"
+    assert action.created_by == org.leader
+    # The owner sees it in their list; a clerk neither adds nor sees one.
+    owner_list = web(org.head).get("/incidents/improvements/?source=complaint").content.decode()
+    assert "电热水壶供应商质量约谈" in owner_list and "recorder" not in owner_list
+    clerk = web(org.clerk)
+    assert "电热水壶供应商质量约谈" not in clerk.get("/incidents/improvements/").content.decode()
+    assert clerk.get(f"/incidents/improvements/{action.pk}/").status_code == 404
+    assert clerk.get("/incidents/improvements/new/").status_code == 403
+    # A bad filter is said beside it.
+    refused = leader.get("/incidents/improvements/?owner=nobody&status=odd")
+    assert refused.status_code == 422
+    assert 'data-field="owner"' in refused.content.decode()
+    # The owner reports it done on its page; twice is refused with a message.
+    head = web(org.head)
+    done = head.post(f"/incidents/improvements/{action.pk}/done/", {"done-note": "已约谈"})
+    assert done.status_code == 302
+    again = head.post(f"/incidents/improvements/{action.pk}/done/", {"done-note": "再次"})
+    assert again.status_code in (403, 409)
+    action.refresh_from_db()
+    assert action.note == "已约谈"
+
+
+def test_adopted_from_a_finished_drill(org):
+    drill = finished_drill()
+    leader = web(org.leader)
+    page = leader.get(f"/incidents/improvements/new/?drill={drill.pk}").content.decode()
+    title = "“现场处置”：明确责任人及其替补，提前预警并在临近时限时督办"
+    assert title in page
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    adopted = leader.post(
+        "/incidents/improvements/new/",
+        {"drill": drill.pk, "title": title, "owner": "supervisor", "due_on": due},
+    )
+    assert adopted.status_code == 302
+    action = ImprovementAction.objects.get()
+    assert action.drill == drill and action.source == "drill" and action.owner == org.supervisor
+    again = leader.get(f"/incidents/improvements/new/?drill={drill.pk}").content.decode()
+    assert 'class="badge text-bg-success"' in again  # 已采纳, and no second adopt button
+    Drill.objects.filter(pk=drill.pk).update(status=DrillStatus.RUNNING)
+    drill.refresh_from_db()
+    with pytest.raises(Conflict):
+        add(org, drill=drill, source_ref="")
+
+
+register_urgent = registrar(
+    {
+        "channel": "phone",
+        "title": "冰箱起火冒烟",
+        "description": "使用中冰箱后部起火冒烟，家中老人受到惊吓，要求立即处理。",
+        "category": "product",
+        "severity": "urgent",
+        "complainant": {"name": "李娜", "phone": "13912345678"},
+    }
+)
+
+
+def test_an_incidents_action_has_its_own_row_chased_once_through_the_incident():
+    users = clients("enterprise")
+    with clock("2026-03-02T09:00:00+08:00"):
+        register_urgent(users["clerk"])
+    incident = Incident.objects.get()
+    leader, head = (User.objects.get(username=name) for name in ("leader", "head"))
+    incident_rows = set(Deadline.objects.filter(incident=incident).values_list("pk", flat=True))
+    with clock("2026-03-02T12:00:00+08:00"):
+        action = improvement_add(
+            title="排查同批次温控器",
+            owner=head,
+            due_on=date(2026, 3, 6),
+            actor=leader,
+            incident=incident,
+        )
+    row = action.deadline
+    # One rule for every action: the row's subject is the action; the incident is on it.
+    assert (row.improvement_id, row.incident_id, row.complaint_id) == (action.pk, None, None)
+    assert set(Deadline.objects.filter(incident=incident).values_list("pk", flat=True)) == (
+        incident_rows
+    )
+    assert row.due_at == at("2026-03-07T00:00:00+08:00")
+    assert row.warn_at == at("2026-03-06T00:00:00+08:00")
+
+    def told_by_incident(point: str) -> list[str]:
+        return list(
+            Notification.objects.filter(
+                incident=incident, channel="in_app", key__startswith=f"deadline:{row.pk}:{point}:"
+            ).values_list("recipient__username", flat=True)
+        )
+
+    for _pass in range(2):
+        run_once(now=at("2026-03-06T00:00:01+08:00"))
+    assert told_by_incident("warning") == ["head"]
+    for _pass in range(2):
+        run_once(now=at("2026-03-07T00:00:01+08:00"))
+    row.refresh_from_db()
+    assert row.warned_at == at("2026-03-06T00:00:01+08:00")
+    assert row.breached_at == at("2026-03-07T00:00:01+08:00")
+    breach = told_by_incident("breach")
+    assert "head" in breach and "leader" in breach and len(breach) == len(set(breach))
+    # On the incident's timeline, once each; the action's page finds them as well.
+    events = AuditEvent.objects.filter(incident=incident, object_type="improvement")
+    assert sorted(events.values_list("action", flat=True)) == [
+        "incident.improvement_added",
+        "incident.improvement_overdue",
+        "incident.improvement_warning",
+    ]
+    page = web(leader).get(f"/incidents/{incident.number}/").content.decode()
+    assert "排查同批次温控器" in page
