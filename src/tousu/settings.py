@@ -287,6 +287,11 @@ TASKS = {
 # Tasks of apps above supervision that every worker pass runs too (reports made in the
 # background).
 WORKER_TASKS = ["tousu.reports.tasks.make_reports"]
+# Reports and exports made in the background keep their files this many days, then the
+# worker deletes them (exports may hold personal data).
+REPORT_FILES_KEPT = env_int("REPORT_FILES_KEPT", 7)
+# Exports of up to this many rows are sent at once; larger ones are made in the background.
+EXPORT_STREAM_LIMIT = env_int("EXPORT_STREAM_LIMIT", 5000)
 
 
 # The audit log's keys (docs/configuration.md, "Audit log keys"): "id:base64" items,

@@ -4,15 +4,22 @@ A runner is a function ``(job, progress) -> {format: bytes-or-path}`` registered
 its kind with ``@runner("kind")``; it reads its parameters from ``job.params``, calls
 ``progress(done, total, step)`` as it goes, and returns the files it made. The files are
 written under ``<media>/reports/<job id>/`` (private: media is not served) and served
-only to the person who asked (``job_file``).
+only to the person who asked, while they may still have them (``job_may_download``: the
+runner's own check, and unmasked personal data only to a role that sees it).
+
+Parameters that may name a person (a search for a phone number or a name) are queued in
+``sealed`` and kept encrypted (``ReportJob.sealed``). Files are kept
+``settings.REPORT_FILES_KEPT`` days (default 7; a number of days or a ``timedelta``): each
+worker pass deletes older ones and marks their jobs expired (``jobs_expire``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +34,32 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 Runner = Callable[[ReportJob, Progress], dict[str, bytes | Path]]
+# (job, user) -> may ``user`` (the asker) still download the job's files?
+DownloadCheck = Callable[[ReportJob, Any], bool]
 RUNNERS: dict[str, Runner] = {}
+DOWNLOAD_CHECKS: dict[str, DownloadCheck] = {}
 # Jobs made in one worker pass, so a pass stays short; the rest wait for the next.
 PER_PASS = 2
+DEFAULT_FILES_KEPT_DAYS = 7
 
 
-def runner(kind: str) -> Callable[[Runner], Runner]:
+def runner(kind: str, *, may_download: DownloadCheck | None = None) -> Callable[[Runner], Runner]:
+    """Register a runner for ``kind``; ``may_download`` re-checks, at each download, that
+    the asker may still have what the files hold (their role may have changed)."""
+
     def register(function: Runner) -> Runner:
         RUNNERS[kind] = function
+        if may_download is not None:
+            DOWNLOAD_CHECKS[kind] = may_download
         return function
 
     return register
+
+
+def files_kept() -> timedelta:
+    """How long a job's files are kept after it is made (``settings.REPORT_FILES_KEPT``)."""
+    kept = getattr(settings, "REPORT_FILES_KEPT", DEFAULT_FILES_KEPT_DAYS)
+    return kept if isinstance(kept, timedelta) else timedelta(days=float(kept))
 
 
 def job_dir(job: ReportJob) -> Path:
@@ -45,18 +67,61 @@ def job_dir(job: ReportJob) -> Path:
 
 
 def job_file(job: ReportJob, fmt: str) -> Path | None:
-    """The path of the job's file in ``fmt``, if it was made."""
+    """The path of the job's file in ``fmt``, if it was made and not yet deleted."""
     name = (job.files or {}).get(fmt)
-    if job.status != JobStatus.DONE or not name:
+    if job.status != JobStatus.DONE or job.expired_at is not None or not name:
         return None
     path = job_dir(job) / name
     return path if path.is_file() else None
 
 
-def job_queue(*, kind: str, title: str, params: dict[str, Any], user: Any) -> ReportJob:
+def job_may_download(job: ReportJob, user: Any) -> bool:
+    """May ``user`` download ``job``'s files now: they asked for it, are still active, may
+    still see unmasked personal data if the files hold it, and pass the runner's check."""
+    if user is None or not user.is_active or job.requested_by_id != user.pk:
+        return False
+    if job.personal_data and not user.sees_personal_data:
+        return False
+    check = DOWNLOAD_CHECKS.get(job.kind)
+    return check is None or check(job, user)
+
+
+def job_queue(
+    *,
+    kind: str,
+    title: str,
+    params: dict[str, Any],
+    user: Any,
+    sealed: dict[str, Any] | None = None,
+) -> ReportJob:
+    """Queue a job. ``params`` are kept in clear (no personal data in them); ``sealed``
+    (what may name a person) is kept encrypted and read back with ``job.sealed_params``."""
     if kind not in RUNNERS:
         raise KeyError(kind)
-    return ReportJob.objects.create(kind=kind, title=title, params=params, requested_by=user)
+    return ReportJob.objects.create(
+        kind=kind,
+        title=title,
+        params=params,
+        sealed=json.dumps(sealed, ensure_ascii=False) if sealed else "",
+        requested_by=user,
+    )
+
+
+def jobs_expire(*, now: datetime | None = None) -> int:
+    """Delete the files of jobs made more than ``files_kept()`` ago and mark those jobs
+    expired (their page says so); the number of jobs expired. Their sealed parameters
+    go too: nothing of the request is needed any more."""
+    now = now or timezone.now()
+    old = ReportJob.objects.filter(
+        status=JobStatus.DONE, expired_at__isnull=True, finished_at__lt=now - files_kept()
+    )
+    expired = 0
+    for job in old.only("pk").iterator():
+        shutil.rmtree(job_dir(job), ignore_errors=True)
+        expired += ReportJob.objects.filter(pk=job.pk, expired_at__isnull=True).update(
+            expired_at=now, files={}, sealed=""
+        )
+    return expired
 
 
 def _claim() -> ReportJob | None:
@@ -107,7 +172,12 @@ def job_run(job: ReportJob) -> None:
 
 
 def jobs_run(*, now: datetime | None = None, limit: int = PER_PASS) -> dict[str, int]:
-    """The worker's part: make up to ``limit`` queued jobs, oldest first."""
+    """The worker's part: delete expired files, then make up to ``limit`` queued jobs,
+    oldest first."""
+    counts: dict[str, int] = {}
+    expired = jobs_expire(now=now)
+    if expired:
+        counts["reports_expired"] = expired
     made = 0
     for _ in range(limit):
         job = _claim()
@@ -115,4 +185,6 @@ def jobs_run(*, now: datetime | None = None, limit: int = PER_PASS) -> dict[str,
             break
         job_run(job)
         made += 1
-    return {"reports": made} if made else {}
+    if made:
+        counts["reports"] = made
+    return counts

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TypedDict
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,10 +89,17 @@ def penalties_for_period(
     period: str | None = None, *, user: User | None = None
 ) -> QuerySet[PenaltyEntry]:
     """The ledger of a month. Supervisors, leadership and administrators see everyone's
-    entries; anybody else (``user`` given) only their own."""
+    entries; anybody else (``user`` given) only their own. With ``user`` given, another
+    person's entry about a complaint shows only if the complaint passes their gate (a
+    confidential complaint's tracking number is not shown to a supervisor without that
+    role); one's own entries always show, so that they can be contested. Without ``user``
+    it is the system's view (the ``penalties`` command)."""
     qs = PenaltyEntry.objects.select_related("person__department", "complaint", "waived_by")
-    if user is not None and not user.has_role("supervisor", "leadership", "administrator"):
-        qs = qs.filter(person=user)
+    if user is not None:
+        if not user.has_role("supervisor", "leadership", "administrator"):
+            qs = qs.filter(person=user)
+        visible = Complaint.objects.visible_to(user).values("pk")
+        qs = qs.filter(Q(person=user) | Q(complaint__isnull=True) | Q(complaint__in=visible))
     if period:
         qs = qs.filter(period=period)
     return qs.order_by("period", "person__username", "pk")

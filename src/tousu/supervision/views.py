@@ -86,7 +86,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
             _("Status"),
         ]
     )
-    for entry in penalties_for_period(period):
+    for entry in penalties_for_period(period, user=staff(request)):
         row = penalty_as_dict(entry)
         writer.writerow(
             [

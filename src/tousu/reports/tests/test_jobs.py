@@ -63,3 +63,29 @@ def test_a_job_that_fails_says_so_and_the_next_one_is_still_made(org, client, ki
 def test_an_unknown_kind_is_not_queued(org):
     with pytest.raises(KeyError):
         jobs.job_queue(kind="nothing", title="x", params={}, user=org.leader)
+
+
+def test_sealed_parameters_are_encrypted_and_old_files_expire(org, client, kinds, settings):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    settings.REPORT_FILES_KEPT = 2
+    job = jobs.job_queue(
+        kind="test-fine", title="导出", params={}, user=org.leader, sealed={"q": "王小明"}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sealed FROM reports_reportjob WHERE id = %s", [job.pk])
+        assert "王小明" not in cursor.fetchone()[0]
+    job.refresh_from_db()
+    assert job.sealed_params == {"q": "王小明"}
+    jobs.jobs_run()
+    later = timezone.now() + timedelta(days=2, minutes=1)
+    assert jobs.jobs_run(now=later) == {"reports_expired": 1}
+    job.refresh_from_db()
+    assert job.expired_at == later and job.files == {} and not jobs.job_dir(job).exists()
+    client.force_login(org.leader)
+    assert client.get(reverse("reports:job_file", args=[job.pk, "csv"])).status_code == 404
+    page = client.get(reverse("reports:job", args=[job.pk])).content.decode()
+    assert "2" in page and ("已删除" in page or "were deleted" in page)

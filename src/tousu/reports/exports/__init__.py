@@ -1,0 +1,1 @@
+"""Exports of complaints, the penalty ledger and incidents to XLSX and CSV."""
