@@ -1,20 +1,28 @@
-"""What the printed 受理回执 says: who received the complaint, its number, the time limit
-the plan states for its first step, and how the complainant follows it."""
+"""The desk's printed 受理回执: what it says comes from ``complaints.receipts``; this module
+keeps the desk's own rule, the access code on the paper for a few minutes after this
+browser registered the complaint."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 
-from tousu.accounts.selectors import organisation_current
-from tousu.complaints.models import Complaint
-from tousu.deadlines.choices import Unit
-from tousu.deadlines.models import Deadline
-from tousu.notifications.messages import portal_url
+# What a receipt says is the complaints app's (the office's printed receipt says the same).
+from tousu.complaints.receipts import Receipt, TimeLimit, first_step_limits, receipt_for
+
+__all__ = [
+    "CODES_KEPT",
+    "CODE_SHOWN",
+    "SESSION_CODES",
+    "Receipt",
+    "TimeLimit",
+    "access_code_keep",
+    "access_code_shown",
+    "first_step_limits",
+    "receipt_for",
+]
 
 # The access codes of complaints this browser registered, for the page after registering
 # and the receipt: {tracking number: [code, when registered (ISO 8601)]}. Only a digest is
@@ -59,59 +67,3 @@ def access_code_shown(session: SessionBase, tracking_no: str) -> str:
         session[SESSION_CODES] = codes
     entry = codes.get(tracking_no)
     return entry[0] if entry else ""
-
-
-@dataclass(frozen=True)
-class TimeLimit:
-    label: str
-    amount: str
-    unit: str
-    due_at: datetime
-
-
-def _amount(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def first_step_limits(complaint: Complaint) -> list[TimeLimit]:
-    """The time limits the plan opened for the complaint's first stage at registration
-    (受理时限 …), with the plan's own labels."""
-    if complaint.plan_revision_id is None:
-        return []
-    plan = complaint.plan
-    rules = {key: rule for key, (_stage, rule) in plan.deadline_rules().items()}
-    rows = Deadline.objects.filter(complaint=complaint, stage=plan.initial_stage).order_by("pk")
-    units = dict(Unit.choices)
-    limits: dict[str, TimeLimit] = {}
-    for row in rows:
-        rule = rules.get(row.kind)
-        if rule is None or row.kind in limits:
-            continue
-        limits[row.kind] = TimeLimit(
-            label=rule.label,
-            amount=_amount(rule.amount),
-            unit=str(units.get(rule.unit, rule.unit)),
-            due_at=row.due_at,
-        )
-    return list(limits.values())
-
-
-@dataclass(frozen=True)
-class Receipt:
-    organisation: str
-    complaint: Complaint
-    limits: list[TimeLimit]
-    tracking_url: str
-    access_code: str
-
-
-def receipt_for(complaint: Complaint, *, access_code: str = "") -> Receipt:
-    organisation = organisation_current()
-    return Receipt(
-        organisation=organisation.name if organisation else "",
-        complaint=complaint,
-        limits=first_step_limits(complaint),
-        tracking_url=portal_url(complaint.tracking_no),
-        access_code=access_code,
-    )

@@ -4,6 +4,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.submit());
   });
+  // A button marked data-print prints the page (the office's documents).
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
   // The list's filter fields take Bootstrap's look.
   document.querySelectorAll("#filters select, #filters input:not([type=search])").forEach((e) => {
     e.classList.add(
