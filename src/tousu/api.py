@@ -15,6 +15,7 @@ from tousu.core.problems import ServiceError
 from tousu.inbound.api import router as inbound_router
 from tousu.incidents.api import router as incidents_router
 from tousu.portal.api import router as portal_router
+from tousu.reports.dashboard.api import router as stats_router
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -61,6 +62,7 @@ api.add_router("/v1/", complaints_router)
 api.add_router("/v1/", incidents_router)
 api.add_router("/v1/portal/", portal_router)
 api.add_router("/v1/inbound/", inbound_router)
+api.add_router("/v1/stats/", stats_router)
 
 
 def problem(request: HttpRequest, *, status: int, title: str, detail: str, errors=None):

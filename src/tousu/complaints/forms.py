@@ -4,6 +4,7 @@ and their field errors are put back beside these fields."""
 from __future__ import annotations
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,7 @@ from tousu.accounts.selectors import departments_active
 from tousu.complaints.choices import Channel, Nature, Severity, Status
 from tousu.complaints.models import Category
 from tousu.core.inputs import validate_date_range, validate_storable
+from tousu.plans.choices import Satisfaction
 
 
 def _blank(choices) -> list:
@@ -48,6 +50,12 @@ class MultipleFileField(forms.FileField):
 
 def _category_choices() -> list:
     return [(c.key, c.name) for c in Category.objects.filter(is_active=True).order_by("key")]
+
+
+def _plans() -> list:
+    from tousu.plans.models import Plan
+
+    return [(p.key, p.name) for p in Plan.objects.order_by("key")]
 
 
 def _department_choices() -> list:
@@ -287,6 +295,77 @@ class ComplaintFilterForm(forms.Form):
         required=False,
     )
 
+    # The dashboard's click-through filters: carried in the address, shown as chips
+    # above the list (CLICK_THROUGH), each removable.
+    # A plan's key; checked only when set, so the plain list costs no query for it.
+    plan = forms.CharField(
+        label=_("Plan"),
+        required=False,
+        max_length=64,
+        validators=[validate_storable],
+        widget=forms.HiddenInput,
+    )
+    open = forms.BooleanField(label=_("Open"), required=False, widget=forms.HiddenInput)
+    due_soon = forms.BooleanField(
+        label=_("About to breach"), required=False, widget=forms.HiddenInput
+    )
+    deadlines = forms.ChoiceField(
+        label=_("Deadlines"),
+        choices=[("", "—"), ("met", _("All met")), ("missed", _("One missed"))],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("Satisfaction"),
+        choices=[("", "—"), ("rated", _("Rated")), *Satisfaction.choices],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    merchant = forms.CharField(
+        label=_("Merchant"),
+        required=False,
+        max_length=200,
+        validators=[validate_storable],
+        widget=forms.HiddenInput,
+    )
+    product = forms.CharField(
+        label=_("Product or service"),
+        required=False,
+        max_length=200,
+        validators=[validate_storable],
+        widget=forms.HiddenInput,
+    )
+    place = forms.CharField(
+        label=_("Where it happened"),
+        required=False,
+        max_length=200,
+        validators=[validate_storable],
+        widget=forms.HiddenInput,
+    )
+    incident = forms.CharField(
+        label=_("Incident"),
+        required=False,
+        max_length=32,
+        validators=[validate_storable],
+        widget=forms.HiddenInput,
+    )
+    repeat = forms.BooleanField(
+        label=_("Repeat complainants"), required=False, widget=forms.HiddenInput
+    )
+
+    CLICK_THROUGH = (
+        "plan",
+        "open",
+        "due_soon",
+        "deadlines",
+        "satisfaction",
+        "merchant",
+        "product",
+        "place",
+        "incident",
+        "repeat",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choice_field(self, "category").choices = _blank(_category_choices())
@@ -299,3 +378,31 @@ class ComplaintFilterForm(forms.Form):
             *_assignee_choices(),
         ]
         _plan_choices(self, filtering=True)
+
+    def chips(self) -> list[dict[str, str]]:
+        """The click-through filters set on the bound, valid form: label, the value as
+        people read it, and the query string of the list without it."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        chips = []
+        for name in self.CLICK_THROUGH:
+            value = self.cleaned_data.get(name)
+            if value in (None, "", False):
+                continue
+            field = self.fields[name]
+            shown = ""
+            if name == "plan":
+                shown = dict(_plans()).get(value, value)
+            elif isinstance(field, forms.ChoiceField):
+                labels: dict = dict(getattr(field, "choices", []))
+                shown = str(labels.get(value, value))
+            elif not isinstance(field, forms.BooleanField):
+                shown = str(value)
+            rest = QueryDict(mutable=True)
+            data = self.data
+            for key in data:
+                if key not in (name, "page"):
+                    values = data.getlist(key) if isinstance(data, QueryDict) else [data[key]]
+                    rest.setlist(key, values)
+            chips.append({"label": str(field.label), "value": shown, "without": rest.urlencode()})
+        return chips

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field, field_validator
@@ -204,6 +204,25 @@ class ComplaintFilterIn(Input):
         "phone number (whole or its last 4+ digits) or whole name",
     )
     sort: str = Field("-received", description=", ".join(SORTS))
+    # The dashboard's click-through filters, as the list reads them.
+    plan: str = Field("", max_length=64, description="a plan's key")
+    open: bool = Field(False, description="only complaints not closed or archived")
+    due_soon: bool = Field(
+        False, description="only complaints with a running deadline past its warning point"
+    )
+    deadlines: Literal["", "met", "missed"] = Field(
+        "", description="`met`: every deadline kept; `missed`: one breached, late or overdue"
+    )
+    satisfaction: Literal["", "rated", "satisfied", "basically_satisfied", "dissatisfied"] = Field(
+        "", description="a rating, or `rated` for any rating"
+    )
+    merchant: str = Field("", max_length=200, description="the merchant, exactly")
+    product: str = Field("", max_length=200, description="the product or service, exactly")
+    place: str = Field("", max_length=200, description="where it happened, exactly")
+    incident: str = Field("", max_length=32, description="an incident's number")
+    repeat: bool = Field(
+        False, description="only complaints of callers with more than one in the selection"
+    )
     page: int = Field(1, ge=1, le=COUNT_MAX)
     page_size: int = Field(25, ge=1, le=100)
 

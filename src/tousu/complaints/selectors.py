@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
@@ -15,7 +15,7 @@ from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.models import AuditEvent
 from tousu.complaints.awaiting import complaints_awaiting, role_condition, with_next_deadline
-from tousu.complaints.choices import EventAction
+from tousu.complaints.choices import EventAction, Status
 from tousu.complaints.lookup import (
     NAME_LIMIT,
     PHONE_SUFFIX_MIN,
@@ -28,6 +28,7 @@ from tousu.complaints.models import ComplainantKey, Complaint, Participant
 from tousu.complaints.revisions import plan_revisions
 from tousu.complaints.search import complaints_matching, query_has_text
 from tousu.core.problems import NotFound
+from tousu.deadlines.models import Deadline
 from tousu.plans.definition import stages_acted_in, user_plays
 
 
@@ -136,31 +137,96 @@ class ComplaintFilter:
     received_to: date | None = None
     q: str = ""
     sort: str = "-received"
+    # The dashboard's click-through: each figure is one of these filters.
+    plan: str = ""  # the plan's key
+    open: bool = False  # not closed or archived
+    due_soon: bool = False  # a running deadline past its warning point, none overdue
+    deadlines: str = ""  # "met" (all kept) or "missed" (one breached or late)
+    satisfaction: str = ""  # a rating key, or "rated" (any rating)
+    merchant: str = ""  # exact, as registered
+    product: str = ""
+    place: str = ""  # occurred_place
+    incident: str = ""  # an incident's number: the complaints linked to it
+    repeat: bool = False  # callers (by phone) with more than one complaint in the selection
 
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def complaints_list(*, user: User | AnonymousUser, filters: ComplaintFilter) -> QuerySet[Complaint]:
-    """Visible complaints narrowed by ``filters``, with what the list shows joined in."""
-    qs: QuerySet[Complaint] = Complaint.objects.visible_to(user).select_related(
-        "category", "department", "assignee", "complainant"
+SATISFACTION_RATED = "rated"
+DEADLINES_MET = "met"
+DEADLINES_MISSED = "missed"
+CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
+OPEN_STATUSES = tuple(s for s in Status.values if s not in CLOSED_STATUSES)
+
+
+def _running_deadlines() -> QuerySet[Deadline]:
+    return Deadline.objects.filter(
+        complaint=OuterRef("pk"), closed_at__isnull=True, paused_at__isnull=True
     )
+
+
+def _overdue(now: datetime) -> Exists:
+    # The earliest running deadline is past exactly when some running deadline is.
+    return Exists(_running_deadlines().filter(due_at__lte=now))
+
+
+def _missed(now: datetime) -> Exists:
+    """A deadline breached, closed after its due time, or running past it."""
+    return Exists(
+        Deadline.objects.filter(complaint=OuterRef("pk")).filter(
+            Q(breached_at__isnull=False)
+            | Q(closed_at__gt=F("due_at"))
+            | Q(closed_at__isnull=True, paused_at__isnull=True, due_at__lte=now)
+        )
+    )
+
+
+def complaints_list(
+    *, user: User | AnonymousUser, filters: ComplaintFilter, for_counting: bool = False
+) -> QuerySet[Complaint]:
+    """Visible complaints narrowed by ``filters``, with what the list shows joined in.
+
+    ``for_counting`` leaves out what only the list shows (joins, the next deadline,
+    the order), so counts and ``values().annotate(Count)`` breakdowns of the dashboard
+    are made of exactly the rows the list would show."""
+    qs: QuerySet[Complaint] = Complaint.objects.visible_to(user)
+    now = timezone.now()
     if filters.status:
         qs = qs.filter(status=filters.status)
+    if filters.open:
+        # Named statuses (not "not closed") so the status index reads only open rows.
+        qs = qs.filter(status__in=OPEN_STATUSES)
     if filters.category:
+        # The category and everything under it (trees are at most three deep).
         qs = qs.filter(
-            Q(category__key=filters.category) | Q(category__parent__key=filters.category)
+            Q(category__key=filters.category)
+            | Q(category__parent__key=filters.category)
+            | Q(category__parent__parent__key=filters.category)
         )
     if filters.severity:
         qs = qs.filter(severity=filters.severity)
     if filters.department:
         qs = qs.filter(department__code=filters.department)
+    if filters.plan:
+        qs = qs.filter(plan_revision__plan__key=filters.plan)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
+    if filters.merchant:
+        qs = qs.filter(merchant=filters.merchant)
+    if filters.product:
+        qs = qs.filter(product=filters.product)
+    if filters.place:
+        qs = qs.filter(occurred_place=filters.place)
+    if filters.satisfaction == SATISFACTION_RATED:
+        qs = qs.exclude(satisfaction="")
+    elif filters.satisfaction:
+        qs = qs.filter(satisfaction=filters.satisfaction)
+    if filters.incident:
+        qs = qs.filter(incident_links__incident__number=filters.incident)
     if filters.assignee == "me":
         # Nobody signed out is anybody's assignee (and the gate has shown them nothing).
         qs = qs.filter(assignee=user) if isinstance(user, User) else qs.none()
@@ -170,16 +236,39 @@ def complaints_list(*, user: User | AnonymousUser, filters: ComplaintFilter) -> 
         qs = qs.filter(assignee__username=filters.assignee)
     if filters.mine:
         qs = complaints_awaiting(user, qs)
-    qs = with_next_deadline(qs)
     if filters.overdue:
-        # The annotation of with_next_deadline (the plugin cannot see annotations).
-        qs = qs.filter(**{"next_due__lte": timezone.now()})
+        qs = qs.filter(_overdue(now))
+    if filters.due_soon:
+        warned = _running_deadlines().filter(warn_at__lte=now, due_at__gt=now)
+        qs = qs.filter(Exists(warned)).exclude(_overdue(now))
+    if filters.deadlines == DEADLINES_MISSED:
+        qs = qs.filter(_missed(now))
+    elif filters.deadlines == DEADLINES_MET:
+        kept = Deadline.objects.filter(
+            complaint=OuterRef("pk"), closed_at__isnull=False, closed_at__lte=F("due_at")
+        )
+        qs = qs.filter(Exists(kept)).exclude(_missed(now))
     if filters.received_from:
         qs = qs.filter(received_at__gte=_start_of(filters.received_from))
     if filters.received_to:
         qs = qs.filter(received_at__lt=_start_of(filters.received_to) + timedelta(days=1))
     if filters.q.strip():
         qs = complaints_found(qs, filters.q.strip(), user=user)
+    if filters.repeat:
+        # Callers are the same person by their phone's keyed digest (every complaint
+        # has its own complainant row).
+        callers = (
+            qs.order_by()
+            .exclude(complainant__phone_digest="")
+            .values("complainant__phone_digest")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+            .values("complainant__phone_digest")
+        )
+        qs = qs.filter(complainant__phone_digest__in=callers)
+    if for_counting:
+        return qs.order_by()
+    qs = with_next_deadline(qs.select_related("category", "department", "assignee", "complainant"))
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-received"]))
 
 
