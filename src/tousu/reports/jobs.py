@@ -40,6 +40,9 @@ RUNNERS: dict[str, Runner] = {}
 DOWNLOAD_CHECKS: dict[str, DownloadCheck] = {}
 # Jobs made in one worker pass, so a pass stays short; the rest wait for the next.
 PER_PASS = 2
+# A job running this long was left by a worker that stopped (the longest, a yearly report
+# over a million complaints, takes minutes).
+ABANDONED_AFTER = timedelta(hours=1)
 DEFAULT_FILES_KEPT_DAYS = 7
 
 
@@ -171,10 +174,26 @@ def job_run(job: ReportJob) -> None:
     )
 
 
+def jobs_abandon(*, now: datetime | None = None) -> int:
+    """Jobs still "running" ``ABANDONED_AFTER`` after they started belonged to a worker
+    that stopped mid-job: they fail, and their page says so instead of waiting forever."""
+    now = now or timezone.now()
+    return ReportJob.objects.filter(
+        status=JobStatus.RUNNING, started_at__lt=now - ABANDONED_AFTER
+    ).update(
+        status=JobStatus.FAILED,
+        error="abandoned: the worker stopped while making it",
+        finished_at=now,
+    )
+
+
 def jobs_run(*, now: datetime | None = None, limit: int = PER_PASS) -> dict[str, int]:
-    """The worker's part: delete expired files, then make up to ``limit`` queued jobs,
-    oldest first."""
+    """The worker's part: fail abandoned jobs, delete expired files, then make up to
+    ``limit`` queued jobs, oldest first."""
     counts: dict[str, int] = {}
+    abandoned = jobs_abandon()
+    if abandoned:
+        counts["reports_abandoned"] = abandoned
     expired = jobs_expire(now=now)
     if expired:
         counts["reports_expired"] = expired

@@ -89,3 +89,23 @@ def test_sealed_parameters_are_encrypted_and_old_files_expire(org, client, kinds
     assert client.get(reverse("reports:job_file", args=[job.pk, "csv"])).status_code == 404
     page = client.get(reverse("reports:job", args=[job.pk])).content.decode()
     assert "2" in page and ("已删除" in page or "were deleted" in page)
+
+
+def test_a_job_left_running_by_a_stopped_worker_fails_instead_of_waiting_forever(org, kinds):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = jobs.job_queue(kind="test-fine", title="导出", params={}, user=org.leader)
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, started_at=timezone.now() - timedelta(hours=2)
+    )
+    fresh = jobs.job_queue(kind="test-fine", title="新", params={}, user=org.leader)
+    ReportJob.objects.filter(pk=fresh.pk).update(
+        status=JobStatus.RUNNING, started_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert jobs.jobs_run().get("reports_abandoned") == 1
+    job.refresh_from_db()
+    fresh.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "abandoned" in job.error
+    assert fresh.status == JobStatus.RUNNING
