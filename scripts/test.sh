@@ -1,19 +1,15 @@
 #!/usr/bin/env bash
-# Run the suite on SQLite, then again on PostgreSQL when it answers.
+# Run the suite on SQLite and on PostgreSQL (when it answers) — the two legs at once, each
+# on its own core, their output shown leg by leg as each ends. TOUSU_TEST_SERIAL=1 runs
+# them one after the other instead, with live output.
 # With CI=true an unreachable PostgreSQL fails the run instead of skipping the leg.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PG_URL="${TOUSU_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
-legs=()
 
-echo "== leg 1: SQLite"
-env -u TOUSU_DATABASE_URL $BIN/pytest "$@"
-status=$?
-[ $status -eq 0 ] || { echo "SQLite leg failed"; exit $status; }
-legs+=("SQLite")
-
-if $BIN/python - "$PG_URL" <<'PY'
+pg=1
+if ! $BIN/python - "$PG_URL" <<'PY'
 import sys
 import psycopg
 try:
@@ -23,15 +19,48 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
-  echo "== leg 2: PostgreSQL ($PG_URL)"
-  TOUSU_DATABASE_URL="$PG_URL" $BIN/pytest "$@"
-  status=$?
-  [ $status -eq 0 ] || { echo "PostgreSQL leg failed"; exit $status; }
-  legs+=("PostgreSQL")
-elif [ "${CI:-}" = "true" ]; then
-  echo "CI=true and PostgreSQL is unreachable: failing (the PostgreSQL leg is required in CI)"
-  exit 1
-else
+  if [ "${CI:-}" = "true" ]; then
+    echo "CI=true and PostgreSQL is unreachable: failing (the PostgreSQL leg is required in CI)"
+    exit 1
+  fi
   echo "PostgreSQL leg skipped: not reachable at $PG_URL"
+  pg=0
 fi
-echo "legs run: ${legs[*]}"
+
+sqlite_leg() { env -u TOUSU_DATABASE_URL $BIN/pytest "$@"; }
+pg_leg() { TOUSU_DATABASE_URL="$PG_URL" $BIN/pytest "$@"; }
+
+if [ $pg -eq 0 ] || [ "${TOUSU_TEST_SERIAL:-}" = "1" ]; then
+  echo "== leg 1: SQLite"
+  sqlite_leg "$@" || { echo "SQLite leg failed"; exit 1; }
+  if [ $pg -eq 1 ]; then
+    echo "== leg 2: PostgreSQL ($PG_URL)"
+    pg_leg "$@" || { echo "PostgreSQL leg failed"; exit 1; }
+    echo "legs run: SQLite PostgreSQL"
+  else
+    echo "legs run: SQLite"
+  fi
+  exit 0
+fi
+
+# Both legs at once. The keys in <var> are made before they start, so they share them.
+$BIN/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tousu.settings'); django.setup()"
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+sqlite_leg "$@" >"$logs/sqlite" 2>&1 &
+sqlite_pid=$!
+pg_leg "$@" >"$logs/pg" 2>&1 &
+pg_pid=$!
+echo "== legs 1 and 2 running at once: SQLite, PostgreSQL ($PG_URL)"
+failed=()
+wait $sqlite_pid || failed+=("SQLite")
+echo "== leg 1: SQLite"
+cat "$logs/sqlite"
+wait $pg_pid || failed+=("PostgreSQL")
+echo "== leg 2: PostgreSQL ($PG_URL)"
+cat "$logs/pg"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed legs: ${failed[*]}"
+  exit 1
+fi
+echo "legs run: SQLite PostgreSQL"
