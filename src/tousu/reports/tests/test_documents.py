@@ -538,7 +538,6 @@ def _catalogue_leftovers(body: str, data: list[str]) -> list[str]:
     return re.findall(r"[A-Za-z]{3,}", text)
 
 
-@pytest.mark.xfail(strict=False, reason="catalogue")
 def test_every_document_prints_in_chinese(market):
     leader = market["people"]["leader"]
     supervisor = market["people"]["supervisor"]
