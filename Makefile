@@ -63,6 +63,7 @@ bench: install-dev
 	$(BIN)/python bench/mass_bench.py
 	$(BIN)/python bench/drill_bench.py
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/reports_bench.py
 
 lint: install-dev
 	$(BIN)/ruff check src bench
