@@ -37,12 +37,13 @@ from tousu.complaints.schemas import (
 )
 from tousu.complaints.selectors import (
     ComplaintFilter,
+    complaint_filter_problems,
     complaint_get_visible,
     complaint_timeline,
     complaints_list,
 )
 from tousu.complaints.workflow import complaint_act, complaint_confidentiality_set
-from tousu.core.problems import NotFound
+from tousu.core.problems import InvalidInput, NotFound
 from tousu.deadlines.selectors import deadlines_open
 from tousu.plans.engine import actions_available
 
@@ -165,7 +166,13 @@ def complaint_create(request, payload: ComplaintIn):
 def complaint_list(request, filters: Query[ComplaintFilterIn]):
     params = filters.dict()
     page, page_size = params.pop("page"), params.pop("page_size")
-    qs = complaints_list(user=request.user, filters=ComplaintFilter(**params))
+    for flag in ("open", "due_soon", "repeat"):
+        params[flag] = params[flag] == "1"
+    wanted = ComplaintFilter(**params)
+    problems = complaint_filter_problems(wanted)
+    if problems:
+        raise InvalidInput(next(iter(problems.values()))[0], field_errors=problems)
+    qs = complaints_list(user=request.user, filters=wanted)
     count = qs.count()
     rows = qs[(page - 1) * page_size : page * page_size]
     return {

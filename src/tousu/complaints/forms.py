@@ -3,6 +3,9 @@ and their field errors are put back beside these fields."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 from django.http import QueryDict
 from django.utils import timezone
@@ -11,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from tousu.accounts.selectors import departments_active
 from tousu.complaints.choices import Channel, Nature, Severity, Status
 from tousu.complaints.models import Category
+from tousu.complaints.selectors import filter_unknown_message, filter_value_label
 from tousu.core.inputs import validate_date_range, validate_storable
 from tousu.plans.choices import Satisfaction
 
@@ -254,6 +258,19 @@ class ComplaintAssignForm(forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
+class FlagField(forms.ChoiceField):
+    """A click-through flag: "1" when set, nothing when not; anything else is refused,
+    never read as set. Cleans to a bool."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[("", "—"), ("1", "1")], required=False, **kwargs)
+
+    def clean(self, value) -> bool:
+        return super().clean(value) == "1"
+
+
 class ComplaintFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Keyword"), required=False, max_length=200, validators=[validate_storable]
@@ -305,10 +322,8 @@ class ComplaintFilterForm(forms.Form):
         validators=[validate_storable],
         widget=forms.HiddenInput,
     )
-    open = forms.BooleanField(label=_("Open"), required=False, widget=forms.HiddenInput)
-    due_soon = forms.BooleanField(
-        label=_("About to breach"), required=False, widget=forms.HiddenInput
-    )
+    open = FlagField(label=_("Open"))
+    due_soon = FlagField(label=_("About to breach"))
     deadlines = forms.ChoiceField(
         label=_("Deadlines"),
         choices=[("", "—"), ("met", _("All met")), ("missed", _("One missed"))],
@@ -349,9 +364,7 @@ class ComplaintFilterForm(forms.Form):
         validators=[validate_storable],
         widget=forms.HiddenInput,
     )
-    repeat = forms.BooleanField(
-        label=_("Repeat complainants"), required=False, widget=forms.HiddenInput
-    )
+    repeat = FlagField(label=_("Repeat complainants"))
 
     CLICK_THROUGH = (
         "plan",
@@ -378,6 +391,37 @@ class ComplaintFilterForm(forms.Form):
             *_assignee_choices(),
         ]
         _plan_choices(self, filtering=True)
+        for name in ("category", "department", "stage", "channel"):
+            self._keep_selected(name)
+
+    def _keep_selected(self, name: str) -> None:
+        """The options are the current values; a value no longer current (a category
+        switched off, a stage of an older revision …) that exists is accepted and shown
+        as selected, so a figure's link lists what the figure counts."""
+        if not self.is_bound:
+            return
+        value = self.data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return
+        field = choice_field(self, name)
+        options = cast("list[tuple[Any, Any]]", list(cast("Iterable", field.choices)))
+        if any(str(key) == value for key, _label in options):
+            return
+        label = filter_value_label(name, value)
+        if label is not None:
+            field.choices = [*options, (value, label)]
+
+    def clean_plan(self) -> str:
+        return self._named("plan")
+
+    def clean_incident(self) -> str:
+        return self._named("incident")
+
+    def _named(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        if value and filter_value_label(name, value) is None:
+            raise forms.ValidationError(filter_unknown_message(name, value), code="unknown")
+        return value
 
     def chips(self) -> list[dict[str, str]]:
         """The click-through filters set on the bound, valid form: label, the value as
@@ -391,7 +435,9 @@ class ComplaintFilterForm(forms.Form):
                 continue
             field = self.fields[name]
             shown = ""
-            if name == "plan":
+            if value is True:
+                pass  # a flag: its label says it all
+            elif name == "plan":
                 shown = dict(_plans()).get(value, value)
             elif isinstance(field, forms.ChoiceField):
                 labels: dict = dict(getattr(field, "choices", []))

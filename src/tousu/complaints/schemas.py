@@ -206,9 +206,10 @@ class ComplaintFilterIn(Input):
     sort: str = Field("-received", description=", ".join(SORTS))
     # The dashboard's click-through filters, as the list reads them.
     plan: str = Field("", max_length=64, description="a plan's key")
-    open: bool = Field(False, description="only complaints not closed or archived")
-    due_soon: bool = Field(
-        False, description="only complaints with a running deadline past its warning point"
+    # The click-through flags read as the list reads them: "1" or nothing.
+    open: Literal["", "1"] = Field("", description="`1`: only complaints not closed or archived")
+    due_soon: Literal["", "1"] = Field(
+        "", description="`1`: only complaints with a running deadline past its warning point"
     )
     deadlines: Literal["", "met", "missed"] = Field(
         "", description="`met`: every deadline kept; `missed`: one breached, late or overdue"
@@ -220,8 +221,8 @@ class ComplaintFilterIn(Input):
     product: str = Field("", max_length=200, description="the product or service, exactly")
     place: str = Field("", max_length=200, description="where it happened, exactly")
     incident: str = Field("", max_length=32, description="an incident's number")
-    repeat: bool = Field(
-        False, description="only complaints of callers with more than one in the selection"
+    repeat: Literal["", "1"] = Field(
+        "", description="`1`: only complaints of callers with more than one in the selection"
     )
     page: int = Field(1, ge=1, le=COUNT_MAX)
     page_size: int = Field(25, ge=1, le=100)

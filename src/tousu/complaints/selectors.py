@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tousu.accounts.choices import ROLES_SEEING_ALL, ROLES_SEEING_CONFIDENTIAL
-from tousu.accounts.models import User
+from tousu.accounts.models import Department, Organisation, User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.audit.models import AuditEvent
 from tousu.complaints.awaiting import complaints_awaiting, role_condition, with_next_deadline
-from tousu.complaints.choices import EventAction, Status
+from tousu.complaints.choices import Channel, EventAction, Status
 from tousu.complaints.lookup import (
     NAME_LIMIT,
     PHONE_SUFFIX_MIN,
@@ -24,12 +26,13 @@ from tousu.complaints.lookup import (
     phone_digits,
     phone_key,
 )
-from tousu.complaints.models import ComplainantKey, Complaint, Participant
+from tousu.complaints.models import Category, ComplainantKey, Complaint, Participant
 from tousu.complaints.revisions import plan_revisions
 from tousu.complaints.search import complaints_matching, query_has_text
 from tousu.core.problems import NotFound
 from tousu.deadlines.models import Deadline
-from tousu.plans.definition import stages_acted_in, user_plays
+from tousu.plans.definition import plan_from, stages_acted_in, user_plays
+from tousu.plans.models import Plan, PlanRevision
 
 
 def complaint_visibility_filter(
@@ -148,6 +151,75 @@ class ComplaintFilter:
     place: str = ""  # occurred_place
     incident: str = ""  # an incident's number: the complaints linked to it
     repeat: bool = False  # callers (by phone) with more than one complaint in the selection
+
+
+# The filters whose value names a thing: each is checked to exist (current or not).
+NAMED_FILTERS = ("category", "department", "stage", "channel", "plan", "incident")
+
+
+def filter_value_label(name: str, value: str) -> str | None:
+    """How people read ``value`` of the list filter ``name`` when it names something
+    that exists — current or not: a category switched off, a department closed, a stage
+    of an older revision or of another plan, any channel, any plan, any incident — or
+    None when nothing has that key. A figure's link keeps working after the thing it
+    counts is no longer current; only the filter's options show current things."""
+    value = value.strip()
+    if not value:
+        return None
+    if name == "category":
+        return Category.objects.filter(key=value).values_list("name", flat=True).first()
+    if name == "department":
+        return Department.objects.filter(code=value).values_list("name", flat=True).first()
+    if name == "channel":
+        labels = {key: str(label) for key, label in Channel.choices}
+        return labels.get(value)
+    if name == "plan":
+        return Plan.objects.filter(key=value).values_list("name", flat=True).first()
+    if name == "incident":
+        # The incidents app sits above this one: its model is reached through the link.
+        link = Complaint._meta.get_field("incident_links").related_model
+        incident = cast("type[Model]", link._meta.get_field("incident").related_model)
+        found = incident._default_manager.filter(number=value).exists()
+        return value if found else None
+    if name == "stage":
+        # The organisation's plan's revisions first (newest first), then any other.
+        current = Organisation.objects.values_list("plan_id", flat=True).first()
+        rows = sorted(
+            PlanRevision.objects.filter(definition__stages__has_key=value).values_list(
+                "pk", "plan_id", "sha256", "definition"
+            ),
+            key=lambda row: (row[1] != current, -row[0]),
+        )
+        for _pk, _plan_id, sha256, definition in rows:
+            stage = plan_from(sha256, definition).stages.get(value)
+            if stage is not None:
+                return str(stage.label)
+        return None
+    raise KeyError(name)
+
+
+def complaint_filter_problems(filters: ComplaintFilter) -> dict[str, list[str]]:
+    """The filters of ``filters`` that name nothing that exists, each with its message
+    (the API refuses them as the list page does beside the field)."""
+    problems: dict[str, list[str]] = {}
+    for name in NAMED_FILTERS:
+        value = getattr(filters, name)
+        if value and filter_value_label(name, value) is None:
+            problems[name] = [filter_unknown_message(name, value)]
+    return problems
+
+
+def filter_unknown_message(name: str, value: str) -> str:
+    """The message of a filter ``name`` whose ``value`` names nothing."""
+    messages = {
+        "category": gettext("Unknown category “%(value)s”."),
+        "department": gettext("Unknown department “%(value)s”."),
+        "stage": gettext("Unknown stage “%(value)s”."),
+        "channel": gettext("Unknown channel “%(value)s”."),
+        "plan": gettext("Unknown plan “%(value)s”."),
+        "incident": gettext("Unknown incident “%(value)s”."),
+    }
+    return messages[name] % {"value": value}
 
 
 def _start_of(day: date) -> datetime:

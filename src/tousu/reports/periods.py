@@ -4,7 +4,8 @@ range, as people write them — ``2026-10``, ``2026Q3``, ``2026``, ``2026-10-01.
 
 A period is whole local days, ``start`` to ``end`` inclusive; ``bounds()`` gives the aware
 datetimes ``[start, end + 1 day)`` that queries use. A period that does not parse, ends
-before it starts, starts in the future or spans more than ``MAX_DAYS`` is refused with
+before it starts, starts in the future, lies outside the dates a complaint can have
+(``tousu.core.inputs.EARLIEST`` … ``LATEST``) or spans more than ``MAX_DAYS`` is refused with
 ``InvalidInput`` naming the field.
 """
 
@@ -17,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.core.inputs import EARLIEST, LATEST
 from tousu.core.problems import InvalidInput
 
 MAX_DAYS = 3 * 366
@@ -179,6 +181,12 @@ def period_parse(
     if kind and kind != period.kind and not (kind == "range" and period.kind == "day"):
         raise _refuse(
             field, _("“%(text)s” is not a %(kind)s.") % {"text": text, "kind": _kind_word(kind)}
+        )
+    if period.start < EARLIEST or period.end > LATEST:
+        raise _refuse(
+            field,
+            _("A period must lie between %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
         )
     if period.end < period.start:
         raise _refuse(field, _("The period ends before it starts."))

@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Field, Query, Router, Schema
 
 from tousu.accounts.http import staff
+from tousu.complaints.schemas import Problem
 from tousu.core.problems import InvalidInput, ServiceError
 from tousu.reports.dashboard.stats import dashboard_figures, dashboard_filter_parse
 
@@ -35,7 +36,11 @@ class StatsQuery(Schema):
     plan: str = Field("", max_length=64, description="a plan's key")
 
 
-@router.get("/", response={200: dict[str, Any]}, summary="Dashboard figures")
+@router.get(
+    "/",
+    response={200: dict[str, Any], 400: Problem, 401: Problem, 422: Problem},
+    summary="Dashboard figures",
+)
 def stats(request, filters: Query[StatsQuery]):
     """Every figure of the dashboard, each with its count, its label and the address of
     the complaint list that shows exactly those complaints."""

@@ -45,7 +45,8 @@ from tousu.incidents.choices import OPEN_STATUSES, IncidentStatus
 from tousu.incidents.presenters import level_of
 from tousu.incidents.selectors import incidents_visible
 from tousu.plans.choices import Satisfaction
-from tousu.plans.models import Category, Plan
+from tousu.plans.definition import plan_from
+from tousu.plans.models import Category, Plan, PlanRevision
 from tousu.reports.periods import Period, period_parse, preset
 
 PRESETS = ("today", "week", "month", "quarter", "year")
@@ -225,11 +226,22 @@ def _category_roots() -> dict[int, tuple[str, str]]:
     return roots
 
 
-def _stage_labels(user: User) -> dict[str, str]:
+def _stage_labels(user: User, revision_ids: set[int | None]) -> dict[str, str]:
+    """Each stage key's label, in plan order: from the revisions the complaints hold
+    (``revision_ids``, newest first), then the organisation's other revisions — a stage
+    that exists only in an older revision is still labelled as that revision labels it.
+    A stage no revision names reads "Stage not in the plan", never its key."""
+    revisions = dict(plan_revisions(user))
+    missing = {pk for pk in revision_ids if pk is not None and pk not in revisions}
+    if missing:
+        rows = PlanRevision.objects.filter(pk__in=missing).values_list("pk", "sha256", "definition")
+        revisions.update((pk, plan_from(sha256, definition)) for pk, sha256, definition in rows)
+    held = sorted((pk for pk in revision_ids if pk in revisions), reverse=True)
+    others = sorted((pk for pk in revisions if pk not in revision_ids), reverse=True)
     labels: dict[str, str] = {}
-    for _revision_id, plan in plan_revisions(user):
-        for key, stage in plan.stages.items():
-            labels.setdefault(key, stage.label)
+    for pk in (*held, *others):
+        for key, stage in revisions[pk].stages.items():
+            labels.setdefault(key, str(stage.label))
     return labels
 
 
@@ -322,14 +334,27 @@ def dashboard_figures(*, user: User, dash: DashboardFilter) -> dict[str, Any]:
 
     # Stages, categories and departments group by a column and are labelled in Python.
     open_now = complaints_list(user=user, filters=dash.now(open=True), for_counting=True)
-    by_stage_counts = _rows(open_now, "stage")
-    stage_labels = _stage_labels(user)
+    by_stage_counts: dict[str, int] = {}
+    revision_ids: set[int | None] = set()
+    # By revision and stage: each complaint's stage is labelled by its own revision.
+    for row in open_now.values("plan_revision_id", "stage").annotate(n=Count("pk")):
+        revision_ids.add(row["plan_revision_id"])
+        by_stage_counts[row["stage"]] = by_stage_counts.get(row["stage"], 0) + row["n"]
+    stage_labels = _stage_labels(user, revision_ids)
     stage_order = list(stage_labels)
     by_stage = [
-        _item(key, stage_labels.get(key, key), n, dash.now(open=True, stage=key))
+        _item(
+            key,
+            stage_labels.get(key) or _("Stage not in the plan"),
+            n,
+            dash.now(open=True, stage=key),
+        )
         for key, n in sorted(
             by_stage_counts.items(),
-            key=lambda kv: stage_order.index(kv[0]) if kv[0] in stage_order else len(stage_order),
+            key=lambda kv: (
+                stage_order.index(kv[0]) if kv[0] in stage_order else len(stage_order),
+                kv[0],
+            ),
         )
     ]
     roots = _category_roots()

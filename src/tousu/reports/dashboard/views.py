@@ -11,7 +11,12 @@ from tousu.accounts.http import staff
 from tousu.accounts.selectors import departments_active
 from tousu.core.problems import InvalidInput
 from tousu.plans.models import Plan
-from tousu.reports.dashboard.stats import PRESETS, dashboard_figures, dashboard_filter_parse
+from tousu.reports.dashboard.stats import (
+    CUSTOM,
+    PRESETS,
+    dashboard_figures,
+    dashboard_filter_parse,
+)
 
 
 @login_required
@@ -22,6 +27,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     errors: dict[str, list[str]] = {}
     figures = None
+    dash_department = None
     try:
         dash = dashboard_filter_parse(
             period=asked["period"],
@@ -34,7 +40,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         errors = exc.field_errors
     else:
         figures = dashboard_figures(user=user, dash=dash)
+        dash_department = dash.department
         asked["period"] = dash.preset
+        if dash.preset == CUSTOM:
+            # A named period (2026-10, 2026Q3 …) shows as the range it is, so pressing
+            # Show again asks for the same days.
+            asked["start"] = dash.period.start.isoformat()
+            asked["end"] = dash.period.end.isoformat()
     charts = (
         {
             name: figures[name]
@@ -51,13 +63,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if figures
         else {}
     )
+    departments = list(departments_active())
+    if dash_department and dash_department not in departments:
+        # A department no longer current stays selectable while it is selected.
+        departments.append(dash_department)
     context = {
         "figures": figures,
         "charts": charts,
         "asked": asked,
         "errors": errors,
         "presets": PRESETS,
-        "departments": list(departments_active()),
+        "departments": departments,
         "plans": list(Plan.objects.order_by("key")),
     }
     return render(request, "reports/dashboard/index.html", context, status=400 if errors else 200)

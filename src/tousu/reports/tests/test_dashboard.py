@@ -12,6 +12,7 @@ import pytest
 from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from tousu.accounts.models import User
 from tousu.complaints import services
@@ -209,6 +210,10 @@ def _json_through_the_gate(demo):
         ({"period": "custom", "start": "2026-02-30", "end": "2026-03-01"}, "period"),
         ({"department": "no-such-department"}, "department"),
         ({"plan": "no-such-plan"}, "plan"),
+        # Before the earliest date a complaint can have: refused, not a 500.
+        ({"period": "0001"}, "period"),
+        ({"period": "0001-01"}, "period"),
+        ({"period": "custom", "start": "0001-01-01", "end": "0001-01-02"}, "period"),
     ],
 )
 def test_bad_filters_are_refused_naming_the_field(org, params, field):
@@ -218,9 +223,11 @@ def test_bad_filters_are_refused_naming_the_field(org, params, field):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert field in {e["field"] for e in response.json()["errors"]}
+    message = next(e["message"] for e in response.json()["errors"] if e["field"] == field)
     page = client.get("/reports/dashboard/", params)
     assert page.status_code == 400
     assert "is-invalid" in page.content.decode()
+    assert escape(message) in page.content.decode()
 
 
 def test_a_custom_range_is_read_as_given(org):
@@ -331,7 +338,7 @@ def test_satisfaction_is_labelled_by_the_plan_where_it_labels_it(org, monkeypatc
     monkeypatch.setattr(
         stats, "plan_revisions", lambda user: [(1, SimpleNamespace(satisfaction=policy))]
     )
-    monkeypatch.setattr(stats, "_stage_labels", lambda user: {})
+    monkeypatch.setattr(stats, "_stage_labels", lambda user, revision_ids: {})
     rows = dashboard_figures(user=org.leader, dash=dash)["by_satisfaction"]
     assert [(r["key"], r["label"]) for r in rows] == [
         ("dissatisfied", labels["dissatisfied"]),

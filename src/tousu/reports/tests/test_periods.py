@@ -1,11 +1,19 @@
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from tousu.core.problems import InvalidInput
 from tousu.reports.periods import period_parse, preset
 
 TODAY = date(2026, 12, 6)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are asserted as written in the code (Chinese is the default)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
@@ -51,6 +59,12 @@ def test_periods_as_people_write_them(text, kind, start, end, previous):
         ("2026-12-07", "", "is in the future"),
         ("2020-01-01..2026-01-01", "", "at most three years"),
         ("2026-10", "quarter", "is not a quarter"),
+        # Before the earliest date a complaint can have (date(1, 1, 1) overflowed).
+        ("0001", "", "must lie between 2000-01-01 and 2100-12-31"),
+        ("0001-01", "", "must lie between"),
+        ("0001Q1", "", "must lie between"),
+        ("0001-01-01", "", "must lie between"),
+        ("1999-12-31..2000-01-02", "", "must lie between"),
     ],
 )
 def test_a_period_that_does_not_parse_or_is_in_the_future_is_refused_naming_the_field(
@@ -75,3 +89,12 @@ def test_presets_end_today():
     assert preset("month", today=TODAY).start == date(2026, 12, 1)
     assert preset("quarter", today=TODAY).start == date(2026, 10, 1)
     assert preset("year", today=TODAY).start == date(2026, 1, 1)
+
+
+def test_a_period_after_the_latest_date_is_refused():
+    with pytest.raises(InvalidInput, match="must lie between") as refused:
+        period_parse("2100-12-01..2101-01-02", today=date(2100, 12, 30))
+    assert list(refused.value.field_errors) == ["period"]
+    # The edges themselves are periods.
+    assert period_parse("2000-01-01", today=TODAY).start == date(2000, 1, 1)
+    assert period_parse("2100-12", today=date(2100, 12, 30)).end == date(2100, 12, 31)
