@@ -121,9 +121,10 @@ def improvement_deadline_chase(row: Deadline, at: str, now: datetime) -> bool:
             overdue=timesince(row.due_at, now, depth=2) if now > row.due_at else "",
         )
     else:
-        subject, body = notice_text(action, event, now)
+        readers = [p for p in people if p is not None]
+        subject, body = notice_text(action, event, now, readers)
         notify_staff_notice(
-            users=[p for p in people if p is not None],
+            users=readers,
             key=f"improvement:{action.pk}:{event}",
             subject=subject,
             body=body,

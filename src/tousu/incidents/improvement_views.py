@@ -6,6 +6,7 @@ see is a 404."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -148,10 +149,16 @@ def improvement_list(request: HttpRequest) -> HttpResponse:
         "due_on", "pk"
     )
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    complaint_ids = {a.complaint_id for a in page.object_list if a.complaint_id is not None}
+    seen = set(
+        Complaint.objects.visible_to(user).filter(pk__in=complaint_ids).values_list("pk", flat=True)
+        if complaint_ids
+        else ()
+    )
     rows = [
         {
             "action": a,
-            "source": service.source_text(a),
+            "source": service.source_text(a, seen=a.complaint_id is None or a.complaint_id in seen),
             "overdue": service.is_overdue(a, now),
         }
         for a in page.object_list
@@ -191,15 +198,15 @@ def _detail(
     category = (
         Category.objects.filter(key=action.category_key).first() if action.category_key else None
     )
-    complaint_shown = (
-        action.complaint is not None
-        and Complaint.objects.visible_to(user).filter(pk=action.complaint.pk).exists()
-    )
+    complaint_seen = service.complaint_seen(action, user)
+    complaint_shown = action.complaint is not None and complaint_seen
     history = AuditEvent.objects.filter(object_type="improvement", object_id=str(action.pk))
     context: dict[str, Any] = {
         "action": action,
-        "source": service.source_text(action),
+        "source": service.source_text(action, seen=complaint_seen),
         "source_kind": action.source,
+        # A complaint's scope (its category, its merchant) is the complaint's, too.
+        "scope_shown": complaint_seen,
         "incident_shown": action.incident is not None
         and incident_visible_to(user, action.incident),
         "complaint_shown": complaint_shown,
@@ -275,9 +282,10 @@ def _source(request: HttpRequest, user: User) -> dict[str, Any]:
             raise Http404(_("No such complaint."))
         return {"complaint": complaint}
     if drill_id:
+        # Digits only, as ASCII (``str.isdigit`` takes "²", which ``int`` refuses).
         drill = (
-            Drill.objects.filter(pk=drill_id, status=DrillStatus.FINISHED).first()
-            if drill_id.isdigit()
+            Drill.objects.filter(pk=int(drill_id), status=DrillStatus.FINISHED).first()
+            if re.fullmatch(r"[0-9]{1,9}", drill_id)
             else None
         )
         if drill is None or not may_drill(user):

@@ -32,9 +32,15 @@ from tousu.core.actors import SystemActor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.services import deadline_close, deadline_open
-from tousu.incidents.choices import DrillStatus
+from tousu.incidents.choices import DrillStatus, ResponderPart
 from tousu.incidents.command import is_commander
-from tousu.incidents.models import Drill, ImprovementAction, ImprovementStatus, Incident
+from tousu.incidents.models import (
+    Drill,
+    ImprovementAction,
+    ImprovementStatus,
+    Incident,
+    Responder,
+)
 from tousu.incidents.notify import incident_notify
 from tousu.incidents.response import text_required
 from tousu.notifications.services import notify_staff_notice
@@ -46,6 +52,7 @@ SOURCES = {
     "complaint": gettext_lazy("Complaint"),
     "report": gettext_lazy("Analysis report"),
 }
+COMPLAINT_HIDDEN = gettext_lazy("Complaint (not visible to you)")
 # The window the effect is measured over, at most (days after the action was done).
 EFFECT_DAYS = 30
 MAX_AHEAD = timedelta(days=5 * 366)
@@ -93,15 +100,27 @@ def is_overdue(action: ImprovementAction, now: datetime) -> bool:
     return row.breached_at is not None or row.due_at <= now
 
 
-def source_text(action: ImprovementAction) -> str:
+def complaint_seen(action: ImprovementAction, reader: Any = None) -> bool:
+    """Whether ``reader`` may see the action's complaint (through the gate); True when the
+    action has none or for the system (``reader`` None or a ``SystemActor``)."""
+    if action.complaint_id is None or reader is None or isinstance(reader, SystemActor):
+        return True
+    return Complaint.objects.visible_to(reader).filter(pk=action.complaint_id).exists()
+
+
+def source_text(action: ImprovementAction, reader: Any = None, *, seen: bool | None = None) -> str:
     """Where the action comes from, in words: "应急事件 EM-…", "演练 #3", "投诉 TS-…", or
-    the report's reference."""
+    the report's reference. A complaint ``reader`` may not see is named without its
+    number ("投诉（无权查看）"); ``seen`` says so when the caller checked already (a
+    list, in one query). ``reader`` None: the system."""
     label = str(SOURCES[action.source])
     if action.incident_id is not None:
         return f"{label} {action.incident.number}"  # type: ignore[union-attr]
     if action.drill_id is not None:
         return f"{label} #{action.drill_id}"
     if action.complaint_id is not None:
+        if not (complaint_seen(action, reader) if seen is None else seen):
+            return str(COMPLAINT_HIDDEN)
         return f"{label} {action.complaint.tracking_no}"  # type: ignore[union-attr]
     return f"{label} {action.source_ref}"
 
@@ -110,13 +129,17 @@ def _url(action: ImprovementAction) -> str:
     return f"{settings.BASE_URL}{reverse('incidents:improvement', args=[action.pk])}"
 
 
-def notice_text(action: ImprovementAction, event: str, now: datetime) -> tuple[str, str]:
-    """(subject, body) of a notice about an action with no incident to speak for it."""
+def notice_text(
+    action: ImprovementAction, event: str, now: datetime, readers: list[Any] | tuple = ()
+) -> tuple[str, str]:
+    """(subject, body) of a notice about an action with no incident to speak for it, sent
+    to ``readers``: its complaint's number only when every one of them may see it."""
+    seen = all(complaint_seen(action, reader) for reader in readers if reader is not None)
     values = {
         "title": action.title,
         "due": f"{action.due_on:%Y-%m-%d}",
         "url": _url(action),
-        "source": source_text(action),
+        "source": source_text(action, seen=seen),
     }
     if event == "warning":
         body = _("Improvement action “%(title)s” (%(source)s) is due %(due)s. %(url)s") % values
@@ -154,6 +177,7 @@ def _check(
     category_key: str,
     merchant: str,
     today: date,
+    complaint: Complaint | None = None,
 ) -> _Checked:
     errors: dict[str, list[str]] = {}
     title = " ".join((title or "").split())
@@ -166,6 +190,12 @@ def _check(
         person = User.objects.filter(username=owner.strip()).first() if owner.strip() else None
     if not isinstance(person, User) or not person.is_active:
         errors["owner"] = [_("No such person.")]
+    elif (
+        complaint is not None
+        and not Complaint.objects.visible_to(person).filter(pk=complaint.pk).exists()
+    ):
+        # The action names the complaint (its number, category, merchant) to its owner.
+        errors["owner"] = [_("This person may not see the complaint.")]
     if not isinstance(due_on, date):
         errors["due_on"] = [_("Give a date.")]
     elif due_on < today:
@@ -175,7 +205,7 @@ def _check(
     category_key = (category_key or "").strip()
     if category_key and not Category.objects.filter(key=category_key).exists():
         errors["category_key"] = [_("No such category.")]
-    merchant = " ".join((merchant or "").split())
+    merchant = (merchant or "").strip()  # as intake stores it, so the effect matches
     if len(merchant) > 200:
         errors["merchant"] = [_("At most %(limit)d characters.") % {"limit": 200}]
     if errors:
@@ -273,6 +303,7 @@ def improvement_add(
         category_key=category_key,
         merchant=merchant,
         today=timezone.localtime(now).date(),
+        complaint=complaint,
     )
     assert due_on is not None
     end = due_end(due_on)
@@ -303,7 +334,7 @@ def improvement_add(
                 due_at=end,
             )
         else:
-            subject, body = notice_text(action, "added", now)
+            subject, body = notice_text(action, "added", now, [checked.owner])
             notify_staff_notice(
                 users=[checked.owner],
                 key=f"improvement:{action.pk}:added",
@@ -399,12 +430,18 @@ def improvement_cancel(
 
 def improvements_visible(user: Any) -> QuerySet[ImprovementAction]:
     """The gate: the leadership, supervisors and administrators see every action; anyone
-    else the actions they own or added. Deny by default."""
+    else the actions they own or added, and those of the incidents they command (the
+    commander and deputies, who may complete and cancel them). Deny by default."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ImprovementAction.objects.none()
     if may_manage(user):
         return ImprovementAction.objects.all()
-    return ImprovementAction.objects.filter(Q(owner=user) | Q(created_by=user))
+    commanded = Responder.objects.filter(
+        user=user, part__in=[ResponderPart.COMMANDER, ResponderPart.DEPUTY]
+    ).values("incident_id")
+    return ImprovementAction.objects.filter(
+        Q(owner=user) | Q(created_by=user) | Q(incident_id__in=commanded)
+    )
 
 
 def improvement_get_visible(*, user: Any, pk: int) -> ImprovementAction:
@@ -453,12 +490,27 @@ def improvements_filter(
     return queryset
 
 
+def category_subtree(key: str) -> set[int]:
+    """The ids of category ``key`` and everything under it, however deep the tree (one
+    query per level); empty for an unknown key."""
+    found: set[int] = set(Category.objects.filter(key=key).values_list("pk", flat=True))
+    level = set(found)
+    while level:
+        level = set(
+            Category.objects.filter(parent_id__in=level)
+            .exclude(pk__in=found)
+            .values_list("pk", flat=True)
+        )
+        found |= level
+    return found
+
+
 def _scope(action: ImprovementAction) -> Q | None:
     if not action.category_key and not action.merchant:
         return None
     scope = Q()
     if action.category_key:
-        scope &= Q(category__key=action.category_key) | Q(category__parent__key=action.category_key)
+        scope &= Q(category_id__in=category_subtree(action.category_key))
     if action.merchant:
         scope &= Q(merchant=action.merchant)
     return scope
@@ -517,58 +569,6 @@ def improvement_effect(
         "complete": length >= timedelta(days=days),
         "text": _change_text(n_before, n_after, change),
     }
-
-
-def _bounds(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return start, end
-    first = start.date() if isinstance(start, datetime) else start
-    last = end.date() if isinstance(end, datetime) else end
-    return (
-        timezone.make_aware(datetime.combine(first, time.min)),
-        timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min)),
-    )
-
-
-def improvements_for_period(
-    start: date | datetime, end: date | datetime, *, now: datetime | None = None
-) -> list[dict[str, Any]]:
-    """The actions created or due in the period, for an analysis report (system counts:
-    the report is for nobody in particular). ``start``/``end``: whole days inclusive (a
-    ``Period``'s), or aware datetimes ``[start, end)``. Each row: title, source (key and
-    words), owner, due date, status (key and label), overdue, done/cancel details and
-    the effect (``improvement_effect``)."""
-    now = now or timezone.now()
-    lower, upper = _bounds(start, end)
-    first = timezone.localtime(lower).date()
-    last = timezone.localtime(upper - timedelta(microseconds=1)).date()
-    actions = (
-        ImprovementAction.objects.filter(
-            Q(created_at__gte=lower, created_at__lt=upper) | Q(due_on__range=(first, last))
-        )
-        .select_related("incident", "complaint", "owner", "deadline")
-        .order_by("due_on", "pk")
-    )
-    return [
-        {
-            "id": a.pk,
-            "title": a.title,
-            "source": a.source,
-            "source_text": source_text(a),
-            "source_ref": a.source_ref,
-            "owner": a.owner.display_name,
-            "created_at": a.created_at,
-            "due_on": a.due_on,
-            "status": a.status,
-            "status_label": str(ImprovementStatus(a.status).label),
-            "overdue": is_overdue(a, now),
-            "done_at": a.done_at,
-            "note": a.note,
-            "cancel_reason": a.cancel_reason,
-            "effect": improvement_effect(a, now=now),
-        }
-        for a in actions
-    ]
 
 
 def drill_suggestions(drill: Drill, *, today: date | None = None) -> list[dict[str, Any]]:

@@ -12,6 +12,16 @@ from django.db import migrations, models
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def checks_now(schema_editor):
+    """Run the foreign-key checks pending from the rows just written. PostgreSQL defers
+    them to the commit, and refuses any ALTER TABLE or CREATE INDEX on a table with
+    checks pending, which the migration's deferred statements (the new column's index)
+    and the operations after it are."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def rows_to_actions(apps, schema_editor):
     """Re-point each action's row at the action; give an open action without one (added
     while a second mechanism chased them) a row due at the end of its due day."""
@@ -42,6 +52,27 @@ def rows_to_actions(apps, schema_editor):
             warn_at=end - lead if lead else None,
         )
         action_model.objects.filter(pk=action.pk).update(deadline_id=row.pk)
+    checks_now(schema_editor)
+
+
+def rows_to_incidents(apps, schema_editor):
+    """Back: an incident's action's row returns to the incident as the review's
+    ``improvement.<id>`` deadline it was; any other action's row goes (the old rule knows
+    no such subject), the action keeping no row. Before the old constraint returns."""
+    action_model = apps.get_model("incidents", "ImprovementAction")
+    deadline_model = apps.get_model("deadlines", "Deadline")
+    for action in action_model.objects.exclude(incident=None).iterator():
+        deadline_model.objects.filter(improvement_id=action.pk).update(
+            improvement_id=None,
+            incident_id=action.incident_id,
+            complaint_id=None,
+            stage="review",
+            kind=f"improvement.{action.pk}"[:64],
+        )
+    others = action_model.objects.filter(incident=None)
+    others.update(deadline_id=None)
+    deadline_model.objects.filter(improvement_id__isnull=False).delete()
+    checks_now(schema_editor)  # before the constraint swap that follows
 
 
 class Migration(migrations.Migration):
@@ -95,5 +126,5 @@ class Migration(migrations.Migration):
         ),
         # Last: on PostgreSQL, foreign keys set before an ALTER TABLE in the same
         # transaction leave deferred checks pending, and the ALTER is refused.
-        migrations.RunPython(rows_to_actions, migrations.RunPython.noop),
+        migrations.RunPython(rows_to_actions, rows_to_incidents),
     ]

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.db.migrations.exceptions import IrreversibleError
 
 
 def existing_status(apps, schema_editor):
@@ -22,6 +23,25 @@ def existing_authors(apps, schema_editor):
     ):
         action.objects.filter(incident_id=incident_id).update(
             created_at=written, created_by_id=author_id
+        )
+    if schema_editor.connection.vendor == "postgresql":
+        # The foreign keys just set are checked now, not at the commit: PostgreSQL
+        # refuses the migration's deferred CREATE INDEX while their checks are pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def only_incident_actions(apps, schema_editor):
+    """Back: before this migration every action hung on an incident (NOT NULL). An action
+    from a drill, a complaint or a report has no place there; rather than lose it, going
+    back is refused until they are removed."""
+    action = apps.get_model("incidents", "ImprovementAction")
+    others = action.objects.filter(incident=None).count()
+    if others:
+        raise IrreversibleError(
+            f"{others} improvement action(s) come from a drill, a complaint or an analysis "
+            "report; before 0003 every action belonged to an incident. Delete them (and "
+            "their deadline rows) to go back."
         )
 
 
@@ -192,5 +212,6 @@ class Migration(migrations.Migration):
         ),
         # Last: on PostgreSQL, a foreign key set before an ALTER TABLE in the same
         # transaction leaves a deferred check pending, and the ALTER is refused.
-        migrations.RunPython(existing_authors, migrations.RunPython.noop),
+        # Going back, first: refused while an action without an incident exists.
+        migrations.RunPython(existing_authors, only_incident_actions),
     ]

@@ -3,10 +3,14 @@ an incident's review or an analysis report; chased by the worker on an injected 
 done or cancelled once; their effect counted as a person would count it by hand."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.db.migrations.exceptions import IrreversibleError
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tousu.accounts.models import User
 from tousu.assessment.models import PenaltyEntry
@@ -16,17 +20,23 @@ from tousu.core.actors import SystemActor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_open
-from tousu.incidents.choices import DrillStatus
+from tousu.incidents.choices import DrillStatus, ResponderPart
 from tousu.incidents.improvements import (
     improvement_add,
     improvement_cancel,
     improvement_complete,
     improvement_effect,
-    improvements_for_period,
+    may_manage,
 )
-from tousu.incidents.models import Drill, ImprovementAction, ImprovementStatus, Incident
+from tousu.incidents.models import (
+    Drill,
+    ImprovementAction,
+    ImprovementStatus,
+    Incident,
+    Responder,
+)
 from tousu.notifications.models import Notification
-from tousu.plans.models import Plan, PlanRevision
+from tousu.plans.models import Category, Plan, PlanRevision
 from tousu.plans.tests.scenario import at, clients, clock, registrar
 from tousu.supervision.worker import run_once
 
@@ -241,7 +251,7 @@ def test_a_done_or_cancelled_action_closes_its_row_and_is_never_breached(org):
 
 def test_a_complaints_action_is_on_its_timeline_and_its_row_stays_off_the_case(org):
     with clock(NOW):
-        complaint = complaint_make(org.clerk)
+        complaint = complaint_make(org.clerk, department="quality")  # the owner's
         running = set(deadlines_open(complaint).values_list("pk", flat=True))
         action = add(
             org,
@@ -290,6 +300,8 @@ def test_the_effect_equals_a_hand_count(org):
     action.refresh_from_db()
     effect = improvement_effect(action, now=at("2026-11-21T00:00:00+08:00"))
     assert (effect["before"], effect["after"], effect["change_pct"]) == (4, 1, -75)
+    with translation.override("en"):
+        effect = improvement_effect(action, now=at("2026-11-21T00:00:00+08:00"))
     assert effect["text"] == "before 4 → after 1 (−75%)"
     # A reader sees only what their gate lets through: a quality handler sees the same
     # complaints (assigned to quality); another department's handler sees none.
@@ -299,19 +311,11 @@ def test_the_effect_equals_a_hand_count(org):
     with clock("2026-11-21T00:00:00+08:00"):
         page = web(org.leader).get(f"/incidents/improvements/{action.pk}/").content.decode()
     assert "之前 4 → 之后 1（−75%）" in page or "before 4 → after 1 (−75%)" in page
-    # The report's selector: created or due in October–November, system counts.
-    rows = improvements_for_period(
-        date(2026, 11, 1), date(2026, 11, 30), now=at("2026-11-21T00:00:00+08:00")
-    )
-    assert [r["id"] for r in rows] == [action.pk]
-    assert rows[0]["status"] == "done" and rows[0]["owner"] == "孙志强"
-    assert (rows[0]["effect"]["before"], rows[0]["effect"]["after"]) == (4, 1)
-    assert improvements_for_period(date(2026, 12, 1), date(2026, 12, 31)) == []
 
 
 def test_from_a_complaint_page_through_the_list(org):
     with clock(NOW):
-        complaint = complaint_make(org.clerk)
+        complaint = complaint_make(org.clerk, department="quality")  # the owner sees it
     leader = web(org.leader)
     form = leader.get(f"/incidents/improvements/new/?complaint={complaint.tracking_no}")
     assert form.status_code == 200
@@ -446,3 +450,233 @@ def test_an_incidents_action_has_its_own_row_chased_once_through_the_incident():
     ]
     page = web(leader).get(f"/incidents/{incident.number}/").content.decode()
     assert "排查同批次温控器" in page
+
+
+def test_the_effect_counts_the_whole_category_subtree_and_the_merchant_as_registered(org):
+    # A three-level tree (as petition.yaml has): 商品质量 › 小家电 › 电热水壶.
+    quality = Category.objects.get(key="quality")
+    appliances = Category.objects.create(key="appliances", name="小家电", parent=quality)
+    Category.objects.create(key="kettles", name="电热水壶", parent=appliances)
+    shop = "鑫达  电器行"  # two spaces, as the clerk typed it (intake only strips)
+    with clock("2026-11-25T10:00:00+08:00"):
+        for category in ("quality", "appliances", "kettles"):
+            complaint_make(
+                org.clerk,
+                category=category,
+                merchant=f" {shop} ",
+                received_at=at("2026-10-28T09:00:00+08:00"),
+            )
+        complaint_make(org.clerk, category="kettles", merchant=shop, received_at=at(NOW))
+        # Not in scope: another branch of the tree, and the merchant spelt otherwise.
+        complaint_make(
+            org.clerk, category="price", merchant=shop, received_at=at("2026-10-28T09:00:00+08:00")
+        )
+        complaint_make(
+            org.clerk,
+            category="kettles",
+            merchant="鑫达 电器行",
+            received_at=at("2026-10-28T09:00:00+08:00"),
+        )
+    with clock("2026-11-01T00:00:00+08:00"):
+        action = add(org, merchant=f"  {shop} ", due_on=date(2026, 11, 30))
+        narrower = add(org, title="小家电专项", category_key="appliances", merchant="")
+    assert action.merchant == shop  # stripped, inner spaces kept
+    with clock("2026-11-02T00:00:00+08:00"):
+        improvement_complete(action=action, actor=org.head, note="已整改")
+        improvement_complete(action=narrower, actor=org.head, note="已整改")
+    later = at("2026-11-12T00:00:00+08:00")
+    # The quality action: its whole tree at the merchant (3, not the price one nor the
+    # other spelling); the narrower one: 小家电 and 电热水壶 at any merchant (3, with the
+    # other spelling, without the parent's).
+    for one, before in ((action, 3), (narrower, 3)):
+        one.refresh_from_db()
+        effect = improvement_effect(one, now=later)
+        assert (effect["before"], effect["after"]) == (before, 1), one.title
+
+
+def test_an_odd_drill_id_is_not_found_not_a_crash(org):
+    leader = web(org.leader)
+    for odd in ("²", "١", "12a", "-1", "9999999999", "0"):
+        response = leader.get("/incidents/improvements/new/", {"drill": odd})
+        assert response.status_code == 404, odd
+
+
+def test_a_complaints_action_names_the_complaint_only_to_who_may_see_it(org):
+    with clock(NOW):
+        secret = complaint_make(org.clerk, confidential=True)  # leadership only
+        # The owner would read its number, category and merchant: refused beside the owner.
+        with pytest.raises(InvalidInput) as refused:
+            add(org, complaint=secret, source_ref="", owner=org.head)
+        assert list(refused.value.field_errors) == ["owner"]
+        page = web(org.leader).post(
+            "/incidents/improvements/new/",
+            {
+                "complaint": secret.tracking_no,
+                "title": "保密投诉整改",
+                "owner": "head",
+                "due_on": "2026-11-20",
+            },
+        )
+        assert page.status_code == 422
+        assert 'data-field="owner"' in page.content.decode()
+        assert not ImprovementAction.objects.exists()
+        action = add(
+            org,
+            title="保密投诉整改",
+            complaint=secret,
+            source_ref="",
+            owner=org.leader,
+            merchant="鑫达电器行",
+        )
+    assert secret.tracking_no in told(org.leader, f"improvement:{action.pk}:added")[0]
+    # A supervisor sees every action but not the complaint: no number, no scope.
+    supervisor = web(org.supervisor)
+    with clock(NOW):
+        listed = supervisor.get("/incidents/improvements/").content.decode()
+        detail = supervisor.get(f"/incidents/improvements/{action.pk}/").content.decode()
+        own = web(org.leader).get(f"/incidents/improvements/{action.pk}/").content.decode()
+    assert action.title in listed and action.title in detail
+    for text in (listed, detail):
+        assert secret.tracking_no not in text
+        assert "投诉（无权查看）" in text or "Complaint (not visible to you)" in text
+    scope = detail.split('id="improvement-scope"')[1].split("</dd>")[0]
+    assert "鑫达电器行" not in scope and "商品质量" not in scope
+    assert "鑫达电器行" not in detail
+    assert secret.tracking_no in own and "鑫达电器行" in own
+    # A notice goes to the supervisor too once overdue (whoever added it): without the
+    # number, since one of its readers may not see it.
+    ImprovementAction.objects.filter(pk=action.pk).update(created_by=org.supervisor)
+    run_once(now=at("2026-11-21T00:00:01+08:00"))
+    for person in (org.leader, org.supervisor):
+        (body,) = told(person, f"improvement:{action.pk}:overdue")
+        assert secret.tracking_no not in body and action.title in body
+
+
+def test_an_incidents_commander_sees_the_page_of_what_they_may_complete():
+    users = clients("enterprise")
+    with clock("2026-03-02T09:00:00+08:00"):
+        register_urgent(users["clerk"])
+    incident = Incident.objects.get()
+    leader, head = (User.objects.get(username=name) for name in ("leader", "head"))
+    # A commander who is not of the leadership (who sees every action anyway).
+    commander = User.objects.exclude(pk__in=[leader.pk, head.pk]).filter(is_active=True)[0]
+    member = User.objects.exclude(pk__in=[leader.pk, head.pk, commander.pk]).filter(is_active=True)[
+        0
+    ]
+    incident.responders.all().delete()
+    Responder.objects.create(
+        incident=incident, user=commander, group="command", part=ResponderPart.DEPUTY
+    )
+    Responder.objects.create(
+        incident=incident, user=member, group="site", part=ResponderPart.MEMBER
+    )
+    assert not may_manage(commander) and not may_manage(member)
+    with clock("2026-03-02T12:00:00+08:00"):
+        action = improvement_add(
+            title="排查同批次温控器", owner=head, due_on=date(2026, 3, 6), actor=leader,
+            incident=incident,
+        )  # fmt: skip
+        other = improvement_add(
+            title="价格公示整改", owner=head, due_on=date(2026, 3, 6), actor=leader,
+            source_ref="客诉分析报告 2026-02",
+        )  # fmt: skip
+        page = web(commander).get(f"/incidents/improvements/{action.pk}/")
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert 'id="improvement-done"' in text and 'id="improvement-cancel"' in text
+        listed = web(commander).get("/incidents/improvements/").content.decode()
+        assert action.title in listed and other.title not in listed
+        # A member of the response commands nothing; another action is not theirs.
+        assert web(member).get(f"/incidents/improvements/{action.pk}/").status_code == 404
+        assert web(commander).get(f"/incidents/improvements/{other.pk}/").status_code == 404
+        cancelled = web(commander).post(
+            f"/incidents/improvements/{action.pk}/cancel/", {"cancel-reason": "并入复盘整改"}
+        )
+    assert cancelled.status_code == 302
+    action.refresh_from_db()
+    assert action.status == ImprovementStatus.CANCELLED
+
+
+INCIDENTS_BEFORE = [("incidents", "0002_emergency")]
+DEADLINES_BEFORE = [("deadlines", "0003_emergency")]
+
+
+def _migrate(targets):
+    """Migrate to ``targets``; the models as the database now has them (every app)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return MigrationExecutor(connection)._create_project_state(with_applied_migrations=True).apps
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_go_back_with_an_action_of_each_source(org):
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    drill = finished_drill()
+    incident = Incident.objects.create(
+        number="EM-20261102-01", title="冰箱起火", plan_revision=drill.plan_revision
+    )
+    with clock(NOW):
+        complaint = complaint_make(org.clerk, department="quality")
+        sources = [
+            {"incident": incident, "actor": REPORT},
+            {"drill": drill},
+            {"complaint": complaint},
+            {"source_ref": "客诉分析报告 2026-10"},
+        ]
+        actions = []
+        for number, source in enumerate(sources):
+            data = {"title": f"整改 {number}", "source_ref": "", **source}
+            if "incident" in source:  # told through the incident, which a bare plan lacks
+                data["actor"] = REPORT
+                action = ImprovementAction.objects.create(
+                    incident=incident, title=data["title"], owner=org.head,
+                    due_on=date(2026, 11, 20), created_at=at(NOW),
+                )  # fmt: skip
+            else:
+                action = add(org, **data)
+            actions.append(action)
+    # The incident's action as it was before deadlines 0004: its row on the incident.
+    try:
+        old = _migrate(DEADLINES_BEFORE)
+        row = old.get_model("deadlines", "Deadline").objects.create(
+            incident_id=incident.pk, stage="review", kind=f"improvement.{actions[0].pk}",
+            anchor_at=at(NOW), amount=Decimal("10"), unit="hours",
+            due_at=at("2026-11-21T00:00:00+08:00"),
+        )  # fmt: skip
+        old.get_model("incidents", "ImprovementAction").objects.filter(pk=actions[0].pk).update(
+            deadline_id=row.pk
+        )
+        # Forward: every action's row is the action's.
+        _migrate(latest)
+        for action in actions:
+            action.refresh_from_db()
+            assert action.deadline is not None and action.deadline.improvement_id == action.pk
+        assert actions[0].deadline_id == row.pk and actions[0].deadline.incident_id is None
+        # Back to deadlines 0003: the incident's row as it was; the others' rows gone.
+        old = _migrate(DEADLINES_BEFORE)
+        Deadline_, Action_ = (
+            old.get_model("deadlines", "Deadline"),
+            old.get_model("incidents", "ImprovementAction"),
+        )
+        back = Deadline_.objects.get(pk=row.pk)
+        assert (back.incident_id, back.complaint_id) == (incident.pk, None)
+        assert (back.stage, back.kind) == ("review", f"improvement.{actions[0].pk}")
+        assert set(Deadline_.objects.values_list("pk", flat=True)).isdisjoint(
+            {a.deadline_id for a in actions[1:]}
+        )
+        assert dict(Action_.objects.values_list("pk", "deadline_id")) == {
+            actions[0].pk: row.pk,
+            **{a.pk: None for a in actions[1:]},
+        }
+        # Back to incidents 0002: refused, clearly, while actions without an incident exist.
+        with pytest.raises(IrreversibleError, match="3 improvement action"):
+            _migrate(INCIDENTS_BEFORE)
+        Action_.objects.filter(incident=None).delete()
+        old = _migrate(INCIDENTS_BEFORE)
+        kept = old.get_model("incidents", "ImprovementAction").objects.get()
+        assert (kept.pk, kept.incident_id, kept.deadline_id) == (actions[0].pk, incident.pk, row.pk)
+    finally:
+        _migrate(latest)
+    assert ImprovementAction.objects.get().deadline.improvement_id == actions[0].pk

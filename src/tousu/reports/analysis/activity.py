@@ -172,7 +172,7 @@ def improvements_figures(scope: Scope, period: Period) -> dict[str, Any]:
         listed.append(
             {
                 "title": action.title,
-                "source": source_text(action),
+                "source": source_text(action, reader),
                 "owner": action.owner.display_name,
                 "due": f"{action.due_on:%Y-%m-%d}",
                 "status": _("overdue") if late else str(ImprovementStatus(action.status).label),
