@@ -163,7 +163,8 @@ def _action_lines(plan: Plan, key: str, box: Box, action: Action, edges: _Edges)
         label = f"{action.label}（{suffix}）" if suffix else action.label
         if target == key:
             box.self_loop = True
-            box.lines.append(Line(f"{prefix}{label} → {_('this stage again')}", "self"))
+            again = _("this stage again")
+            box.lines.append(Line(f"{prefix}{label} → {again}", "self"))
             continue
         target_label = plan.stages[target].label
         box.lines.append(Line(f"{prefix}{label} → {target_label}", "action"))
