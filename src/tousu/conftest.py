@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import TransactionTestCase
 
 from tousu.accounts.choices import Role
@@ -67,6 +68,9 @@ def _audit_log_flushable():
 @pytest.fixture(autouse=True)
 def _test_settings(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The SQLite and PostgreSQL legs run at once: their drills (numbered alike) must not
+    # share directories.
+    settings.DRILLS_DIR = settings.VAR_DIR / f"drills-{connection.vendor}"
     # Password hashing is not under test; the default costs ~0.2 s per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

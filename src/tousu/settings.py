@@ -168,6 +168,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Each drill runs in a directory of its own under here (its database, clock and report),
+# beside the migrated schema it starts from.
+DRILLS_DIR = Path(env_str("DRILLS_DIR", str(VAR_DIR / "drills")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [
     PACKAGE_DIR / "static",

@@ -43,6 +43,7 @@ ABANDONED_AFTER = timedelta(hours=12)
 WITHHELD = (
     "DATABASE_URL",
     "VAR_DIR",
+    "DRILLS_DIR",
     "MEDIA_ROOT",
     "SECRET_KEY",
     "ENCRYPTION_KEY",
@@ -77,7 +78,7 @@ def may_drill(user: Any) -> bool:
 
 
 def drill_directory(drill: Drill) -> Path:
-    return Path(settings.VAR_DIR) / "drills" / str(drill.pk)
+    return Path(settings.DRILLS_DIR) / str(drill.pk)
 
 
 def _revision_plan(key: str) -> PlanModel | None:
@@ -237,7 +238,7 @@ def drill_start(
                 "attended": attended_port is not None,
                 "port": attended_port,
                 "organisation": (Organisation.objects.order_by("pk").first() or plan).name,
-                "schema_cache": str(Path(settings.VAR_DIR) / "drills"),
+                "schema_cache": str(settings.DRILLS_DIR),
                 "staff": "demo" if demo_staffed(plan) else "organisation",
             }
         ),

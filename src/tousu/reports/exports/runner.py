@@ -55,7 +55,7 @@ def export_run(job: ReportJob, progress: Progress) -> dict[str, bytes | Path]:
     kind = params.get("kind", "")
     fmt = params.get("format", "xlsx")
     filters = {**(params.get("filters") or {}), **job.sealed_params.get("filters", {})}
-    scratch = Path(settings.VAR_DIR) / "tmp"
+    scratch = Path(settings.MEDIA_ROOT) / "reports" / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}", dir=scratch)
     os.close(handle)
