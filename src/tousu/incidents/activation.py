@@ -226,7 +226,7 @@ def incident_activate(*, incident: Incident, actor: Actor, level: str = "", now=
     if not may_activate(plan, actor, case_of(incident)):
         raise NotAllowed(_("Only the command group activates the emergency plan."))
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        locked = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
         if locked.status != IncidentStatus.REPORTED:
             raise Conflict(_("This incident is already activated."), field_errors={"status": []})
         if level:
@@ -399,7 +399,7 @@ def incident_level_set(
     _level_checked(plan, level)
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        locked = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
         if version is not None and locked.version != version:
             raise Conflict(
                 _("Someone changed this incident after you opened it. Reload it."),

@@ -76,7 +76,7 @@ def is_responder(incident: Incident, user) -> bool:
 
 
 def _running(incident: Incident) -> Incident:
-    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    locked = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
     if locked.status in (IncidentStatus.CLOSED, IncidentStatus.REVIEWED):
         raise Conflict(_("The incident is closed."), field_errors={"status": []})
     if locked.status == IncidentStatus.REPORTED:

@@ -157,7 +157,7 @@ def review_file(
     if errors:
         raise InvalidInput(_("The review has errors."), field_errors=errors)
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        locked = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
         if locked.status != IncidentStatus.CLOSED:
             message = (
                 _("The incident has been reviewed already.")

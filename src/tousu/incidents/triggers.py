@@ -146,7 +146,7 @@ def fire(
 def _running(group_key: str, complaints: list[Complaint]) -> Incident | None:
     found = None
     if group_key:
-        found = Incident.objects.select_for_update().filter(group_key=group_key).first()
+        found = Incident.objects.select_for_update(no_key=True).filter(group_key=group_key).first()
         if found is not None and found.status not in OPEN_STATUSES:
             found = None  # the group's response is over; a new wave is a new matter
     if found is None:
@@ -157,7 +157,7 @@ def _running(group_key: str, complaints: list[Complaint]) -> Incident | None:
             .first()
         )
         if linked is not None:
-            found = Incident.objects.select_for_update().get(pk=linked)
+            found = Incident.objects.select_for_update(no_key=True).get(pk=linked)
     return found
 
 
