@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
+from tousu.accounts.selectors import user_permissions_prime
 from tousu.accounts.services import token_authenticate
 
 
@@ -12,6 +13,7 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         user = token_authenticate(token)
         if user is not None:
+            user_permissions_prime(user)
             request.user = user
         return user
 

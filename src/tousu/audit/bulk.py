@@ -12,7 +12,8 @@ fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -25,7 +26,7 @@ from django.utils import timezone
 from tousu.audit.hashing import GENESIS, canonical, chain_key, event_message
 from tousu.audit.keys import hmac_keys
 from tousu.audit.models import AuditChain, AuditEvent
-from tousu.audit.services import with_actor
+from tousu.audit.services import deferred_chains, with_actor
 from tousu.core.actors import Actor
 
 INSERT_BATCH = 500  # rows per INSERT statement
@@ -61,13 +62,15 @@ def rows_insert(
     rows: Iterable[Sequence[Any]],
     *,
     returning: str | None = None,
+    ignore_conflicts: bool = False,
 ) -> list[Any]:
     """Insert ``rows`` (values in the order of the fields ``names``) into ``model``'s table,
     inside the caller's transaction, many rows per statement. Each value is prepared by its
     field as the ORM prepares it (encryption, JSON, time zones); the rows get no signals
     or defaults. With ``returning`` (a column, e.g. ``id``), returns its values in the
     order of the rows (as ``bulk_create`` reads primary keys back: RETURNING, on SQLite
-    3.35+ and PostgreSQL); else an empty list."""
+    3.35+ and PostgreSQL); else an empty list. ``ignore_conflicts`` skips a row that
+    would break a unique constraint (its value is then not returned)."""
     # The connection itself, not the per-thread proxy: it is asked once per value.
     connection = connections[DEFAULT_DB_ALIAS]
     fields = [model._meta.get_field(name) for name in names]
@@ -75,7 +78,8 @@ def rows_insert(
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(getattr(f, "column", "")) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {quote(returning)}" if returning else ""
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    tail += f" RETURNING {quote(returning)}" if returning else ""
     prepare = [None if _plain(f) else f.get_db_prep_save for f in fields]  # type: ignore[union-attr]
     prepared = [
         [
@@ -97,12 +101,14 @@ def rows_insert(
     return back
 
 
-def objects_insert(objects: Sequence[models.Model]) -> None:
+def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:
     """Save new instances of one model, inside the caller's transaction, as
     ``bulk_create`` does (each field's ``pre_save``: ``auto_now`` stamps; primary keys
-    set on the instances) at a fraction of its cost per row."""
+    set on the instances) at a fraction of its cost per row. ``ignore_conflicts`` skips
+    an instance that would break a unique constraint, and sets no primary keys then.
+    Returns the number of rows written."""
     if not objects:
-        return
+        return 0
     model = type(objects[0])
     pk = model._meta.pk
     assert pk is not None
@@ -119,11 +125,15 @@ def objects_insert(objects: Sequence[models.Model]) -> None:
         [f.name for f in fields],
         ([read(obj) for read in reads] for obj in objects),
         returning=pk.column,
+        ignore_conflicts=ignore_conflicts,
     )
+    if ignore_conflicts:
+        return len(keys)
     for obj, key in zip(objects, keys, strict=True):
         setattr(obj, pk.attname, key)
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
+    return len(keys)
 
 
 def _json_native(value: Any) -> bool:
@@ -262,3 +272,40 @@ def audit_chains_begin(
         ]
         rows_insert(AuditEvent, EVENT_FIELDS, rows)
     return len(rows)
+
+
+@contextmanager
+def audit_chain_new(*, complaint_id: int) -> Iterator[None]:
+    """Keep the events ``audit_record`` appends for complaint ``complaint_id`` (created in
+    the caller's transaction, so its chain cannot exist yet) in memory, and write the
+    chain with all of them when the block ends: two statements, whatever the number of
+    events, with exactly the hashes ``audit_record`` would have given them one by one.
+    When the block raises, nothing of it is written (the caller's transaction fails)."""
+    chain = chain_key(
+        complaint_id=complaint_id, incident_id=None, object_type="complaint", object_id=""
+    )
+    chains = deferred_chains()
+    events = chains[chain] = []
+    try:
+        yield
+    finally:
+        chains.pop(chain, None)
+    if not events:
+        return
+    keys = hmac_keys()
+    prev = GENESIS
+    for seq, event in enumerate(events, start=1):
+        event.chain_seq, event.prev_hash = seq, prev
+        digest = keys.digest(event.key_id, event_message(event, chain))
+        assert digest is not None  # the current key is always known
+        event.hash = prev = digest
+    with transaction.atomic(savepoint=False):
+        (chain_id,) = rows_insert(
+            AuditChain,
+            ("key", "last_seq", "last_hash", "sealed"),
+            [(chain, len(events), prev, False)],
+            returning="id",
+        )
+        for event in events:
+            event.chain_id = chain_id
+        objects_insert(events)

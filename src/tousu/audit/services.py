@@ -9,6 +9,7 @@ prints the latest seal for keeping elsewhere.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
@@ -60,6 +61,18 @@ def _chain_lock(key: str) -> tuple[int, int, str]:
     return int(row[0]), int(row[1]), str(row[2])
 
 
+_deferred = threading.local()
+
+
+def deferred_chains() -> dict[str, list[AuditEvent]]:
+    """This thread's chains whose events are kept in memory until their subject's
+    registration writes them together (``audit.bulk.audit_chain_new``)."""
+    chains: dict[str, list[AuditEvent]] | None = getattr(_deferred, "chains", None)
+    if chains is None:
+        chains = _deferred.chains = {}
+    return chains
+
+
 def with_actor(actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
     """A complainant's or the system's act carries ``by`` (the timeline says who)."""
     by = actor_by(actor)
@@ -84,7 +97,9 @@ def audit_record(
 
     Locks that chain's head until the caller's transaction ends: writers of other
     complaints never wait on it. Three statements (lock, insert, move the head), no
-    savepoint. Side effect: the chain is marked unsealed for the worker's next seal.
+    savepoint; none inside ``audit.bulk.audit_chain_new`` for its subject (the event is
+    written when that block ends, and has no primary key before). Side effect: the
+    chain is marked unsealed for the worker's next seal.
     """
     complaint_id = getattr(complaint, "pk", None)
     incident_id = getattr(incident, "pk", None)
@@ -95,6 +110,22 @@ def audit_record(
         object_id=object_id,
     )
     keys = hmac_keys()
+    pending = deferred_chains().get(chain)
+    if pending is not None:
+        # A chain begun in this transaction: numbered, linked and written at its end.
+        event = AuditEvent(
+            at=timezone.now(),
+            actor_id=getattr(actor, "pk", None),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            complaint_id=complaint_id,
+            incident_id=incident_id,
+            data=canonical(with_actor(actor, data or {})),
+            key_id=keys.current,
+        )
+        pending.append(event)
+        return event
     with transaction.atomic(savepoint=False):
         chain_id, last_seq, last_hash = _chain_lock(chain)
         event = AuditEvent(

@@ -37,9 +37,12 @@ from tousu.complaints.schemas import (
 )
 from tousu.complaints.selectors import (
     ComplaintFilter,
+    complaint_cursor,
     complaint_filter_problems,
     complaint_get_visible,
     complaint_timeline,
+    complaints_after,
+    complaints_count_capped,
     complaints_list,
 )
 from tousu.complaints.workflow import complaint_act, complaint_confidentiality_set
@@ -159,13 +162,16 @@ def complaint_create(request, payload: ComplaintIn):
     data["occurred_at"] = _aware(data["occurred_at"])
     data["received_at"] = _aware(data["received_at"])
     complaint = services.complaint_register(actor=request.user, complainant=complainant, **data)
+    # The answer shows what registration wrote, without reading it back.
+    complaint.deadlines_known = complaint.deadlines_opened  # type: ignore[attr-defined]
+    complaint._prefetched_objects_cache = {"attachments": complaint.attachments.none()}  # type: ignore[attr-defined]
     return Status(201, _detail(complaint))
 
 
-@router.get("/complaints", response={200: ComplaintPage, **ERRORS})
+@router.get("/complaints", response={200: ComplaintPage, 400: Problem, **ERRORS})
 def complaint_list(request, filters: Query[ComplaintFilterIn]):
     params = filters.dict()
-    page, page_size = params.pop("page"), params.pop("page_size")
+    page, page_size, cursor = params.pop("page"), params.pop("page_size"), params.pop("cursor")
     for flag in ("open", "due_soon", "repeat"):
         params[flag] = params[flag] == "1"
     wanted = ComplaintFilter(**params)
@@ -173,15 +179,37 @@ def complaint_list(request, filters: Query[ComplaintFilterIn]):
     if problems:
         raise InvalidInput(next(iter(problems.values()))[0], field_errors=problems)
     qs = complaints_list(user=request.user, filters=wanted)
-    count = qs.count()
-    rows = qs[(page - 1) * page_size : page * page_size]
+    if cursor:
+        rows = list(complaints_after(qs, sort=wanted.sort, cursor=cursor)[: page_size + 1])
+    else:
+        rows = list(qs[(page - 1) * page_size : page * page_size + 1])
+    count = complaints_count_capped(
+        complaints_list(user=request.user, filters=wanted, for_counting=True)
+    )
+    following = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        following = complaint_cursor(rows[-1], sort=wanted.sort)
     return {
-        "count": count,
-        "page": page,
+        "count": count.value,
+        "count_exact": count.exact,
+        "page": None if cursor else page,
         "page_size": page_size,
-        "pages": max(1, math.ceil(count / page_size)),
+        "pages": max(1, math.ceil(count.value / page_size)),
+        "next_cursor": following,
+        "next": _next_address(request, following),
         "results": [_list_item(c) for c in rows],
     }
+
+
+def _next_address(request, cursor: str | None) -> str | None:
+    """This request's address with ``cursor`` in place of its page or cursor."""
+    if cursor is None:
+        return None
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["cursor"] = cursor
+    return f"{request.path}?{query.urlencode()}"
 
 
 @router.get("/complaints/{tracking_no}", response={200: ComplaintOut, **ERRORS})

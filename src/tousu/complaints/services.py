@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any, TypedDict
 
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
-from tousu.accounts.selectors import department_subtree_ids
+from tousu.accounts.selectors import department_subtree_ids, departments_cached
+from tousu.audit.bulk import audit_chain_new
 from tousu.audit.services import audit_record
 from tousu.complaints.access import access_code_new, access_digest
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate
@@ -41,12 +41,10 @@ from tousu.complaints.evidence import attachment_store
 from tousu.complaints.hooks import complaint_happened
 from tousu.complaints.lookup import complainant_digests, complainant_keys
 from tousu.complaints.models import (
-    Category,
     Complainant,
     ComplainantKey,
     Complaint,
     ComplaintSearchDocument,
-    DailySequence,
 )
 from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
@@ -59,18 +57,34 @@ from tousu.complaints.workflow import (
     writable_check,
 )
 from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
+from tousu.core.config import config_cached, config_scope
 from tousu.core.inputs import date_problem
 from tousu.core.problems import InvalidInput, NotAllowed
+from tousu.deadlines.models import Deadline
 from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_start, workflow_started
-from tousu.plans.models import PlanRevision
+from tousu.plans.models import Category, PlanRevision
+
+
+def categories_cached() -> dict[str, Category]:
+    """Active categories by key, each with its parents linked (a plan condition on a
+    category walks them), kept in this process until the configuration changes."""
+
+    def build() -> dict[str, Category]:
+        every = {c.pk: c for c in Category.objects.all()}
+        for category in every.values():
+            if category.parent_id is not None:
+                category.parent = every[category.parent_id]
+        return {c.key: c for c in every.values() if c.is_active}
+
+    return config_cached("complaints.categories", build)
 
 
 def _category_get(errors: FieldErrors, key: str) -> Category | None:
     if not key:
         errors.add("category", _("This field is required."))
         return None
-    category = Category.objects.filter(key=key, is_active=True).first()
+    category = categories_cached().get(key)
     if category is None:
         errors.add("category", _("Unknown category “%(value)s”.") % {"value": key})
     return category
@@ -80,19 +94,27 @@ def _department_get(errors: FieldErrors, name: str, code: str) -> Department | N
     if not code:
         errors.add(name, _("This field is required."))
         return None
-    department = Department.objects.filter(code=code, is_active=True).first()
+    department = departments_cached()["code"].get(code)
     if department is None:
         errors.add(name, _("Unknown department “%(value)s”.") % {"value": code})
     return department
 
 
+_SEQUENCE_NEXT = (
+    "INSERT INTO complaints_dailysequence (day, last) VALUES (%s, 1)"
+    " ON CONFLICT (day) DO UPDATE SET last = complaints_dailysequence.last + 1"
+    " RETURNING last"
+)
+
+
 def _tracking_no_next(received_at: datetime) -> str:
-    """``TS-YYYYMMDD-NNNNNN``: the local date and that day's counter (sortable)."""
+    """``TS-YYYYMMDD-NNNNNN``: the local date and that day's counter (sortable). One
+    statement, committed at once outside a transaction (``DailySequence``'s table)."""
     day = timezone.localdate(received_at)
-    DailySequence.objects.bulk_create([DailySequence(day=day)], ignore_conflicts=True)
-    DailySequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = DailySequence.objects.get(day=day).last
-    return f"TS-{day:%Y%m%d}-{last:06d}"
+    with connection.cursor() as cursor:
+        cursor.execute(_SEQUENCE_NEXT, [connection.ops.adapt_datefield_value(day)])
+        (last,) = cursor.fetchone()
+    return f"TS-{day:%Y%m%d}-{int(last):06d}"
 
 
 def _search_document_save(complaint: Complaint) -> None:
@@ -110,6 +132,26 @@ def plan_revision_current() -> PlanRevision | None:
     if organisation is None or organisation.plan is None:
         return None
     return organisation.plan.active_revision
+
+
+def plan_revision_cached() -> PlanRevision | None:
+    """``plan_revision_current``, its plan and typed plan loaded, kept in this process
+    until the configuration changes (``core.config``). Shared: callers must not change
+    it."""
+
+    def build() -> PlanRevision | None:
+        from tousu.accounts.models import Organisation
+
+        organisation = Organisation.objects.select_related("plan__active_revision").first()
+        if organisation is None or organisation.plan is None:
+            return None
+        revision = organisation.plan.active_revision
+        if revision is not None:
+            revision.plan = organisation.plan
+            revision.plan_model  # noqa: B018 — parsed once, here
+        return revision
+
+    return config_cached("complaints.plan_revision", build)
 
 
 class ComplaintSnapshot(TypedDict):
@@ -145,8 +187,14 @@ def complaint_snapshot(complaint: Complaint) -> ComplaintSnapshot:
 def intake_department() -> Department | None:
     """Where a complaint that came in through a door (portal, email, api, import) starts:
     the department of the plan's first stage — a fixed department of a role acting there,
-    else the department of someone who plays such a role — else the top department."""
-    revision = plan_revision_current()
+    else the department of someone who plays such a role — else the top department. Kept
+    in this process until the configuration changes (roles, users and departments are
+    watched). Shared: callers must not change it."""
+    return config_cached("complaints.intake_department", _intake_department_find)
+
+
+def _intake_department_find() -> Department | None:
+    revision = plan_revision_cached()
     if revision is not None:
         plan = revision.plan_model
         roles = [
@@ -214,10 +262,63 @@ def complaint_register(
     Raises ``NotAllowed`` without the add permission and ``InvalidInput`` naming
     every bad field; nothing is written then, attachments included.
     """
+    with config_scope():
+        return _register(
+            actor=actor,
+            channel=channel,
+            title=title,
+            description=description,
+            category=category,
+            complainant=complainant,
+            severity=severity,
+            nature=nature,
+            occurred_at=occurred_at,
+            occurred_place=occurred_place,
+            persons_involved=persons_involved,
+            merchant=merchant,
+            product=product,
+            amount_involved=amount_involved,
+            people_injured=people_injured,
+            media_involved=media_involved,
+            confidential=confidential,
+            department=department,
+            received_at=received_at,
+            attachments=attachments,
+            consent=consent,
+        )
+
+
+def _register(
+    *,
+    actor: User | SystemActor,
+    channel: str,
+    title: str,
+    description: str,
+    category: str,
+    complainant: ComplainantData,
+    severity: str,
+    nature: str,
+    occurred_at: datetime | None,
+    occurred_place: str,
+    persons_involved: str,
+    merchant: str,
+    product: str,
+    amount_involved: Decimal | None,
+    people_injured: int,
+    media_involved: bool,
+    confidential: bool,
+    department: str,
+    received_at: datetime | None,
+    attachments: Sequence[AttachmentUpload],
+    consent: str,
+) -> Complaint:
+    """``complaint_register`` inside its configuration scope: the plan, categories,
+    departments, calendar and the actor's permissions come from this process's caches,
+    and a new complaint's rows go in a statement per table."""
     door = is_door(actor)
     if not door and not actor.has_perm("complaints.add_complaint"):  # type: ignore[union-attr]
         raise NotAllowed(_("You may not register complaints."))
-    revision = plan_revision_current()
+    revision = plan_revision_cached()
     errors = FieldErrors()
     if revision is None:
         errors.choice("channel", channel, Channel)
@@ -257,7 +358,7 @@ def complaint_register(
         errors.add("department", _("Choose the department that handles it."))
         department_obj = None
     else:
-        department_obj = actor.department
+        department_obj = departments_cached()["id"].get(actor.department_id) or actor.department
     now = timezone.now()
     received_at = received_at or now
     for name, moment in (("received_at", received_at), ("occurred_at", occurred_at)):
@@ -278,8 +379,7 @@ def complaint_register(
     # The day's counter is taken in its own short transaction, so concurrent intakes do
     # not queue behind each other's whole registration (a failure leaves a gap: numbers
     # are unique and sortable, not gapless).
-    with transaction.atomic():
-        tracking_no = _tracking_no_next(received_at)
+    tracking_no = _tracking_no_next(received_at)
     access_code = access_code_new()
     staff = actor if isinstance(actor, User) else None
     stored: list[str] = []
@@ -294,7 +394,7 @@ def complaint_register(
                 **complainant_digests(name=person.name, phone=person.phone),
             )
             ComplainantKey.objects.bulk_create(complainant_keys(person_row))
-            complaint = Complaint.objects.create(
+            complaint = Complaint(
                 tracking_no=tracking_no,
                 channel=channel,
                 severity=severity,
@@ -314,39 +414,51 @@ def complaint_register(
                 **texts,
             )
             if revision is not None:
+                # The plan's first stage goes into the one INSERT.
                 for name, value in workflow_start(
                     complaint=complaint, revision=revision, at=now
                 ).items():
                     setattr(complaint, name, value)
-                complaint.save(update_fields=["plan_revision", "stage", "status", "workflow"])
-                workflow_started(complaint=complaint, at=now)
-                repeat_check(complaint=complaint, now=now)
-                similar_index(complaint=complaint, plan=plan, now=now)  # mass complaints
-                notify_complainant(
-                    complaint=complaint, event="received", now=now, access_code=access_code
+            complaint.save(force_insert=True)
+            opened: list[Deadline] = []
+            # The new complaint's chain is written with all its events when this ends.
+            with audit_chain_new(complaint_id=complaint.pk):
+                if revision is not None:
+                    opened = workflow_started(complaint=complaint, at=now, new=True)
+                    repeat_check(complaint=complaint, now=now)
+                    similar_index(complaint=complaint, plan=plan, now=now)  # mass complaints
+                    notify_complainant(
+                        complaint=complaint, event="received", now=now, access_code=access_code
+                    )
+                    # The emergency response weighs its triggers (urgent, mass, media …).
+                    complaint_happened(complaint=complaint, what="registered", actor=actor, now=now)
+                ComplaintSearchDocument.objects.create(
+                    complaint=complaint,
+                    document=document_for(*(getattr(complaint, f) for f in TEXT_FIELDS)),
                 )
-                # The emergency response weighs its triggers (urgent, mass, media …).
-                complaint_happened(complaint=complaint, what="registered", actor=actor, now=now)
-            _search_document_save(complaint)
-            # The complainant filed it themselves through the portal or by email.
-            recorder = ComplainantActor(person_row.pk) if actor in (PORTAL, MAIL) else actor
-            audit_record(
-                actor=recorder,
-                action=EventAction.REGISTERED,
-                object_type="complaint",
-                object_id=complaint.tracking_no,
-                complaint=complaint,
-                data={
-                    "fields": complaint_snapshot(complaint),
-                    **({"consent": consent} if consent else {}),
-                },
-            )
-            for upload in attachments:
-                stored.append(attachment_store(actor=recorder, complaint=complaint, upload=upload))
+                # The complainant filed it themselves through the portal or by email.
+                recorder = ComplainantActor(person_row.pk) if actor in (PORTAL, MAIL) else actor
+                audit_record(
+                    actor=recorder,
+                    action=EventAction.REGISTERED,
+                    object_type="complaint",
+                    object_id=complaint.tracking_no,
+                    complaint=complaint,
+                    data={
+                        "fields": complaint_snapshot(complaint),
+                        **({"consent": consent} if consent else {}),
+                    },
+                )
+                for upload in attachments:
+                    stored.append(
+                        attachment_store(actor=recorder, complaint=complaint, upload=upload)
+                    )
     except BaseException:
         for name in stored:
             default_storage.delete(name)
         raise
+    # What registration opened, for an answer that shows it without reading it back.
+    complaint.deadlines_opened = opened  # type: ignore[attr-defined]
     complaint.access_code = access_code  # type: ignore[attr-defined]
     return complaint
 

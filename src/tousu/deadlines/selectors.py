@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from tousu.core.config import config_cached
 from tousu.deadlines.calendar import (
     DEFAULT_BUSINESS_HOURS,
     SHANGHAI,
@@ -44,6 +45,22 @@ def work_calendar_for(first: dt.date, last: dt.date) -> WorkCalendar:
     return WorkCalendar(overrides=overrides, entered_years=years, covers=(first, last))
 
 
+def work_calendar_cached() -> WorkCalendar:
+    """The whole stored calendar (every override and entered year: a few dozen rows a
+    year), kept in this process until the configuration changes (``core.config``)."""
+
+    def build() -> WorkCalendar:
+        return WorkCalendar(
+            overrides={
+                day: (kind, name)
+                for day, kind, name in CalendarOverride.objects.values_list("day", "kind", "name")
+            },
+            entered_years=CalendarYear.objects.values_list("year", flat=True),
+        )
+
+    return config_cached("deadlines.calendar", build)
+
+
 def _days_needed(amount: Decimal, unit: Unit, hours: BusinessHours | None) -> int:
     """Calendar days a period is likely to span; generous, since a miss costs a reload."""
     if unit == Unit.HOURS:
@@ -64,11 +81,13 @@ def due_compute(
     unit: str,
     business_hours: BusinessHoursInput = None,
     pauses: Iterable[tuple[dt.datetime, dt.datetime]] = (),
+    calendar: WorkCalendar | None = None,
 ) -> Due:
     """``due_with_pauses`` under the stored calendar, loaded for the days it needs.
 
     Loads a generous range around the period in two queries; if the arithmetic walks out
-    of it (long holidays, long pauses), reloads a wider one. Raises ``PeriodError``.
+    of it (long holidays, long pauses), reloads a wider one. With ``calendar`` (a whole
+    one, ``work_calendar_cached``) no query at all. Raises ``PeriodError``.
     """
     unit = unit_normalise(unit)
     value = amount_check(amount, unit)
@@ -82,7 +101,7 @@ def due_compute(
     first = max(first, floor)
     last = min(max(last, first) + dt.timedelta(days=span), ceiling)
     while True:
-        calendar = work_calendar_for(first, last)
+        calendar = calendar or work_calendar_for(first, last)
         try:
             return due_with_pauses(
                 anchor,
@@ -93,6 +112,7 @@ def due_compute(
                 pauses=pauses,
             )
         except CalendarRangeError as exc:
+            calendar = None
             first = min(first, exc.day)
             last = min(max(last, exc.day) + dt.timedelta(days=366), ceiling)
 
@@ -101,10 +121,20 @@ def deadlines_open(complaint: Any) -> QuerySet[Deadline]:
     """The complaint's open deadlines (paused ones included), soonest first.
 
     ``complaint`` is a ``Complaint``, which the import contract keeps from being named
-    here (complaints sit above deadlines), and the ORM accepts no other type for it."""
-    return Deadline.objects.filter(complaint=complaint, closed_at__isnull=True).order_by(
+    here (complaints sit above deadlines), and the ORM accepts no other type for it.
+
+    A complaint just registered may carry ``deadlines_known`` (the rows registration
+    opened, put there by the caller that answers with them): used once, no query."""
+    found = Deadline.objects.filter(complaint=complaint, closed_at__isnull=True).order_by(
         "due_at", "pk"
     )
+    known = complaint.__dict__.pop("deadlines_known", None)
+    if known is not None:
+        found._result_cache = sorted(
+            (row for row in known if row.closed_at is None), key=lambda row: (row.due_at, row.pk)
+        )
+        found._prefetch_done = True  # type: ignore[attr-defined]
+    return found
 
 
 def deadlines_due(*, before: dt.datetime, limit: int = 100) -> QuerySet[Deadline]:

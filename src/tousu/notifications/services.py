@@ -4,6 +4,7 @@ rows without two workers taking the same one, delivering with retries and backof
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
+from tousu.audit.bulk import objects_insert
 from tousu.core.problems import InvalidInput
 from tousu.notifications.channels import DeliveryError, deliver
 from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus
@@ -85,14 +87,9 @@ def _rows_for_user(
 
 
 def _insert_new(rows: list[Notification]) -> int:
-    """Insert the rows whose key is new; returns how many were queued."""
-    existing = set(
-        Notification.objects.filter(key__in=[r.key for r in rows]).values_list("key", flat=True)
-    )
-    fresh = [r for r in rows if r.key not in existing]
-    # ignore_conflicts still covers a concurrent insert of the same key.
-    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    """Insert the rows whose key is new (one statement; a key queued before, even by a
+    concurrent writer, is skipped by the database); returns how many were queued."""
+    return objects_insert(rows, ignore_conflicts=True)
 
 
 def notify_users(
@@ -277,6 +274,13 @@ def _claim(now: datetime, limit: int) -> list[int]:
     return ids
 
 
+def _release(ids: list[int], lease: datetime) -> None:
+    """Give back claimed rows not tried in this pass: due again at once, for any worker."""
+    Notification.objects.filter(
+        pk__in=ids, status=DeliveryStatus.DELIVERING, lease_until=lease
+    ).update(status=DeliveryStatus.PENDING, lease_until=None, attempts=F("attempts") - 1)
+
+
 def backoff(attempts: int) -> timedelta:
     """Exponential: base, 2×base, 4×base … capped."""
     seconds = settings.NOTIFICATION_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
@@ -284,11 +288,32 @@ def backoff(attempts: int) -> timedelta:
 
 
 def outbox_deliver(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Deliver what is due; returns counts of delivered, retried and dead rows."""
+    """Deliver what is due; returns counts of delivered, retried and dead rows.
+
+    At least once, and twice only after a crash: a row is sent only while this pass
+    still holds its claim. The claim covers the whole batch for ``LEASE``, and the batch
+    is sent one row at a time, so a pass that has used half its lease (slow servers,
+    every call up to its timeout) gives the rest back instead of sending rows another
+    worker may take over when the lease ends; a row another worker took over meanwhile
+    is left to it. A worker killed mid-send leaves its row claimed until the lease ends;
+    then it is sent again, with the same key (``X-Tousu-Key``, the mail's Message-ID)
+    for the receiving side to recognise the repeat.
+    """
     now = now or timezone.now()
+    lease, started = now + LEASE, time.monotonic()
     counts = {"delivered": 0, "retried": 0, "dead": 0}
-    for pk in _claim(now, limit):
-        row = Notification.objects.select_related("complaint").get(pk=pk)
+    claimed = _claim(now, limit)
+    for index, pk in enumerate(claimed):
+        if time.monotonic() - started > LEASE.total_seconds() / 2:
+            _release(claimed[index:], lease)
+            break
+        row = (
+            Notification.objects.select_related("complaint")
+            .filter(pk=pk, status=DeliveryStatus.DELIVERING, lease_until=lease)
+            .first()
+        )
+        if row is None:  # another worker took it over after the lease ran out
+            continue
         try:
             deliver(row)
         except DeliveryError as exc:

@@ -196,5 +196,31 @@ def workflow_start(*, complaint: Case, revision: PlanRevision, at: datetime) -> 
     }
 
 
-def workflow_started(*, complaint: Case, at: datetime) -> None:
-    plan_deadlines.on_start(complaint=complaint, plan=plan_for(complaint), at=at)
+def workflow_started(*, complaint: Case, at: datetime, new: bool = False) -> list[Any]:
+    """Open the deadline rows of the complaint's first stage. ``new``: the complaint was
+    created in this transaction, so it has none yet — the rules' rows are opened in one
+    statement under the process's cached calendar. Returns the rows opened (``new``)."""
+    plan = plan_for(complaint)
+    if not new:
+        plan_deadlines.on_start(complaint=complaint, plan=plan, at=at)
+        return []
+    from tousu.deadlines.selectors import work_calendar_cached
+    from tousu.deadlines.services import deadlines_open_new
+
+    factor = plan_deadlines.emergency_factor(complaint)
+    terms: list[Any] = [
+        {
+            "stage": complaint.stage,
+            "kind": rule.key,
+            "anchor_at": plan_deadlines.rule_anchor(complaint, rule, at),
+            # Under an emergency level the period is the level's share of the plan's.
+            "amount": plan_deadlines.scaled(rule.amount, factor),
+            "base_amount": rule.amount if factor != 1 else None,
+            "unit": rule.unit.value,
+            "business_hours": plan.business_hours,
+            **plan_deadlines.warning_terms(rule.warn),
+        }
+        for rule in plan.stage(complaint.stage).deadlines
+        if condition_holds(rule.when, complaint)
+    ]
+    return deadlines_open_new(complaint=complaint, terms=terms, calendar=work_calendar_cached())

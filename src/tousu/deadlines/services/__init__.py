@@ -13,6 +13,7 @@ from tousu.deadlines.services.deadlines import (
     deadline_recompute,
     deadline_resume,
     deadline_schedule,
+    deadlines_open_new,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "deadline_recompute",
     "deadline_resume",
     "deadline_schedule",
+    "deadlines_open_new",
 ]

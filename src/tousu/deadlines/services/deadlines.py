@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypedDict, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +30,7 @@ from tousu.deadlines.calendar import (
     BusinessHoursInput,
     Due,
     PeriodError,
+    WorkCalendar,
     amount_check,
     local_time,
     unit_normalise,
@@ -99,10 +100,14 @@ def _warn(row: Deadline, due: Due) -> dt.datetime | None:
     return warn_at(row.anchor_at, due, fraction=row.warn_fraction, lead=row.warn_lead)
 
 
-def deadline_schedule(row: Deadline) -> tuple[Due, dt.datetime | None]:
-    """The due time and warning time the row's stored terms give under today's calendar."""
+def deadline_schedule(
+    row: Deadline, *, calendar: WorkCalendar | None = None
+) -> tuple[Due, dt.datetime | None]:
+    """The due time and warning time the row's stored terms give under today's calendar
+    (``calendar``, a whole one, when the caller has it)."""
     try:
         due = due_compute(
+            calendar=calendar,
             anchor_at=row.anchor_at,
             amount=row.amount,
             unit=row.unit,
@@ -167,6 +172,44 @@ def deadline_open(
     ``warn_fraction`` of the period; with both ``None`` there is no warning. ``actor`` is
     ``None`` when the system opens it. Raises ``InvalidInput`` naming each bad argument.
     """
+    row = _row_build(
+        complaint=complaint,
+        incident=incident,
+        improvement=improvement,
+        stage=stage,
+        kind=kind,
+        anchor_at=anchor_at,
+        amount=amount,
+        unit=unit,
+        business_hours=business_hours,
+        warn_fraction=warn_fraction,
+        warn_lead=warn_lead,
+    )
+    with transaction.atomic():
+        # Read the calendar inside the transaction, so that a calendar change either
+        # comes before (and is used) or after (and recomputes this row).
+        due, row.warn_at = deadline_schedule(row)
+        row.due_at, row.provisional = due.at, due.provisional
+        row.save()
+        _opened_record(row, actor)
+    return row
+
+
+def _row_build(
+    *,
+    complaint: Any,
+    incident: Any,
+    improvement: Any,
+    stage: str,
+    kind: str,
+    anchor_at: dt.datetime,
+    amount: int | Decimal | float,
+    unit: str,
+    business_hours: BusinessHoursInput,
+    warn_fraction: Decimal | float | None,
+    warn_lead: dt.timedelta | None,
+) -> Deadline:
+    """The unsaved row ``deadline_open`` writes, its terms checked (``InvalidInput``)."""
     errors = _Errors()
     if sum(subject is not None for subject in (complaint, incident, improvement)) != 1:
         errors.add(
@@ -190,7 +233,7 @@ def deadline_open(
     errors.raise_if_any()
     # A missing unit, amount or start was refused just above.
     assert value is not None and normal_unit is not None and anchor is not None
-    row = Deadline(
+    return Deadline(
         complaint=complaint,
         incident=incident,
         improvement=improvement,
@@ -203,32 +246,72 @@ def deadline_open(
         warn_fraction=warn_fraction,
         warn_lead=warn_lead,
     )
-    with transaction.atomic():
-        # Read the calendar inside the transaction, so that a calendar change either
-        # comes before (and is used) or after (and recomputes this row).
-        due, row.warn_at = deadline_schedule(row)
+
+
+def _opened_record(row: Deadline, actor: Actor | None) -> None:
+    audit_record(
+        actor=actor,
+        action=DEADLINE_OPENED,
+        object_type="deadline",
+        object_id=str(row.pk),
+        complaint=row.complaint,
+        incident=row.incident,
+        data={
+            "stage": row.stage,
+            "kind": row.kind,
+            "anchor_at": row.anchor_at,
+            "amount": row.amount,
+            "unit": row.unit,
+            "business_hours": row.business_hours,
+            "due_at": row.due_at,
+            "provisional": row.provisional,
+            "warn_at": row.warn_at,
+        },
+    )
+
+
+class DeadlineTerms(TypedDict, total=False):
+    """One deadline of ``deadlines_open_new``: ``deadline_open``'s arguments."""
+
+    stage: str
+    kind: str
+    anchor_at: dt.datetime
+    amount: int | Decimal | float
+    base_amount: Decimal | None
+    unit: str
+    business_hours: BusinessHoursInput
+    warn_fraction: Decimal | float | None
+    warn_lead: dt.timedelta | None
+
+
+def deadlines_open_new(
+    *,
+    complaint: Any,
+    terms: Sequence[DeadlineTerms],
+    calendar: WorkCalendar | None = None,
+    actor: Actor | None = None,
+) -> list[Deadline]:
+    """Open the deadlines ``terms`` of a complaint created in the caller's transaction (it
+    has none yet) as ``deadline_open`` opens each — the same rows and events — in one
+    INSERT, their due times under ``calendar`` when given (the process's cached one),
+    else the stored calendar. Raises ``InvalidInput`` naming each bad argument."""
+    rows = []
+    for given in terms:
+        spec = dict(given)
+        base = spec.pop("base_amount", None)
+        spec.setdefault("warn_fraction", DEFAULT_WARN_FRACTION)
+        spec.setdefault("warn_lead", None)
+        spec.setdefault("business_hours", None)
+        row = _row_build(complaint=complaint, incident=None, improvement=None, **spec)  # type: ignore[arg-type]
+        row.base_amount = base  # type: ignore[assignment]
+        due, row.warn_at = deadline_schedule(row, calendar=calendar)
         row.due_at, row.provisional = due.at, due.provisional
-        row.save()
-        audit_record(
-            actor=actor,
-            action=DEADLINE_OPENED,
-            object_type="deadline",
-            object_id=str(row.pk),
-            complaint=complaint,
-            incident=incident,
-            data={
-                "stage": stage,
-                "kind": kind,
-                "anchor_at": anchor,
-                "amount": value,
-                "unit": normal_unit,
-                "business_hours": row.business_hours,
-                "due_at": row.due_at,
-                "provisional": row.provisional,
-                "warn_at": row.warn_at,
-            },
-        )
-    return row
+        rows.append(row)
+    if rows:
+        Deadline.objects.bulk_create(rows)
+    for row in rows:
+        _opened_record(row, actor)
+    return rows
 
 
 def _moment(at: dt.datetime | None, name: str = "at") -> dt.datetime:
