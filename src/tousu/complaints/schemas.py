@@ -177,10 +177,18 @@ class ComplaintOut(ComplaintListItem):
 
 
 class ComplaintPage(Schema):
-    count: int
-    page: int
+    count: int = Field(
+        description="how many complaints match — exactly up to 10,000; above, 10,000 "
+        "with `count_exact` false"
+    )
+    count_exact: bool = Field(description="false when there are more than `count`")
+    page: int | None = Field(description="the page number asked for; null with a cursor")
     page_size: int
-    pages: int
+    pages: int = Field(description="pages of `count` complaints (more when not exact)")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null on the last page"
+    )
+    next: str | None = Field(description="the next page's address; null on the last page")
     results: list[ComplaintListItem]
 
 
@@ -224,8 +232,14 @@ class ComplaintFilterIn(Input):
     repeat: Literal["", "1"] = Field(
         "", description="`1`: only complaints of callers with more than one in the selection"
     )
-    page: int = Field(1, ge=1, le=COUNT_MAX)
+    page: int = Field(1, ge=1, le=COUNT_MAX, description="not used with a cursor")
     page_size: int = Field(25, ge=1, le=100)
+    cursor: str = Field(
+        "",
+        max_length=500,
+        description="the `next_cursor` of the previous page, with the same sort: pages "
+        "that neither skip nor repeat rows however deep (a bad cursor is a 400)",
+    )
 
 
 class ComplainantOut(Schema):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
+from django.core import signing
+from django.db import connection
 from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -26,10 +29,21 @@ from tousu.complaints.lookup import (
     phone_digits,
     phone_key,
 )
-from tousu.complaints.models import Category, ComplainantKey, Complaint, Participant
+from tousu.complaints.models import (
+    Category,
+    Complainant,
+    ComplainantKey,
+    Complaint,
+    Participant,
+)
 from tousu.complaints.revisions import plan_revisions
-from tousu.complaints.search import complaints_matching, query_has_text
-from tousu.core.problems import NotFound
+from tousu.complaints.search import (
+    SEARCH_TEXT,
+    query_has_text,
+    text_containing,
+    text_hits_sql,
+)
+from tousu.core.problems import NotFound, ServiceError
 from tousu.deadlines.models import Deadline
 from tousu.plans.definition import plan_from, stages_acted_in, user_plays
 from tousu.plans.models import Plan, PlanRevision
@@ -112,14 +126,36 @@ def _plan_stages(user: User) -> dict[int, set[str]]:
     return cached
 
 
-SORTS = {
-    "received": ("received_at", "pk"),
-    "-received": ("-received_at", "-pk"),
-    "tracking_no": ("tracking_no",),
-    "-tracking_no": ("-tracking_no",),
-    "severity": ("severity", "-received_at"),
-    "status": ("status", "-received_at"),
-    "due": (F("next_due").asc(nulls_last=True), "-received_at"),
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a list order: ``name`` (a field or the list's annotation),
+    descending or not; ``nullable`` columns sort their empty values last."""
+
+    name: str
+    descending: bool = False
+    nullable: bool = False
+
+    def expression(self) -> OrderBy:
+        if self.nullable:
+            return (
+                F(self.name).desc(nulls_last=True)
+                if self.descending
+                else F(self.name).asc(nulls_last=True)
+            )
+        return F(self.name).desc() if self.descending else F(self.name).asc()
+
+
+_NEWEST = (SortKey("received_at", descending=True), SortKey("pk", descending=True))
+# Every order ends in a unique column, so it is total: a page boundary (an offset or a
+# cursor) falls between two rows, never inside a run of equal values.
+SORTS: dict[str, tuple[SortKey, ...]] = {
+    "received": (SortKey("received_at"), SortKey("pk")),
+    "-received": _NEWEST,
+    "tracking_no": (SortKey("tracking_no"),),
+    "-tracking_no": (SortKey("tracking_no", descending=True),),
+    "severity": (SortKey("severity"), *_NEWEST),
+    "status": (SortKey("status"), *_NEWEST),
+    "due": (SortKey("next_due", nullable=True), *_NEWEST),
 }
 
 
@@ -341,37 +377,198 @@ def complaints_list(
     if for_counting:
         return qs.order_by()
     qs = with_next_deadline(qs.select_related("category", "department", "assignee", "complainant"))
-    return qs.order_by(*SORTS.get(filters.sort, SORTS["-received"]))
+    return qs.order_by(*(key.expression() for key in sort_keys(filters.sort)))
+
+
+def sort_keys(sort: str) -> tuple[SortKey, ...]:
+    """The columns of the list order ``sort`` (newest first when it names none)."""
+    return SORTS.get(sort, _NEWEST)
+
+
+# The list page and the API count exactly only up to here and say "10,000+" above: an
+# exact COUNT over a million rows costs more than the page itself. The dashboard's
+# figures (``complaints_list(...).count()``) stay exact, being bounded by their period.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """How many complaints a list holds: exactly ``value`` when ``exact``, more than
+    ``value`` otherwise."""
+
+    value: int
+    exact: bool
+
+
+def complaints_count_capped(
+    queryset: QuerySet[Complaint], *, cap: int | None = None
+) -> CappedCount:
+    """Count ``queryset`` (a ``complaints_list``) exactly up to ``cap`` rows
+    (``COUNT_CAP`` by default): one ``COUNT`` over at most ``cap + 1`` rows."""
+    cap = COUNT_CAP if cap is None else cap
+    seen = queryset.order_by().values("pk")[: cap + 1].count()
+    return CappedCount(value=min(seen, cap), exact=seen <= cap)
+
+
+CURSOR_SALT = "tousu.complaints.list-cursor"
+
+
+class CursorInvalid(ServiceError):
+    """A list cursor that this server did not make for this order (tampered, cut short,
+    or made for another sort)."""
+
+    def __init__(self) -> None:
+        message = gettext("This cursor is not valid: start again from the first page.")
+        super().__init__(message, field_errors={"cursor": [message]})
+
+
+def complaint_cursor(complaint: Complaint, *, sort: str) -> str:
+    """An opaque, signed cursor for the position just after ``complaint`` (a row of a
+    ``complaints_list`` ordered by ``sort``)."""
+    values = []
+    for key in sort_keys(sort):
+        value = getattr(complaint, key.name, None)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    return signing.dumps({"s": sort, "v": values}, salt=CURSOR_SALT)
+
+
+def complaints_after(
+    queryset: QuerySet[Complaint], *, sort: str, cursor: str
+) -> QuerySet[Complaint]:
+    """The rows of ``queryset`` (ordered by ``sort``) after the position ``cursor``
+    names — keyset pagination: each page costs the same however deep it is, and rows
+    added meanwhile are neither skipped nor repeated. The gate stays the queryset's:
+    a cursor is only a position, never a permission. ``CursorInvalid`` when the cursor
+    was not made here for this order."""
+    keys = sort_keys(sort)
+    try:
+        payload = signing.loads(cursor, salt=CURSOR_SALT)
+        raw = payload["v"]
+        if payload["s"] != sort or not isinstance(raw, list) or len(raw) != len(keys):
+            raise CursorInvalid
+        values = [_cursor_value(key, value) for key, value in zip(keys, raw, strict=True)]
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise CursorInvalid from exc
+    after = _beyond(keys[-1], values[-1])
+    for key, value in reversed(list(zip(keys[:-1], values[:-1], strict=True))):
+        same = Q(**{f"{key.name}__isnull": True}) if value is None else Q(**{key.name: value})
+        after = _beyond(key, value) | (same & after)
+    first, start = keys[0], values[0]
+    if not first.nullable:
+        # The same bound as an index range, so the scan starts at the cursor.
+        after &= Q(**{f"{first.name}__{'lte' if first.descending else 'gte'}": start})
+    return queryset.filter(after)
+
+
+def _cursor_value(key: SortKey, value: object) -> object:
+    if value is None and key.nullable:
+        return None
+    if key.name in ("received_at", "next_due"):
+        moment = datetime.fromisoformat(cast(str, value))
+        if timezone.is_naive(moment):
+            raise ValueError(value)
+        return moment
+    if key.name == "pk":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(value)
+        return value
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+def _beyond(key: SortKey, value: object) -> Q:
+    """The rows strictly after ``value`` in column ``key``."""
+    if value is None:
+        return Q(pk__in=[])  # empty values come last: nothing is after them
+    beyond = Q(**{f"{key.name}__{'lt' if key.descending else 'gt'}": value})
+    if key.nullable:
+        beyond |= Q(**{f"{key.name}__isnull": True})
+    return beyond
 
 
 TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
 SEARCH_LIMIT = 200
+# A keyword held by at most this many complaints is looked up through the text index
+# and its complaints read by id; one held by more is tested row by row in list order.
+RARE_HITS = 2_000
 
 
 def complaints_found(
-    queryset: QuerySet[Complaint], query: str, *, user: User | AnonymousUser
+    queryset: QuerySet[Complaint],
+    query: str,
+    *,
+    user: User | AnonymousUser,
 ) -> QuerySet[Complaint]:
     """Narrow ``queryset`` to complaints that match ``query`` by what people say: the
     whole tracking number, the text, and — only for roles that may see complainants —
     the complainant's phone number (whole or its last 4+ digits) or whole name, by their
-    keyed digests (no row is decrypted). A query with nothing to match finds nothing."""
+    keyed digests (no row is decrypted). A query with nothing to match finds nothing.
+
+    When at most ``RARE_HITS`` complaints match, their ids are read first through the
+    indexes and the list sorts only those; when more do (a common keyword), each row is
+    tested as the list reads it in its order, so the newest-first page and a capped
+    count stop early instead of sorting every complaint that holds the word."""
     query = query.strip()[:SEARCH_LIMIT]
-    found = Q()
+    # The ways other than the text, each a condition served by its own index.
+    others: list[Q] = []
     if TRACKING_NO.fullmatch(query.upper()):
-        found |= Q(tracking_no=query.upper())
-    if query_has_text(query):
-        found |= Q(pk__in=complaints_matching(Complaint.objects.all(), query).values("pk"))
+        others.append(Q(tracking_no=query.upper()))
     if isinstance(user, User) and user.sees_personal_data:
         digits = phone_digits(query)
         if len(digits) >= PHONE_SUFFIX_MIN and not re.search(r"[^\d\s+()（）\-—]", query):
             keyed = ComplainantKey.objects.filter(digest=phone_key(digits))
-            found |= Q(complainant_id__in=keyed.values("complainant_id"))
+            others.append(Q(complainant_id__in=keyed.values("complainant_id")))
         name = name_normalise(query)
         if name and len(name) <= NAME_LIMIT:
-            found |= Q(complainant__name_digest=name_key(name))
-    if not found:
+            named = Complainant.objects.filter(name_digest=name_key(name))
+            others.append(Q(complainant_id__in=named.values("pk")))
+    has_text = query_has_text(query)
+    if not has_text and not others:
         return queryset.none()
+    # Few matches: their ids, read through the indexes, and the list sorts only those.
+    hits = _hits(query, has_text, others)
+    if hits is not None:
+        return queryset.filter(pk__in=hits)
+    # Many: tested row by row as the list (or a capped count) reads rows, so it stops
+    # at its page: a read of the text index would return most of the table.
+    found = Q()
+    for condition in others:
+        found |= condition
+    if has_text:
+        queryset = queryset.alias(search_text=SEARCH_TEXT)
+        found |= text_containing(query)
     return queryset.filter(found)
+
+
+def _hits(query: str, has_text: bool, others: list[Q]) -> list[int] | None:
+    """The ids of every complaint ``query`` matches (gate aside) when there are at most
+    ``RARE_HITS`` of them, else None: one statement, each way through its own index and
+    stopped after ``RARE_HITS + 1`` ids."""
+    parts: list[tuple[str, list[Any]]] = []
+    if has_text:
+        found = text_hits_sql(query)
+        if found is None:
+            return None  # a single Chinese character: no index holds it
+        parts.append(found)
+    for condition in others:
+        sql, params = (
+            Complaint.objects.filter(condition)
+            .order_by()
+            .values_list("pk", flat=True)
+            .query.sql_with_params()
+        )
+        parts.append((sql, list(params)))
+    limit = RARE_HITS + 1
+    # Constant SQL (the ORM's and the index's statements); values are parameters.
+    statement = " UNION ALL ".join(
+        "SELECT * FROM (" + sql + f" LIMIT %s) AS w{n}"  # noqa: S608
+        for n, (sql, _p) in enumerate(parts)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [v for _sql, p in parts for v in (*p, limit)])
+        ids = [row[0] for row in cursor.fetchall()]
+    return sorted(set(ids)) if len(ids) <= RARE_HITS else None
 
 
 def complaint_get_visible(*, user: User | AnonymousUser, tracking_no: str) -> Complaint:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -39,6 +43,7 @@ from tousu.complaints.selectors import (
     ComplaintFilter,
     complaint_get_visible,
     complaint_timeline,
+    complaints_count_capped,
     complaints_list,
 )
 from tousu.complaints.workflow import (
@@ -50,6 +55,67 @@ from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.plans.engine import actions_available
 
 PAGE_SIZE = 25
+PAGE_MAX = 100_000  # far past any list a person pages through
+
+
+@dataclass
+class ListPage:
+    """One page of the complaint list, counted exactly only up to ``COUNT_CAP``: the
+    page asks for one row more than it shows to know whether a next page exists, and
+    offers page numbers only as far as the count reaches. Quacks like Django's ``Page``
+    (it is its own ``paginator``) for the shared pagination template."""
+
+    object_list: list[Complaint]
+    number: int
+    has_next: bool
+    count: int
+    count_exact: bool
+
+    @classmethod
+    def of(
+        cls, queryset: QuerySet[Complaint], counted: QuerySet[Complaint], asked: str | None
+    ) -> ListPage:
+        """Page ``asked`` of ``queryset``; ``counted``: the same rows, built for counting."""
+        try:
+            number = max(1, min(int(asked or 1), PAGE_MAX))
+        except ValueError:
+            number = 1
+        count = complaints_count_capped(counted)
+        if count.exact:
+            # Past the last page shows the last page, as Django's get_page does.
+            number = min(number, max(1, math.ceil(count.value / PAGE_SIZE)))
+        start = (number - 1) * PAGE_SIZE
+        rows = list(queryset[start : start + PAGE_SIZE + 1])
+        return cls(
+            object_list=rows[:PAGE_SIZE],
+            number=number,
+            has_next=len(rows) > PAGE_SIZE,
+            count=count.value,
+            count_exact=count.exact,
+        )
+
+    @property
+    def paginator(self) -> ListPage:
+        return self
+
+    @property
+    def num_pages(self) -> int:
+        """The pages the count reaches (at least this one and the next, if any)."""
+        known = max(1, math.ceil(self.count / PAGE_SIZE))
+        return max(known, self.number + (1 if self.has_next else 0))
+
+    @property
+    def count_capped(self) -> bool:
+        return not self.count_exact
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
 
 
 def _visible_or_404(request: HttpRequest, tracking_no: str):
@@ -70,7 +136,12 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     found = (
         complaints_list(user=request.user, filters=filters) if valid else Complaint.objects.none()
     )
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    counted = (
+        complaints_list(user=request.user, filters=filters, for_counting=True)
+        if valid
+        else Complaint.objects.none()
+    )
+    page = ListPage.of(found, counted, request.GET.get("page"))
     rows = [
         {
             "complaint": c,
