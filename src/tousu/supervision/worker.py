@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import close_old_connections
@@ -38,7 +39,7 @@ def run_once(*, now: datetime | None = None) -> WorkerRun:
     counts: dict[str, int] = {}
     try:
         for job in periodic_tasks():
-            result = job.enqueue(now.isoformat())
+            result = job.using(backend="worker").enqueue(now.isoformat())
             if result.errors:  # the task's own error, not the backend's "Task failed"
                 error = result.errors[-1]
                 raise RuntimeError(f"{job.name}: {error.exception_class_path}: {error.traceback}")
@@ -59,7 +60,14 @@ def run_once(*, now: datetime | None = None) -> WorkerRun:
     return run
 
 
-def run_forever(*, interval: float, stop: threading.Event | None = None) -> None:
+def run_forever(
+    *,
+    interval: float,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
+    """Passes every ``interval`` seconds until a signal or ``stop``; each pass acts as of
+    ``clock()`` (the real clock when not given; tests pass a shifted one)."""
     stop = stop or threading.Event()
 
     def _stop(signum, frame):
@@ -71,7 +79,7 @@ def run_forever(*, interval: float, stop: threading.Event | None = None) -> None
     while not stop.is_set():
         close_old_connections()
         try:
-            run = run_once()
+            run = run_once(now=clock() if clock else None)
             if any(run.counts.values()):
                 log.info("worker pass: %s", run.counts)
         except Exception:

@@ -4,10 +4,15 @@
         ``tousu worker ARG…`` (the management command itself)
     python -m tousu.supervision.tests.worker_child READY_FD drain NOW LIMIT
         ``outbox_deliver(now=NOW, limit=LIMIT)`` until a pass finds nothing to claim
+    python -m tousu.supervision.tests.worker_child - loop SHIFT INTERVAL
+        the worker's own loop (``run_forever``), a pass every INTERVAL seconds, each as of
+        the real clock plus SHIFT seconds (deadlines of days come due at once), until
+        SIGTERM
 
 The child sets Django up, writes a byte to the pipe READY_FD and blocks reading a line
 from standard input, which the parent writes to all children at once, so that they start
-their work at the same moment. It prints one JSON line of what it did.
+their work at the same moment (READY_FD ``-``: no gate, it starts at once). It prints one
+JSON line of what it did.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 def main(argv: list[str]) -> int:
@@ -27,11 +32,21 @@ def main(argv: list[str]) -> int:
     from tousu.notifications.services import outbox_deliver
 
     ready_fd, mode, *args = argv
-    os.write(int(ready_fd), b"r")
-    os.close(int(ready_fd))
-    if sys.stdin.readline().strip() != "go":  # the parent closed without saying go
-        print("no go signal", file=sys.stderr)
-        return 3
+    if ready_fd != "-":
+        os.write(int(ready_fd), b"r")
+        os.close(int(ready_fd))
+        if sys.stdin.readline().strip() != "go":  # the parent closed without saying go
+            print("no go signal", file=sys.stderr)
+            return 3
+    if mode == "loop":
+        from django.utils import timezone
+
+        from tousu.supervision.worker import run_forever
+
+        shift, interval = timedelta(seconds=float(args[0])), float(args[1])
+        run_forever(interval=interval, clock=lambda: timezone.now() + shift)
+        print(json.dumps({}))
+        return 0
     if mode == "command":
         call_command(*args)
         print(json.dumps({}))
