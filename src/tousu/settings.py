@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "ninja",
     "django_tasks",
+    # The shared task queue (TOUSU_TASK_BACKEND=database): its table is always there, so
+    # switching the backend needs no migration.
+    "django_tasks_db",
     "axes",
     "captcha",  # the portal's check when the browser runs no script
     "tousu.core",
@@ -64,6 +67,7 @@ INSTALLED_APPS = [
     "tousu.imports",
     "tousu.desk",
     "tousu.reports",
+    "tousu.ops",
 ]
 
 MIDDLEWARE = [
@@ -179,8 +183,35 @@ STATICFILES_DIRS = [
     ("vendor/altcha", NODE_MODULES / "altcha" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
+
+
+def _default_storage() -> dict:
+    """Attachments: the local disk (MEDIA_ROOT), or an S3-compatible bucket when
+    TOUSU_S3_BUCKET is set (several web hosts then read what any of them stored)."""
+    bucket = env_str("S3_BUCKET", "")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("S3_REGION", "") or None,
+        "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+        "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+        "location": env_str("S3_PREFIX", ""),
+        # Never a public URL: evidence is served through the gated view only.
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "addressing_style": env_str("S3_ADDRESSING_STYLE", "") or None,
+    }
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {k: v for k, v in options.items() if v is not None},
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
@@ -197,6 +228,8 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Behind a TLS-terminating proxy (production), turn on every HTTPS protection.
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
+# Health checks and scrapes reach a web process directly, over plain HTTP on its own port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
@@ -280,13 +313,45 @@ if TOUSU_DRILL:
     SMS_WEBHOOK_URL = ""
     OUTBOUND_HOSTS = []
 
-# Background jobs run through Django's task API; the immediate backend runs them in the
-# worker process. A large installation names another backend here (database, RQ, Celery).
-TASKS = {
-    "default": {
-        "BACKEND": env_str("TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    }
+# Background jobs run through Django's task API (docs/operations.md, "Background jobs").
+# "immediate" (the default) runs an enqueued task at once in the process that enqueued it;
+# "database" (django-tasks-db) queues it in a table that every host shares, and
+# `tousu db_worker` processes — on any host, as many as wanted — each claim a task with a
+# row lock (SKIP LOCKED), so each runs once. Any other value is a backend's dotted path.
+# The worker's own periodic pass always runs in its process ("worker"): its steps already
+# share their rows between several workers by row locks.
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
 }
+TASK_BACKEND = env_str("TASK_BACKEND", "immediate")
+TASKS = {
+    "default": {"BACKEND": _TASK_BACKENDS.get(TASK_BACKEND, TASK_BACKEND)},
+    "worker": {"BACKEND": _TASK_BACKENDS["immediate"]},
+}
+
+# The cache. Tousu keeps nothing that several web processes must agree on in it: rate
+# limits, login throttles, spent challenges, sessions and one-time codes are database
+# rows (docs/operations.md, "Shared state"). With TOUSU_REDIS_URL it is Redis, shared by
+# every host; otherwise each process has its own memory.
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("REDIS_PREFIX", "tousu"),
+            "TIMEOUT": 300,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# /metrics (docs/operations.md, "Monitoring"): with TOUSU_METRICS_TOKEN, only a request
+# carrying it as a Bearer token; without one, only from loopback or METRICS_ADDRESSES.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ADDRESSES = env_list("METRICS_ADDRESSES", [])
 # Tasks of apps above supervision that every worker pass runs too (reports made in the
 # background).
 WORKER_TASKS = ["tousu.reports.tasks.make_reports"]

@@ -24,4 +24,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Monitoring (tousu.ops): /healthz for load balancers, /metrics for Prometheus.
+    path("", include("tousu.ops.urls")),
 ]
