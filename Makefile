@@ -6,7 +6,7 @@ TOUSU_HOST ?= 127.0.0.1
 TOUSU_PORT ?= 8000
 export TOUSU_HOST TOUSU_PORT
 
-.PHONY: run test bench install install-dev assets migrate demo serve lint format messages clean
+.PHONY: run test bench bench-quick bench-tools install install-dev assets migrate demo serve lint format messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,17 @@ test: install-dev
 	$(BIN)/mypy
 	bash scripts/test.sh
 
-bench: install-dev
+# The bench drives HTTP load with wrk (Debian package); root installs it when missing.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends wrk; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
+
+# The first run seeds a 1M-complaint read set per database (kept in var/bench-cache and
+# a PostgreSQL database, until a migration or the seeder changes); later runs re-use it.
+bench: install-dev bench-tools
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/worker_bench.py
 	$(BIN)/python bench/emergency_bench.py
@@ -64,6 +74,11 @@ bench: install-dev
 	$(BIN)/python bench/drill_bench.py
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/reports_bench.py
+
+# Daily use, within 5 minutes: a 20k read set, short wrk runs, two server configurations.
+bench-quick: install-dev bench-tools
+	$(BIN)/python bench/run.py --quick
+	TOUSU_BENCH_QUICK=1 $(BIN)/python bench/worker_bench.py
 
 lint: install-dev
 	$(BIN)/ruff check src bench

@@ -41,6 +41,15 @@ LIST_SQL = _PAGE + _ORDER
 SEARCH_SQL = {v: f"{_PAGE} WHERE c.id IN ({m}){_ORDER}" for v, m in _MATCHES.items()}
 COUNT_SQL = "SELECT COUNT(*) FROM complaints_complaint"
 SEARCH_COUNT_SQL = {v: f"{COUNT_SQL} WHERE id IN ({m})" for v, m in _MATCHES.items()}
+# What a page counts above a million rows: at most CAP + 1 of them (then "10,000+").
+CAP = 10_000
+_CAPPED = "SELECT COUNT(*) FROM (SELECT c.id FROM complaints_complaint c{} LIMIT %s) AS capped"
+COUNT_CAPPED_SQL = _CAPPED.format("")
+SEARCH_COUNT_CAPPED_SQL = {v: _CAPPED.format(f" WHERE c.id IN ({m})") for v, m in _MATCHES.items()}
+# The filtered list: one category, not closed or archived.
+_FILTER = " WHERE c.category_id = %s AND c.status NOT IN ('closed', 'archived')"
+FILTERED_LIST_SQL = _PAGE + _FILTER + _ORDER
+FILTERED_COUNT_CAPPED_SQL = _CAPPED.format(_FILTER)
 
 
 def search_term(vendor: str, word: str) -> str:
@@ -176,6 +185,50 @@ class Raw:
         finally:
             self.scratch_drop()
         return bulk_rate, single_rate
+
+    def update_insert_rate(self, *, rows: int) -> float:
+        """Commits/s of one UPDATE plus one INSERT each, from one connection: a deadline
+        row closed and its event written, in scratch tables shaped like the real ones
+        (an indexed due time; an event with a body), no Django."""
+        tables = (f"{SCRATCH}_deadline", f"{SCRATCH}_event")
+        for table in tables:
+            self.execute(f"DROP TABLE IF EXISTS {table}")
+        deadline, event = tables
+        try:
+            self.execute(
+                f"CREATE TABLE {deadline} (id integer PRIMARY KEY, due_at varchar(40) NOT NULL,"
+                " closed_at varchar(40), closed_reason varchar(20) NOT NULL DEFAULT '')"
+            )
+            self.execute(f"CREATE INDEX {deadline}_due ON {deadline} (due_at, closed_at)")
+            self.execute(
+                f"CREATE TABLE {event} (id integer PRIMARY KEY, deadline_id integer NOT NULL"
+                f" REFERENCES {deadline} (id), at varchar(40) NOT NULL, body text NOT NULL)"
+            )
+            with self.transaction():
+                cursor = self.conn.cursor()
+                cursor.executemany(
+                    self._sql(f"INSERT INTO {deadline} (id, due_at) VALUES (%s, %s)"),  # noqa: S608
+                    [(i, f"2026-01-01T00:{i % 60:02d}") for i in range(rows)],
+                )
+            update = self._sql(
+                f"UPDATE {deadline} SET closed_at = %s, closed_reason = 'breached'"  # noqa: S608
+                " WHERE id = %s"
+            )
+            insert = self._sql(
+                f"INSERT INTO {event} (id, deadline_id, at, body)"  # noqa: S608 - constant names
+                " VALUES (%s, %s, %s, %s)"
+            )
+            body = '{"kind": "breach", "stage": "investigation", "detail": "超过办理时限"}'
+            started = time.perf_counter()
+            for i in range(rows):
+                with self.transaction():
+                    cursor = self.conn.cursor()
+                    cursor.execute(update, ("2026-01-02T00:00", i))
+                    cursor.execute(insert, (i, i, "2026-01-02T00:00", body))
+            return rows / (time.perf_counter() - started)
+        finally:
+            for table in reversed(tables):
+                self.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def median(values: list[float]) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import socket
 import subprocess
 import time
@@ -27,6 +28,11 @@ class ServerError(RuntimeError):
 class Server:
     base_url: str
     log_path: Path
+    pid: int = 0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the gunicorn master and its workers so far."""
+        return sum(_cpu_seconds(pid) for pid in (self.pid, *_children(self.pid)))
 
     def tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -55,27 +61,55 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); [0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], log_path: Path, *, timeout: float = 30.0) -> Iterator[Server]:
-    """Start gunicorn with ``env``, wait until it answers, and stop it on the way out."""
+def gunicorn(
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    timeout: float = 30.0,
+    workers: int = WORKERS,
+    threads: int = THREADS,
+    app: str = "tousu.wsgi",
+) -> Iterator[Server]:
+    """Start gunicorn with ``env``, wait until it answers, and stop it on the way out.
+    ``app`` may name a module in ``bench/`` (e.g. ``noop_wsgi``)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
         str(BIN / "gunicorn"),
-        "tousu.wsgi",
+        app,
+        # A bench module (noop_wsgi) is found on bench/; Tousu's own app needs no path.
+        *(() if app.startswith("tousu.") else ("--pythonpath", str(ROOT / "bench"))),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--threads",
-        str(THREADS),
+        str(threads),
         *_private_flags(),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         _wait_ready(process, base_url, log_path, timeout)
-        yield Server(base_url, log_path)
+        yield Server(base_url, log_path, process.pid)
     finally:
         _stop(process)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import django
 
@@ -24,6 +26,7 @@ from tousu.supervision.sweep import deadlines_sweep  # noqa: E402
 
 QUICK = os.environ.get("TOUSU_BENCH_QUICK") == "1"  # a smoke run for developers
 DUE, RUNS, SIZES = (100, 1, (1_000, 5_000)) if QUICK else (1000, 3, (10_000, 1_000_000))
+TWO_DUE = 300 if QUICK else 2_000  # due deadlines the two-worker run breaches
 
 
 def _complaints(count: int):
@@ -154,9 +157,70 @@ def _deliver_rate(complaint) -> float:
     return delivered / elapsed
 
 
+def _sweeper(moment: str) -> None:
+    """A child: sweep as of ``moment`` until nothing is due, once told to go on stdin;
+    prints what it did and when it started and finished (wall clock)."""
+    now = datetime.fromisoformat(moment)
+    connection.ensure_connection()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started, total = time.time(), {}
+    while True:
+        counts = deadlines_sweep(now=now)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+        if not counts["breached"]:
+            break
+    print(json.dumps({"started": started, "ended": time.time(), "counts": total}), flush=True)
+
+
+def _two_workers(complaints) -> dict:
+    """Deadline events per second with two sweeping processes on ``TWO_DUE`` due
+    deadlines, from the first start to the last finish; and how many each breached."""
+    moment = timezone.now() + timedelta(hours=1)
+    Deadline.objects.bulk_create(
+        [
+            Deadline(
+                complaint=complaints[i % len(complaints)],
+                stage="investigation",
+                kind="investigation",
+                anchor_at=moment - timedelta(days=8),
+                amount=5,
+                unit="working_days",
+                due_at=moment - timedelta(minutes=1),
+                warn_at=None,
+                pauses=[],
+            )
+            for i in range(TWO_DUE)
+        ],
+        batch_size=500,
+    )
+    command = [sys.executable, __file__, "sweep", moment.isoformat()]
+    children = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready"
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    results = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
+    seconds = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    breached = [r["counts"]["breached"] for r in results]
+    return {"due": TWO_DUE, "breached": breached, "seconds": seconds}
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["sweep"]:
+        _sweeper(sys.argv[2])
+        return
     complaints = _complaints(20)
-    result = {"sweep": _sweep_times(complaints), "deliver_rate": _deliver_rate(complaints[0])}
+    result = {
+        "sweep": _sweep_times(complaints),
+        "two_workers": _two_workers(complaints),
+        "deliver_rate": _deliver_rate(complaints[0]),
+    }
     print(json.dumps(result))
 
 
