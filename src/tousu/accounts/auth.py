@@ -3,6 +3,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from tousu.accounts.selectors import user_permissions_prime
 from tousu.accounts.services import token_authenticate
+from tousu.core.config import config_token_offer
 
 
 class TokenAuth(HttpBearer):
@@ -13,6 +14,8 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         user = token_authenticate(token)
         if user is not None:
+            # Read with the token: the request's caches need no query of their own for it.
+            config_token_offer(user.config_token)  # type: ignore[attr-defined]
             user_permissions_prime(user)
             request.user = user
         return user

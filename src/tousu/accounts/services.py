@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from tousu.accounts.choices import ROLE_PERMISSIONS, Role
 from tousu.accounts.models import ApiToken, Department, Organisation, User
 from tousu.audit.services import audit_record
+from tousu.core.config import config_token_subquery
 from tousu.core.problems import Conflict, NotAllowed
 
 TOKEN_PREFIX = "tsu_"  # noqa: S105 - a marker, not a secret
@@ -103,11 +104,15 @@ def token_create(*, user: User, name: str = "", days: int | None = 365) -> str:
 
 
 def token_authenticate(raw: str) -> User | None:
-    """The active user owning the unexpired, unrevoked token ``raw``, or None."""
+    """The active user owning the unexpired, unrevoked token ``raw``, or None; the user
+    carries ``config_token``, the configuration token read in the same statement."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     token = (
         ApiToken.objects.select_related("user")
+        # The configuration token in the same statement: the request's caches
+        # (permissions, a registration's plan and calendar) then need no query for it.
+        .annotate(config_token=config_token_subquery())
         .filter(digest=_digest(raw), revoked_at__isnull=True)
         .first()
     )
@@ -119,6 +124,7 @@ def token_authenticate(raw: str) -> User | None:
     # Written at most once a minute, so a busy client does not write on every call.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.user.config_token = token.config_token  # type: ignore[attr-defined]
     return token.user
 
 

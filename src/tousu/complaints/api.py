@@ -44,6 +44,7 @@ from tousu.complaints.selectors import (
     complaints_after,
     complaints_count_capped,
     complaints_list,
+    count_cap,
 )
 from tousu.complaints.workflow import complaint_act, complaint_confidentiality_set
 from tousu.core.problems import InvalidInput, NotFound
@@ -184,7 +185,8 @@ def complaint_list(request, filters: Query[ComplaintFilterIn]):
     else:
         rows = list(qs[(page - 1) * page_size : page * page_size + 1])
     count = complaints_count_capped(
-        complaints_list(user=request.user, filters=wanted, for_counting=True)
+        complaints_list(user=request.user, filters=wanted, for_counting=True),
+        cap=count_cap(wanted),
     )
     following = None
     if len(rows) > page_size:

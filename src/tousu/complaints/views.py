@@ -45,6 +45,7 @@ from tousu.complaints.selectors import (
     complaint_timeline,
     complaints_count_capped,
     complaints_list,
+    count_cap,
 )
 from tousu.complaints.workflow import (
     complaint_act,
@@ -73,14 +74,18 @@ class ListPage:
 
     @classmethod
     def of(
-        cls, queryset: QuerySet[Complaint], counted: QuerySet[Complaint], asked: str | None
+        cls,
+        queryset: QuerySet[Complaint],
+        counted: QuerySet[Complaint],
+        asked: str | None,
+        cap: int | None = None,
     ) -> ListPage:
         """Page ``asked`` of ``queryset``; ``counted``: the same rows, built for counting."""
         try:
             number = max(1, min(int(asked or 1), PAGE_MAX))
         except ValueError:
             number = 1
-        count = complaints_count_capped(counted)
+        count = complaints_count_capped(counted, cap=cap)
         if count.exact:
             # Past the last page shows the last page, as Django's get_page does.
             number = min(number, max(1, math.ceil(count.value / PAGE_SIZE)))
@@ -141,7 +146,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         if valid
         else Complaint.objects.none()
     )
-    page = ListPage.of(found, counted, request.GET.get("page"))
+    page = ListPage.of(found, counted, request.GET.get("page"), count_cap(filters))
     rows = [
         {
             "complaint": c,

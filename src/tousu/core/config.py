@@ -92,6 +92,22 @@ def config_scoped() -> bool:
     return bool(getattr(_local, "depth", 0))
 
 
+def config_token_offer(token: str | None) -> None:
+    """A token the caller read in a query of its own (the API token's lookup reads it
+    beside the token): this thread's next ``config_scope()`` within the request takes it
+    instead of reading it again."""
+    _local.handover = token
+
+
+def config_token_subquery() -> Any:
+    """The token as a subquery, to read it in the same statement as something else."""
+    from django.db.models import Subquery
+
+    from tousu.core.models import ConfigGeneration
+
+    return Subquery(ConfigGeneration.objects.filter(pk=1).values("token")[:1])
+
+
 def request_boundary(**kwargs: Any) -> None:
     """A request starts or ends: a token handed over and not taken is dropped."""
     _local.__dict__.pop("handover", None)

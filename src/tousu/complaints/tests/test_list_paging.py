@@ -77,6 +77,20 @@ def test_a_count_above_the_cap_is_shown_as_the_cap_and_a_plus(org, monkeypatch):
     assert len(listed["results"]) == 5  # the page itself is whole
 
 
+def test_a_search_is_counted_only_to_the_smaller_search_cap(org, monkeypatch):
+    for index in range(5):
+        complaint_make(org.clerk, title=f"奶粉结块{index}")
+    complaint_make(org.clerk, title="价格欺诈")
+    monkeypatch.setattr(selectors, "COUNT_CAP", 4)
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    html = login(org.leader).get("/complaints/", {"q": "结块"}).content.decode()
+    assert 'data-count="2" data-exact="false"' in html
+    listed = api(org.leader).get("/api/v1/complaints", {"q": "结块"}).json()
+    assert (listed["count"], listed["count_exact"], len(listed["results"])) == (2, False, 5)
+    # Without a search the list counts to the list's own cap.
+    assert api(org.leader).get("/api/v1/complaints").json()["count"] == 4
+
+
 def test_a_count_at_the_cap_is_exact(org, monkeypatch):
     for index in range(3):
         complaint_make(org.clerk, title=f"投诉{index}")
