@@ -85,9 +85,9 @@ def due_compute(
 ) -> Due:
     """``due_with_pauses`` under the stored calendar, loaded for the days it needs.
 
-    Loads a generous range around the period in two queries; if the arithmetic walks out
-    of it (long holidays, long pauses), reloads a wider one. With ``calendar`` (a whole
-    one, ``work_calendar_cached``) no query at all. Raises ``PeriodError``.
+    Uses the whole stored calendar kept in this process unless ``calendar`` is given; a
+    given calendar that the arithmetic walks out of (long holidays, long pauses) is
+    replaced by a wider one loaded for the days needed. Raises ``PeriodError``.
     """
     unit = unit_normalise(unit)
     value = amount_check(amount, unit)
@@ -100,6 +100,9 @@ def due_compute(
     floor, ceiling = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)
     first = max(first, floor)
     last = min(max(last, first) + dt.timedelta(days=span), ceiling)
+    # The whole stored calendar, kept per process (``work_calendar_cached``): no query
+    # inside a registration, one for the configuration token elsewhere.
+    calendar = calendar or work_calendar_cached()
     while True:
         calendar = calendar or work_calendar_for(first, last)
         try:
