@@ -37,6 +37,8 @@ from tousu.notifications.choices import DeliveryStatus
 from tousu.notifications.models import Notification
 from tousu.notifications.services import LEASE
 from tousu.notifications.tests.loopback import MailServer
+from tousu.supervision.choices import RunStatus
+from tousu.supervision.models import WorkerRun
 from tousu.supervision.tests.checks import RECEIPT, complaints_whole, settle
 from tousu.supervision.tests.intake_load import PATH, Load, registration
 from tousu.supervision.tests.processes import Children, WebProcess, mail_env
@@ -106,6 +108,15 @@ def test_kill_9_of_web_server_and_worker_loses_no_registered_complaint(tmp_path)
                 assert worker.process.poll() is None, worker.stderr[-3000:]
 
             settle(timeout=60, alive=alive, deadlines=False)
+            # SIGTERM stops a worker after its pass in hand once its loop runs; before that
+            # (still starting) it simply ends. Wait for its first pass, bounded.
+            started = time.monotonic()
+            while not WorkerRun.objects.filter(
+                worker__endswith=f":{worker.process.pid}", status=RunStatus.DONE
+            ).exists():
+                alive()
+                assert time.monotonic() - started < 60, "the restarted worker made no pass"
+                time.sleep(0.1)
             assert worker.terminate(timeout=30) == 0, worker.stderr[-3000:]
             # What the killed workers had claimed waits for the claim to end; a pass after
             # that takes it up again.
