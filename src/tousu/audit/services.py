@@ -110,38 +110,26 @@ def audit_record(
         object_id=object_id,
     )
     keys = hmac_keys()
+    event = AuditEvent(
+        at=timezone.now(),
+        actor_id=getattr(actor, "pk", None),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        complaint_id=complaint_id,
+        incident_id=incident_id,
+        data=canonical(with_actor(actor, data or {})),
+        key_id=keys.current,
+    )
     pending = deferred_chains().get(chain)
     if pending is not None:
         # A chain begun in this transaction: numbered, linked and written at its end.
-        event = AuditEvent(
-            at=timezone.now(),
-            actor_id=getattr(actor, "pk", None),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            complaint_id=complaint_id,
-            incident_id=incident_id,
-            data=canonical(with_actor(actor, data or {})),
-            key_id=keys.current,
-        )
         pending.append(event)
         return event
     with transaction.atomic(savepoint=False):
         chain_id, last_seq, last_hash = _chain_lock(chain)
-        event = AuditEvent(
-            chain_id=chain_id,
-            chain_seq=last_seq + 1,
-            at=timezone.now(),
-            actor_id=getattr(actor, "pk", None),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            complaint_id=complaint_id,
-            incident_id=incident_id,
-            data=canonical(with_actor(actor, data or {})),
-            prev_hash=last_hash,
-            key_id=keys.current,
-        )
+        event.chain_id, event.chain_seq, event.prev_hash = chain_id, last_seq + 1, last_hash
+        event.at = timezone.now()  # stamped as the chain's holder, so times follow numbers
         digest = keys.digest(keys.current, event_message(event, chain))
         assert digest is not None  # the current key is always known
         event.hash = digest
