@@ -10,7 +10,7 @@ prints the latest seal for keeping elsewhere.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
 from django.db import connection, transaction
@@ -62,6 +62,14 @@ def _chain_lock(key: str) -> tuple[int, int, str]:
 
 
 _deferred = threading.local()
+
+
+class _Batch(threading.local):
+    events: dict[str, list[AuditEvent]] | None = None
+
+
+# This thread's open ``audit.bulk.audit_batch``: its events by chain key, or None.
+deferred_batch = _Batch()
 
 
 def deferred_chains() -> dict[str, list[AuditEvent]]:
@@ -122,22 +130,35 @@ def audit_record(
         key_id=keys.current,
     )
     pending = deferred_chains().get(chain)
+    if pending is None:
+        batch = deferred_batch.events
+        if batch is not None:  # inside ``audit.bulk.audit_batch``
+            pending = batch.setdefault(chain, [])
     if pending is not None:
-        # A chain begun in this transaction: numbered, linked and written at its end.
+        # Numbered, linked and written when the block that keeps them ends.
         pending.append(event)
         return event
-    with transaction.atomic(savepoint=False):
-        chain_id, last_seq, last_hash = _chain_lock(chain)
-        event.chain_id, event.chain_seq, event.prev_hash = chain_id, last_seq + 1, last_hash
-        event.at = timezone.now()  # stamped as the chain's holder, so times follow numbers
-        digest = keys.digest(keys.current, event_message(event, chain))
-        assert digest is not None  # the current key is always known
-        event.hash = digest
-        event.save()
-        AuditChain.objects.filter(pk=chain_id).update(
-            last_seq=event.chain_seq, last_hash=event.hash, sealed=False
-        )
+    chain_append(chain, [event], save=lambda events: events[0].save())
     return event
+
+
+def chain_append(
+    chain: str, events: list[AuditEvent], *, save: Callable[[list[AuditEvent]], object]
+) -> None:
+    """Append ``events`` (unsaved, in order) to chain ``chain`` under its head's lock:
+    number, link and hash them, ``save`` them, move the head. Three statements."""
+    keys = hmac_keys()
+    with transaction.atomic(savepoint=False):
+        chain_id, seq, prev = _chain_lock(chain)
+        at = timezone.now()  # stamped as the chain's holder, so times follow numbers
+        for event in events:
+            seq += 1
+            event.chain_id, event.chain_seq, event.prev_hash, event.at = chain_id, seq, prev, at
+            digest = keys.digest(event.key_id, event_message(event, chain))
+            assert digest is not None  # the current key is always known
+            event.hash = prev = digest
+        save(events)
+        AuditChain.objects.filter(pk=chain_id).update(last_seq=seq, last_hash=prev, sealed=False)
 
 
 SEAL_BATCH = 5000  # chain heads per seal at most

@@ -21,22 +21,24 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
         return None
     if _concludes(complaint):
         concluded_check(complaint=complaint, digest=digest)
-    earlier = (
+    # Most callers have no earlier handled complaint: ask for its key alone first.
+    found = (
         Complaint.objects.filter(
             complainant__phone_digest=digest,
-            category=complaint.category,
+            category_id=complaint.category_id,
             status__in=[Status.CLOSED, Status.ARCHIVED],
             received_at__gte=now - timedelta(days=REPEAT_WINDOW_DAYS),
         )
         .exclude(pk=complaint.pk)
-        .select_related(
-            "department__parent", "assignee", "received_by", "category", "plan_revision"
-        )
         .order_by("-received_at")
+        .values_list("pk", flat=True)
         .first()
     )
-    if earlier is None:
+    if found is None:
         return None
+    earlier = Complaint.objects.select_related(
+        "department__parent", "assignee", "received_by", "category", "plan_revision"
+    ).get(pk=found)
     from tousu.assessment.penalties import penalties_for_repeat
 
     audit_record(

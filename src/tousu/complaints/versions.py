@@ -57,12 +57,27 @@ def _field_label(name: str) -> str:
         return str(_("co-owners")) if name == "co_owners" else _("other")
 
 
-def bump_version(complaint: Complaint, version: int, **values) -> None:
-    """Save ``values`` only if nobody saved since ``version`` was read."""
+def _bump(complaint: Complaint, version: int, values: dict[str, object]) -> None:
     values["updated_at"] = timezone.now()
     updated = Complaint.objects.filter(pk=complaint.pk, version=version).update(
         version=F("version") + 1, **values
     )
     if not updated:
         raise stale(complaint, version)
+
+
+def bump_version(complaint: Complaint, version: int, **values) -> None:
+    """Save ``values`` only if nobody saved since ``version`` was read."""
+    _bump(complaint, version, values)
     complaint.refresh_from_db()
+
+
+def bump_version_in_place(complaint: Complaint, **values) -> None:
+    """``bump_version`` for plain values of a complaint read in this transaction, at
+    ``complaint.version``: they are set on the instance instead of reading the row back,
+    so its loaded relations (plan revision, complainant) stay."""
+    version = complaint.version
+    _bump(complaint, version, values)
+    for name, value in values.items():
+        setattr(complaint, name, value)
+    complaint.version = version + 1

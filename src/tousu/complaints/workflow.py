@@ -29,7 +29,7 @@ from tousu.complaints.hooks import complaint_happened
 from tousu.complaints.models import Category, Complaint, Participant
 from tousu.complaints.notify import staff_notify
 from tousu.complaints.selectors import complaint_visible_by_rules
-from tousu.complaints.versions import bump_version, stale
+from tousu.complaints.versions import bump_version, bump_version_in_place, stale
 from tousu.core.actors import WORKER
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.notifications.services import notify_complainant
@@ -497,7 +497,7 @@ def complaint_emergency_set(
         state.pop("emergency", None)
     if before == state.get("emergency"):
         return []
-    bump_version(complaint, complaint.version, workflow=state)
+    bump_version_in_place(complaint, workflow=state)
     moved = plan_deadlines.deadlines_scale(
         complaint=complaint, plan=complaint.plan, factor=factor if level else Decimal(1)
     )

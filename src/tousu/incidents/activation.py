@@ -157,10 +157,12 @@ def incident_open(
         )
         incident.number = _number(incident)
         incident.save(update_fields=["number"])
-        for complaint in complaints:
-            IncidentComplaint.objects.create(
+        IncidentComplaint.objects.bulk_create(
+            IncidentComplaint(
                 incident=incident, complaint=complaint, reason=reason or trigger, linked_at=now
             )
+            for complaint in complaints
+        )
         structure = command_structure(plan, case_of(incident))
         Responder.objects.bulk_create(
             Responder(incident=incident, user=user, group=group, part=part, position=i)
@@ -182,11 +184,20 @@ def incident_open(
             },
         )
         if activate:
-            _activate(incident, plan, actor=actor, now=now)
+            _activate(incident, plan, actor=actor, now=now, linked=list(complaints))
     return incident
 
 
-def _activate(incident: Incident, plan: Plan, *, actor: Actor | None, now: datetime) -> None:
+def _activate(
+    incident: Incident,
+    plan: Plan,
+    *,
+    actor: Actor | None,
+    now: datetime,
+    linked: list[Complaint] | None = None,
+) -> None:
+    """``linked``: the incident's complaints when the caller has them in hand (they are
+    changed in place, so a caller holding them keeps their versions)."""
     Incident.objects.filter(pk=incident.pk).update(
         status=IncidentStatus.ACTIVATED, activated_at=now
     )
@@ -196,8 +207,10 @@ def _activate(incident: Incident, plan: Plan, *, actor: Actor | None, now: datet
     assert emergency is not None
     if emergency.situation_every is not None:
         situation_clock(incident, plan, now=now)
-    for link in incident.links.select_related("complaint"):
-        _scale(incident, plan, link.complaint, actor=actor, now=now)
+    if linked is None:
+        linked = [link.complaint for link in incident.links.select_related("complaint")]
+    for complaint in linked:
+        _scale(incident, plan, complaint, actor=actor, now=now)
     responders = [r.user for r in incident.responders.select_related("user")]
     incident_notify(
         users=responders,
@@ -247,18 +260,16 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
     media = media_involved(incident)
     have = set(incident.tasks.values_list("key", flat=True))
     created = []
+    responders: list[Responder] | None = None
     for spec in emergency.tasks:
         if spec.key in have or (spec.levels is not None and incident.level not in spec.levels):
             continue
         if not holds(spec.when, case) or (spec.media and not media):
             continue
-        people = [
-            r.user
-            for r in incident.responders.filter(group=spec.group)
-            .select_related("user")
-            .order_by("position")
-        ]
-        commander = incident.responders.filter(part=ResponderPart.COMMANDER).first()
+        if responders is None:  # read once, for the first task that needs an owner
+            responders = list(incident.responders.select_related("user").order_by("position", "pk"))
+        people = [r.user for r in responders if r.group == spec.group]
+        commander = next((r for r in responders if r.part == ResponderPart.COMMANDER), None)
         owner = people[0] if people else (commander.user if commander else None)
         row = deadline_open(
             incident=incident,
@@ -351,14 +362,13 @@ def _scale(incident: Incident, plan: Plan, complaint: Complaint, *, actor, now: 
 
 def incident_link(
     *, incident: Incident, complaint: Complaint, reason: str, actor: Actor | None, now: datetime
-) -> bool:
-    """Link ``complaint`` to the (locked, running) incident; its deadlines take the level's
-    factor. Returns False when it was linked already."""
-    link, created = IncidentComplaint.objects.get_or_create(
-        incident=incident, complaint=complaint, defaults={"reason": reason, "linked_at": now}
+) -> None:
+    """Link ``complaint`` to the running incident, whose row the caller has locked and
+    which it has checked the complaint is not linked to yet (the link's unique constraint
+    refuses a second one); its deadlines take the level's factor."""
+    IncidentComplaint.objects.create(
+        incident=incident, complaint=complaint, reason=reason, linked_at=now
     )
-    if not created:
-        return False
     plan = incident.plan
     if incident.status != IncidentStatus.REPORTED:
         _scale(incident, plan, complaint, actor=actor, now=now)
@@ -370,7 +380,6 @@ def incident_link(
         incident=incident,
         data={"complaint": complaint.tracking_no, "reason": reason},
     )
-    return True
 
 
 def incident_level_set(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tousu.incidents.choices import (
+    OPEN_STATUSES,
     DrillStatus,
     IncidentSource,
     IncidentStatus,
@@ -92,9 +93,12 @@ class Incident(models.Model):
         ordering = ["-opened_at", "-pk"]
         indexes = [models.Index(fields=["status", "-opened_at"], name="incident_status")]
         constraints = [
-            # One complaint group is one incident, however many registrations race.
+            # One complaint group is one running incident, however many registrations
+            # race; once it is over, a new wave of the same matter is a new incident.
             models.UniqueConstraint(
-                fields=["group_key"], condition=~Q(group_key=""), name="incident_one_per_group"
+                fields=["group_key"],
+                condition=~Q(group_key="") & Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="incident_one_running_per_group",
             )
         ]
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.audit.bulk import audit_batch
 from tousu.complaints.models import Complaint
 from tousu.core.actors import SystemActor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
@@ -85,16 +86,19 @@ def fire(
     now: datetime,
     group_key: str = "",
     title: str = "",
+    running: Incident | None = None,
 ) -> Incident:
     """The trigger fired for ``complaints`` (all about one matter): link them to the
     matter's running incident — raising its level when this trigger's is more serious —
-    or open one at the trigger's level."""
+    or open one at the trigger's level. ``running``: the group's running incident, when
+    the caller has locked it already."""
     emergency = revision.plan_model.emergency
     assert emergency is not None
     for _attempt in range(3):
         try:
-            with transaction.atomic():
-                incident = _running(group_key, complaints)
+            # The incident's and the linked complaints' events: a chain's at a time.
+            with transaction.atomic(), audit_batch():
+                incident = running or _running(group_key, complaints)
                 if incident is None:
                     return incident_open(
                         revision=revision,
@@ -108,6 +112,8 @@ def fire(
                         reason=trigger.label,
                         group_key=group_key,
                     )
+                if incident.plan_revision_id == revision.pk:
+                    incident.plan_revision = revision  # loaded and parsed already
                 linked = set(
                     incident.links.filter(complaint__in=complaints).values_list(
                         "complaint_id", flat=True
@@ -139,6 +145,7 @@ def fire(
                 return incident
         except IntegrityError:
             # Another registration opened the group's incident first: join it.
+            running = None
             continue
     raise RuntimeError("could not open or join the incident of the group")
 
@@ -146,9 +153,12 @@ def fire(
 def _running(group_key: str, complaints: list[Complaint]) -> Incident | None:
     found = None
     if group_key:
-        found = Incident.objects.select_for_update(no_key=True).filter(group_key=group_key).first()
-        if found is not None and found.status not in OPEN_STATUSES:
-            found = None  # the group's response is over; a new wave is a new matter
+        # Once the group's response is over, a new wave is a new incident.
+        found = (
+            Incident.objects.select_for_update(no_key=True)
+            .filter(group_key=group_key, status__in=OPEN_STATUSES)
+            .first()
+        )
     if found is None:
         linked = (
             Incident.objects.filter(links__complaint__in=complaints, status__in=OPEN_STATUSES)
@@ -258,19 +268,28 @@ def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetim
         seen.add(firing.group_key)
         trigger = by_key[firing.trigger]
         # The group's incident runs already: the others joined it when they came in.
-        running = Incident.objects.filter(
-            group_key=firing.group_key, status__in=OPEN_STATUSES
-        ).exists()
-        ids = [complaint.pk] if running else firing.complaint_ids
-        found = Complaint.objects.filter(pk__in=ids)
+        running = _running(firing.group_key, [])
+        ids = {complaint.pk} if running else set(firing.complaint_ids)
         if not firing.group_key.startswith("fields:") and trigger.mass:
             # The matter's members in the window that are not in its incident yet join
             # too: one registered at the same moment may have been counted by neither.
             since = window_start(trigger.mass.within, complaint.received_at)
-            found = found | Complaint.objects.filter(
-                signature__matter__key=firing.group_key, signature__received_at__gte=since
-            ).exclude(incident_links__incident__group_key=firing.group_key)
-        members = list(found.distinct().order_by("pk"))
+            ids.update(
+                Complaint.objects.filter(
+                    signature__matter__key=firing.group_key, signature__received_at__gte=since
+                )
+                .exclude(incident_links__incident__group_key=firing.group_key)
+                .values_list("pk", flat=True)
+            )
+        # The complaint in hand is the one this transaction wrote (its plan loaded).
+        members = [complaint] if complaint.pk in ids else []
+        ids.discard(complaint.pk)
+        if ids:
+            for other in Complaint.objects.filter(pk__in=ids):
+                if other.plan_revision_id == revision.pk:
+                    other.plan_revision = revision  # loaded and parsed already
+                members.append(other)
+        members.sort(key=lambda member: member.pk)
         subject = (
             _("confidential complaint")
             if complaint.confidential
@@ -284,6 +303,7 @@ def _mass(complaint: Complaint, revision: PlanRevision, plan: Plan, now: datetim
             now=now,
             group_key=firing.group_key,
             title=f"{trigger.label}：{subject}",
+            running=running,
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -121,6 +121,8 @@ def notify_users(
         subject, body = incident_message_render(incident, event, **extra)
     else:
         subject, body = message_render(complaint, event, audience=STAFF, **extra)
+    # Each person's own channels, for all of them in one query.
+    prefetch_related_objects(allowed, "notification_channels")
     rows = []
     for user in allowed:
         rows += _rows_for_user(

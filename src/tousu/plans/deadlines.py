@@ -107,9 +107,9 @@ def deadlines_scale(
         if amount == row.amount:
             continue
         before = row.due_at
+        row.complaint = complaint  # type: ignore[assignment]  # the case in hand, not re-read
         row.amount, row.base_amount = amount, (None if factor == 1 else base)
-        row.save(update_fields=["amount", "base_amount"])
-        deadline_recompute(row, actor=actor)
+        deadline_recompute(row, actor=actor, changed=("amount", "base_amount"))
         rule = plan.deadline_rule(row.kind)
         moved.append(
             {

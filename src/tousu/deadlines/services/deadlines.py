@@ -120,9 +120,10 @@ def deadline_schedule(
 
 
 def deadline_recompute(
-    row: Deadline, *, actor: Actor | None = None
+    row: Deadline, *, actor: Actor | None = None, changed: tuple[str, ...] = ()
 ) -> dict[str, list[object]] | None:
     """Bring a locked, open row in line with the calendar; record and return what moved.
+    ``changed``: fields the caller set on the row, saved in the same statement.
 
     ``warned_at`` and ``breached_at`` belong to the worker and are left alone.
     """
@@ -131,10 +132,12 @@ def deadline_recompute(
     after = {"due_at": due.at, "provisional": due.provisional, "warn_at": warn}
     changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
     if not changes:
+        if changed:
+            row.save(update_fields=list(changed))
         return None
     for name, value in after.items():
         setattr(row, name, value)
-    row.save(update_fields=list(after))
+    row.save(update_fields=[*changed, *after])
     audit_record(
         actor=actor,
         action=DEADLINE_RECOMPUTED,

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tousu.complaints.models import Complaint
 from tousu.complaints.services import ComplainantData, complaint_register
@@ -148,3 +149,79 @@ def test_a_storm_registered_at_once_from_many_desks_opens_one_incident():
     # Every one of them is in it: those counted by neither of two at the same moment too.
     missing = Complaint.objects.exclude(incident_links__incident=incident)
     assert not missing.exists(), list(missing.values_list("tracking_no", flat=True))
+
+
+def test_a_new_wave_of_a_matter_whose_incident_closed_opens_a_new_incident():
+    """The same matter flaring up again after its response closed is a new incident:
+    intake keeps answering 201 and nobody is linked to the closed one."""
+    from tousu.accounts.models import User
+    from tousu.incidents.response import incident_close
+
+    people = clients("market")
+    clerk = people["clerk"]
+
+    def wave(start: int, hour: int) -> list[str]:
+        numbers = []
+        for index, (title, description) in enumerate(SAME_MATTER[:3]):
+            with clock(f"2026-04-07T{hour:02d}:{index * 5:02d}:00+08:00"):
+                numbers.append(
+                    register(
+                        clerk,
+                        title=title,
+                        description=description,
+                        complainant={
+                            "name": f"顾客{start + index}",
+                            "phone": f"139000000{start + index:02d}",
+                        },
+                    )
+                )
+        return numbers
+
+    first = wave(0, 9)
+    closed = Incident.objects.get()
+    with clock("2026-04-07T09:30:00+08:00"):
+        incident_close(
+            incident=closed, actor=User.objects.get(username="leader"), outcome="已处置完毕"
+        )
+    second = wave(10, 11)
+    running = Incident.objects.exclude(pk=closed.pk).get()
+    assert running.status != "closed" and running.group_key == closed.group_key
+    assert set(closed.complaints.values_list("tracking_no", flat=True)) == set(first)
+    assert set(second) <= set(running.complaints.values_list("tracking_no", flat=True))
+    assert not closed.complaints.filter(tracking_no__in=second).exists()
+
+
+# Joining the running incident of one's matter: what every registration takes (the token
+# — here with its daily last-use stamp —, number, complainant, keys, complaint, deadlines,
+# repeat look-up, search document, chain), mass detection (candidates, the matter locked,
+# signature, bands, members; on PostgreSQL the buckets' lock), then the group's incident
+# locked, the members not in it yet, a savepoint, the complaint's links, the link, its
+# emergency state, its deadlines read and re-timed (one statement each) and the
+# incident's chain (three). 41 before the speed issue's second pass.
+JOIN_PINNED = 31
+
+
+def test_joining_a_running_mass_incident_takes_a_fixed_number_of_queries():
+    people = clients("market")
+    clerk = people["clerk"]
+    for index, (title, description) in enumerate(SAME_MATTER[:3]):
+        with clock(f"2026-04-07T10:{index * 5:02d}:00+08:00"):
+            register(
+                clerk,
+                title=title,
+                description=description,
+                complainant={"name": f"顾客{index}", "phone": f"1391234560{index}"},
+            )
+    incident = Incident.objects.get()  # the third opened it (same merchant, level III)
+    title, description = SAME_MATTER[3]
+    with clock("2026-04-07T10:30:00+08:00"), CaptureQueriesContext(connection) as queries:
+        number = register(
+            clerk,
+            title=title,
+            description=description,
+            complainant={"name": "顾客3", "phone": "13912345603"},
+        )
+    assert Incident.objects.get() == incident
+    assert incident.complaints.filter(tracking_no=number).exists()
+    pinned = JOIN_PINNED + (connection.vendor == "postgresql")
+    assert len(queries) == pinned, "\n".join(q["sql"][:120] for q in queries)
