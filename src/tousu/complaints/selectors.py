@@ -36,6 +36,7 @@ from tousu.complaints.models import (
     Complaint,
     Participant,
 )
+from tousu.complaints.planner import Broad
 from tousu.complaints.revisions import plan_revisions
 from tousu.complaints.search import (
     SEARCH_TEXT,
@@ -85,7 +86,8 @@ def complaint_visibility_filter(
         subtree: set[int] | None = getattr(user, "_department_subtree", None)
         if subtree is None:
             subtree = user._department_subtree = department_subtree_ids(user.department_id)
-        scope |= Q(department_id__in=subtree)
+        # A department's complaints are many: newest first, the page is found early.
+        return queryset.filter(Broad(scope | Q(department_id__in=subtree)))
     return queryset.filter(scope)
 
 
@@ -304,15 +306,17 @@ def complaints_list(
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.open:
-        # Named statuses (not "not closed") so the status index reads only open rows.
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        # Named statuses (not "not closed"): a count reads only open rows of the status
+        # index; a page walks the recency index (most recent complaints are open).
+        qs = qs.filter(Broad(Q(status__in=OPEN_STATUSES)))
     if filters.category:
-        # The category and everything under it (trees are at most three deep).
-        qs = qs.filter(
-            Q(category__key=filters.category)
-            | Q(category__parent__key=filters.category)
-            | Q(category__parent__parent__key=filters.category)
-        )
+        # The category and everything under it (trees are at most three deep), as a
+        # list of keys in the same statement: the complaints' own index then serves.
+        key = filters.category
+        tree = Category.objects.filter(
+            Q(key=key) | Q(parent__key=key) | Q(parent__parent__key=key)
+        ).values("pk")
+        qs = qs.filter(Broad(Q(category_id__in=tree)))
     if filters.severity:
         qs = qs.filter(severity=filters.severity)
     if filters.department:
