@@ -21,7 +21,8 @@ PASSWORD = "correct horse battery"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip PostgreSQL-only tests on SQLite, and browser tests without Chromium.
+    """Skip PostgreSQL-only tests on SQLite, browser tests on PostgreSQL (one leg runs
+    them) and without Chromium.
 
     In CI (CI=true) a missing Chromium is an error, not a skip: the browser tests must run.
     """
@@ -34,6 +35,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL leg)")
             )
+        if "browser" in item.keywords and vendor == "postgresql":
+            # What a page shows does not depend on the vendor (its queries are tested on
+            # both): Chromium runs in the SQLite leg, the heavy process tests in this one.
+            item.add_marker(pytest.mark.skip(reason="a browser test: the SQLite leg runs it"))
         if "browser" in item.keywords and chromium is None:
             if os.environ.get("CI") == "true":
                 raise pytest.UsageError(

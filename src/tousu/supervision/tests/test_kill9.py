@@ -76,6 +76,7 @@ class HoldingMailServer(MailServer):
 
 
 @pytest.mark.slow
+@pytest.mark.postgres  # a heavy test: one leg runs it, on the production database
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_of_web_server_and_worker_loses_no_registered_complaint(tmp_path):
     users = demo_organisation_create("school")
