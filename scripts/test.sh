@@ -50,7 +50,7 @@ fi
 $BIN/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tousu.settings'); django.setup()"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
-PG_PART2=(src/tousu/demo src/tousu/reports)
+PG_PART2=(src/tousu/demo)
 pg2_url="${PG_URL%/*}/$(basename "${PG_URL##*/}")_part2"
 if [ $# -eq 0 ]; then
   pg1_args=()
