@@ -294,13 +294,20 @@ def _missed(now: datetime) -> Exists:
 
 
 def complaints_list(
-    *, user: User | AnonymousUser, filters: ComplaintFilter, for_counting: bool = False
+    *,
+    user: User | AnonymousUser,
+    filters: ComplaintFilter,
+    for_counting: bool = False,
+    capped: bool = False,
 ) -> QuerySet[Complaint]:
     """Visible complaints narrowed by ``filters``, with what the list shows joined in.
 
     ``for_counting`` leaves out what only the list shows (joins, the next deadline,
     the order), so counts and ``values().annotate(Count)`` breakdowns of the dashboard
-    are made of exactly the rows the list would show."""
+    are made of exactly the rows the list would show. A page, and the capped count
+    beside it (``capped``), stop early: their broad filters are read as they walk the
+    recency index (``planner.Broad``); an exact count uses the filters' own indexes."""
+    walks = capped or not for_counting
     qs: QuerySet[Complaint] = Complaint.objects.visible_to(user)
     now = timezone.now()
     if filters.status:
@@ -308,7 +315,8 @@ def complaints_list(
     if filters.open:
         # Named statuses (not "not closed"): a count reads only open rows of the status
         # index; a page walks the recency index (most recent complaints are open).
-        qs = qs.filter(Broad(Q(status__in=OPEN_STATUSES)))
+        open_rows = Q(status__in=OPEN_STATUSES)
+        qs = qs.filter(Broad(open_rows) if walks else open_rows)
     if filters.category:
         # The category and everything under it (trees are at most three deep), as a
         # list of keys in the same statement: the complaints' own index then serves.
@@ -316,7 +324,8 @@ def complaints_list(
         tree = Category.objects.filter(
             Q(key=key) | Q(parent__key=key) | Q(parent__parent__key=key)
         ).values("pk")
-        qs = qs.filter(Broad(Q(category_id__in=tree)))
+        in_tree = Q(category_id__in=tree)
+        qs = qs.filter(Broad(in_tree) if walks else in_tree)
     if filters.severity:
         qs = qs.filter(severity=filters.severity)
     if filters.department:

@@ -142,7 +142,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         complaints_list(user=request.user, filters=filters) if valid else Complaint.objects.none()
     )
     counted = (
-        complaints_list(user=request.user, filters=filters, for_counting=True)
+        complaints_list(user=request.user, filters=filters, for_counting=True, capped=True)
         if valid
         else Complaint.objects.none()
     )
