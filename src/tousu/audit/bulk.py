@@ -26,7 +26,7 @@ from django.utils import timezone
 from tousu.audit.hashing import GENESIS, canonical, chain_key, event_message
 from tousu.audit.keys import hmac_keys
 from tousu.audit.models import AuditChain, AuditEvent
-from tousu.audit.services import chain_append, deferred_batch, deferred_chains, with_actor
+from tousu.audit.services import chain_append, chain_link, deferred, with_actor
 from tousu.core.actors import Actor
 
 INSERT_BATCH = 500  # rows per INSERT statement
@@ -284,7 +284,7 @@ def audit_chain_new(*, complaint_id: int) -> Iterator[None]:
     chain = chain_key(
         complaint_id=complaint_id, incident_id=None, object_type="complaint", object_id=""
     )
-    chains = deferred_chains()
+    chains = deferred.chains
     events = chains[chain] = []
     try:
         yield
@@ -292,13 +292,7 @@ def audit_chain_new(*, complaint_id: int) -> Iterator[None]:
         chains.pop(chain, None)
     if not events:
         return
-    keys = hmac_keys()
-    prev = GENESIS
-    for seq, event in enumerate(events, start=1):
-        event.chain_seq, event.prev_hash = seq, prev
-        digest = keys.digest(event.key_id, event_message(event, chain))
-        assert digest is not None  # the current key is always known
-        event.hash = prev = digest
+    prev = chain_link(chain, events, after=0, prev=GENESIS)
     with transaction.atomic(savepoint=False):
         (chain_id,) = rows_insert(
             AuditChain,
@@ -322,7 +316,7 @@ def audit_batch() -> Iterator[None]:
     Use it around a unit of work inside a transaction or savepoint that the block's end
     precedes (a savepoint rolled back after the block has ended would keep its events):
     when a block raises, the events appended inside it are dropped with it."""
-    batch = deferred_batch.events
+    batch = deferred.batch
     if batch is not None:  # nested: the outermost block writes
         marks = {chain: len(events) for chain, events in batch.items()}
         try:
@@ -334,10 +328,10 @@ def audit_batch() -> Iterator[None]:
                     del batch[chain]
             raise
         return
-    batch = deferred_batch.events = {}
+    batch = deferred.batch = {}
     try:
         yield
     finally:
-        deferred_batch.events = None
+        deferred.batch = None
     for chain in sorted(batch):
         chain_append(chain, batch[chain], save=objects_insert)

@@ -61,24 +61,17 @@ def _chain_lock(key: str) -> tuple[int, int, str]:
     return int(row[0]), int(row[1]), str(row[2])
 
 
-_deferred = threading.local()
+class _Deferred(threading.local):
+    """This thread's events kept in memory, by chain key, until a block writes them:
+    ``chains`` begun in this transaction (``audit.bulk.audit_chain_new``) and the open
+    ``audit.bulk.audit_batch``'s ``batch`` (None outside one)."""
+
+    def __init__(self) -> None:
+        self.chains: dict[str, list[AuditEvent]] = {}
+        self.batch: dict[str, list[AuditEvent]] | None = None
 
 
-class _Batch(threading.local):
-    events: dict[str, list[AuditEvent]] | None = None
-
-
-# This thread's open ``audit.bulk.audit_batch``: its events by chain key, or None.
-deferred_batch = _Batch()
-
-
-def deferred_chains() -> dict[str, list[AuditEvent]]:
-    """This thread's chains whose events are kept in memory until their subject's
-    registration writes them together (``audit.bulk.audit_chain_new``)."""
-    chains: dict[str, list[AuditEvent]] | None = getattr(_deferred, "chains", None)
-    if chains is None:
-        chains = _deferred.chains = {}
-    return chains
+deferred = _Deferred()
 
 
 def with_actor(actor: Actor | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -129,11 +122,9 @@ def audit_record(
         data=canonical(with_actor(actor, data or {})),
         key_id=keys.current,
     )
-    pending = deferred_chains().get(chain)
-    if pending is None:
-        batch = deferred_batch.events
-        if batch is not None:  # inside ``audit.bulk.audit_batch``
-            pending = batch.setdefault(chain, [])
+    pending = deferred.chains.get(chain)
+    if pending is None and deferred.batch is not None:  # inside ``audit_batch``
+        pending = deferred.batch.setdefault(chain, [])
     if pending is not None:
         # Numbered, linked and written when the block that keeps them ends.
         pending.append(event)
@@ -147,18 +138,28 @@ def chain_append(
 ) -> None:
     """Append ``events`` (unsaved, in order) to chain ``chain`` under its head's lock:
     number, link and hash them, ``save`` them, move the head. Three statements."""
-    keys = hmac_keys()
     with transaction.atomic(savepoint=False):
         chain_id, seq, prev = _chain_lock(chain)
         at = timezone.now()  # stamped as the chain's holder, so times follow numbers
         for event in events:
-            seq += 1
-            event.chain_id, event.chain_seq, event.prev_hash, event.at = chain_id, seq, prev, at
-            digest = keys.digest(event.key_id, event_message(event, chain))
-            assert digest is not None  # the current key is always known
-            event.hash = prev = digest
+            event.chain_id, event.at = chain_id, at
+        prev = chain_link(chain, events, after=seq, prev=prev)
         save(events)
-        AuditChain.objects.filter(pk=chain_id).update(last_seq=seq, last_hash=prev, sealed=False)
+        AuditChain.objects.filter(pk=chain_id).update(
+            last_seq=seq + len(events), last_hash=prev, sealed=False
+        )
+
+
+def chain_link(chain: str, events: list[AuditEvent], *, after: int, prev: str) -> str:
+    """Number ``events`` on from ``after``, link each to the hash before (``prev`` for
+    the first) and hash it; returns the last hash."""
+    keys = hmac_keys()
+    for seq, event in enumerate(events, start=after + 1):
+        event.chain_seq, event.prev_hash = seq, prev
+        digest = keys.digest(event.key_id, event_message(event, chain))
+        assert digest is not None  # the current key is always known
+        event.hash = prev = digest
+    return prev
 
 
 SEAL_BATCH = 5000  # chain heads per seal at most

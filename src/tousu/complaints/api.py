@@ -15,6 +15,7 @@ from tousu.accounts.selectors import departments_active
 from tousu.complaints import services
 from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.checks import ComplainantData
+from tousu.complaints.cursors import complaint_cursor, complaints_after
 from tousu.complaints.evidence import attachment_add
 from tousu.complaints.models import Category, Complaint
 from tousu.complaints.presenters import masked_complainant
@@ -37,11 +38,9 @@ from tousu.complaints.schemas import (
 )
 from tousu.complaints.selectors import (
     ComplaintFilter,
-    complaint_cursor,
     complaint_filter_problems,
     complaint_get_visible,
     complaint_timeline,
-    complaints_after,
     complaints_count_capped,
     complaints_list,
     count_cap,

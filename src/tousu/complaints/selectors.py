@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
-from django.core import signing
 from django.db import connection
 from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
@@ -44,7 +43,7 @@ from tousu.complaints.search import (
     text_containing,
     text_hits_sql,
 )
-from tousu.core.problems import NotFound, ServiceError
+from tousu.core.problems import NotFound
 from tousu.deadlines.models import Deadline
 from tousu.plans.definition import plan_from, stages_acted_in, user_plays
 from tousu.plans.models import Plan, PlanRevision
@@ -429,83 +428,6 @@ def complaints_count_capped(
     cap = COUNT_CAP if cap is None else cap
     seen = queryset.order_by().values("pk")[: cap + 1].count()
     return CappedCount(value=min(seen, cap), exact=seen <= cap)
-
-
-CURSOR_SALT = "tousu.complaints.list-cursor"
-
-
-class CursorInvalid(ServiceError):
-    """A list cursor that this server did not make for this order (tampered, cut short,
-    or made for another sort)."""
-
-    def __init__(self) -> None:
-        message = gettext("This cursor is not valid: start again from the first page.")
-        super().__init__(message, field_errors={"cursor": [message]})
-
-
-def complaint_cursor(complaint: Complaint, *, sort: str) -> str:
-    """An opaque, signed cursor for the position just after ``complaint`` (a row of a
-    ``complaints_list`` ordered by ``sort``)."""
-    values = []
-    for key in sort_keys(sort):
-        value = getattr(complaint, key.name, None)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    return signing.dumps({"s": sort, "v": values}, salt=CURSOR_SALT)
-
-
-def complaints_after(
-    queryset: QuerySet[Complaint], *, sort: str, cursor: str
-) -> QuerySet[Complaint]:
-    """The rows of ``queryset`` (ordered by ``sort``) after the position ``cursor``
-    names — keyset pagination: each page costs the same however deep it is, and rows
-    added meanwhile are neither skipped nor repeated. The gate stays the queryset's:
-    a cursor is only a position, never a permission. ``CursorInvalid`` when the cursor
-    was not made here for this order."""
-    keys = sort_keys(sort)
-    try:
-        payload = signing.loads(cursor, salt=CURSOR_SALT)
-        raw = payload["v"]
-        if payload["s"] != sort or not isinstance(raw, list) or len(raw) != len(keys):
-            raise CursorInvalid
-        values = [_cursor_value(key, value) for key, value in zip(keys, raw, strict=True)]
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
-        raise CursorInvalid from exc
-    after = _beyond(keys[-1], values[-1])
-    for key, value in reversed(list(zip(keys[:-1], values[:-1], strict=True))):
-        same = Q(**{f"{key.name}__isnull": True}) if value is None else Q(**{key.name: value})
-        after = _beyond(key, value) | (same & after)
-    first, start = keys[0], values[0]
-    if not first.nullable:
-        # The same bound as an index range, so the scan starts at the cursor.
-        after &= Q(**{f"{first.name}__{'lte' if first.descending else 'gte'}": start})
-    return queryset.filter(after)
-
-
-def _cursor_value(key: SortKey, value: object) -> object:
-    if value is None and key.nullable:
-        return None
-    if key.name in ("received_at", "next_due"):
-        moment = datetime.fromisoformat(cast(str, value))
-        if timezone.is_naive(moment):
-            raise ValueError(value)
-        return moment
-    if key.name == "pk":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(value)
-        return value
-    if not isinstance(value, str):
-        raise ValueError(value)
-    return value
-
-
-def _beyond(key: SortKey, value: object) -> Q:
-    """The rows strictly after ``value`` in column ``key``."""
-    if value is None:
-        return Q(pk__in=[])  # empty values come last: nothing is after them
-    beyond = Q(**{f"{key.name}__{'lt' if key.descending else 'gt'}": value})
-    if key.nullable:
-        beyond |= Q(**{f"{key.name}__isnull": True})
-    return beyond
 
 
 TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")

@@ -4,76 +4,15 @@ so thirty wrong passwords spread over two servers close the door on both."""
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
-import select
-import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tousu.audit.models import AuditEvent
-from tousu.supervision.tests.processes import worker_env
-
-STARTUP_LIMIT = 60  # seconds a server may take to answer
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class WebProcess:
-    """One gunicorn process serving the test database on a loopback port; it says when
-    it listens on a pipe (``gunicorn_ready.py``), so the test waits for that, bounded."""
-
-    def __init__(self, workdir: Path, name: str):
-        self.port = _free_port()
-        self.log = (workdir / f"{name}.log").open("wb")
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        ready, told = os.pipe()
-        env = {**worker_env(), "TOUSU_TEST_READY_FD": str(told)}
-        self.process = subprocess.Popen(
-            [
-                gunicorn,
-                "tousu.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                "--config",
-                str(Path(__file__).with_name("gunicorn_ready.py")),
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            pass_fds=(told,),
-        )
-        os.close(told)
-        try:
-            answered, _w, _x = select.select([ready], [], [], STARTUP_LIMIT)
-            said = os.read(ready, 16) if answered else b""
-        finally:
-            os.close(ready)
-        if said != b"ready\n":
-            self.stop()
-            raise AssertionError(f"{name} did not start in {STARTUP_LIMIT} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
+from tousu.supervision.tests.processes import WebProcess
 
 
 class Browser:
@@ -103,7 +42,9 @@ class Browser:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_thirty_failures_over_two_web_processes_close_the_door_on_both(org, tmp_path):
-    servers = [WebProcess(tmp_path, "web-a"), WebProcess(tmp_path, "web-b")]
+    servers = [
+        WebProcess(tmp_path, name, workers=1, threads=1).start() for name in ("web-a", "web-b")
+    ]
     try:
         browser = Browser()
         answers = [

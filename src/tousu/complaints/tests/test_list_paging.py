@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tousu.accounts.services import token_create
-from tousu.complaints import selectors
+from tousu.complaints import cursors, selectors
 from tousu.complaints.tests.factories import complaint_make
 from tousu.conftest import PASSWORD
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def signed(payload) -> str:
-    return signing.dumps(payload, salt=selectors.CURSOR_SALT)
+    return signing.dumps(payload, salt=cursors.CURSOR_SALT)
 
 
 def api(user) -> Client:
