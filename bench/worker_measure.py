@@ -215,7 +215,9 @@ def main() -> None:
     if sys.argv[1:2] == ["sweep"]:
         _sweeper(sys.argv[2])
         return
-    complaints = _complaints(20)
+    # A due deadline a complaint, as in an office: none shares its complaint's lock,
+    # version or audit chain with another in the same chunk.
+    complaints = _complaints(TWO_DUE)
     result = {
         "sweep": _sweep_times(complaints),
         "two_workers": _two_workers(complaints),

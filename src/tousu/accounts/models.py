@@ -86,14 +86,24 @@ class User(AbstractUser):
         return self.last_name + self.first_name or self.username
 
     def role_codes(self) -> frozenset[str]:
+        """The names of the user's groups (roles); inside a ``config_scope`` (a
+        registration, a worker's chunk) kept in this process until the configuration
+        changes (group memberships are watched)."""
+        from tousu.core.config import config_cached, config_scoped
+
         cached = getattr(self, "_role_codes", None)
         if cached is None:
             if "groups" in getattr(self, "_prefetched_objects_cache", {}):
                 cached = frozenset(group.name for group in self.groups.all())
+            elif config_scoped() and self.pk is not None:
+                cached = config_cached(f"accounts.roles:{self.pk}", self._role_codes_read)
             else:
-                cached = frozenset(self.groups.values_list("name", flat=True))
+                cached = self._role_codes_read()
             self._role_codes = cached
         return cached
+
+    def _role_codes_read(self) -> frozenset[str]:
+        return frozenset(self.groups.values_list("name", flat=True))
 
     def has_role(self, *roles: Role | str) -> bool:
         return bool(self.role_codes() & {str(r) for r in roles})

@@ -19,17 +19,15 @@ def staff_notify(
     The gate's rules are applied in memory (``complaint_visible_by_rules``, held equal to
     the gate's query by a test), with the case's participants read once: telling ten
     people costs one query, not ten."""
+    users = [user for user in users if user is not None and user.is_active]
+    if not users:
+        return []
     participants = set(
         Participant.objects.filter(complaint=complaint).values_list("user_id", flat=True)
     )
     seen: dict[int, User] = {}
     for user in users:
-        if (
-            user is not None
-            and user.is_active
-            and user.pk not in seen
-            and complaint_visible_by_rules(user, complaint, participants)
-        ):
+        if user.pk not in seen and complaint_visible_by_rules(user, complaint, participants):
             seen[user.pk] = user
     allowed = sorted(seen.values(), key=lambda u: u.username)
     if allowed:

@@ -22,6 +22,7 @@ from tousu.accounts.choices import ROLES_SEEING_CONFIDENTIAL
 from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.assessment.penalties import penalties_for_action
+from tousu.audit.bulk import objects_insert
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, ParticipantPart
 from tousu.complaints.handoff import default_assignee, handoff_notify, people_with_actions
@@ -270,11 +271,10 @@ def _meeting_owner(complaint: Complaint, meeting: dict | None):
 
 
 def participant_add(*, complaint: Complaint, user, part: str, now: datetime) -> bool:
-    """Keep ``user`` as one of the case's participants (idempotent); True when new."""
-    _, created = Participant.objects.get_or_create(
-        complaint=complaint, user=user, part=part, defaults={"since": now}
-    )
-    return created
+    """Keep ``user`` as one of the case's participants (idempotent, one statement: a
+    concurrent writer's row is left as it is); True when new."""
+    row = Participant(complaint=complaint, user=user, part=part, since=now)
+    return objects_insert([row], ignore_conflicts=True) == 1
 
 
 # Which message each action type sends the complainant: the plan's text, or Tousu's own
@@ -363,7 +363,7 @@ def complaint_escalate(
         state["anchors"] = {**state.get("anchors", {}), "stage_entered": now.isoformat()}
         values.update(stage=stage, status=plan.stage(stage).status, workflow=state)
     if values:
-        bump_version(complaint, complaint.version, **values)
+        bump_version_in_place(complaint, **values)
         plan_deadlines.on_transition(
             complaint=complaint,
             plan=plan,
@@ -381,7 +381,7 @@ def complaint_escalate(
         changes["co_owners"] = [[], [p.display_name for p in added]]
         if not values:
             # Others' open forms are stale now: they get a 409 naming the escalation.
-            bump_version(complaint, complaint.version)
+            bump_version_in_place(complaint)
     told = staff_notify(users=notify, key=key, complaint=complaint, event=event, now=now, **extra)
     seen = {p.pk for p in told}
     told += staff_notify(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, QuerySet
 
+from tousu.core.config import config_cached
 from tousu.core.problems import NotFound
 from tousu.plans.models import Plan, PlanRevision
 
@@ -56,3 +57,15 @@ def revision_diff(key: str, a: int, b: int) -> str:
             tofile=f"{key} r{b} ({second.effective_date})",
         )
     )
+
+
+def revision_cached(pk: int) -> PlanRevision:
+    """Revision ``pk`` with its plan and typed plan loaded, kept in this process until the
+    configuration changes (revisions are immutable). Shared: callers must not change it."""
+
+    def build() -> PlanRevision:
+        revision = PlanRevision.objects.select_related("plan").get(pk=pk)
+        revision.plan_model  # noqa: B018 — parsed once, here
+        return revision
+
+    return config_cached(f"plans.revision:{pk}", build)

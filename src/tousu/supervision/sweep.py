@@ -1,7 +1,7 @@
 """What the worker does with the deadline rows that have come due: warnings, breaches
-(escalation, penalties) and follow-up visits. Each row is handled in its own transaction
-with a row lock (SKIP LOCKED where the database has it), and is marked in that same
-transaction, so however many workers run and however often, each happens once.
+(escalation, penalties) and follow-up visits. Rows are handled a chunk a transaction,
+locked (SKIP LOCKED where the database has it) and marked in that same transaction, so
+however many workers run and however often, each happens once.
 
 A row has one subject. A complaint's row goes through the plan (escalation, penalties,
 triggers); an incident's row to ``incidents.chase.incident_deadline_chase`` and an
@@ -10,11 +10,13 @@ reaches the complaint-only code below."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
 
 from tousu.assessment.penalties import penalties_for_breach
+from tousu.audit.bulk import audit_batch
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction
 from tousu.complaints.models import Complaint
@@ -22,6 +24,7 @@ from tousu.complaints.notify import staff_notify
 from tousu.complaints.presenters import deadline_label
 from tousu.complaints.workflow import complaint_escalate
 from tousu.core.actors import WORKER
+from tousu.core.config import config_scope
 from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_due, deadlines_warn
 from tousu.incidents.chase import improvement_deadline_chase, incident_deadline_chase
@@ -30,8 +33,11 @@ from tousu.notifications.services import notify_complainant
 from tousu.plans.definition import condition_holds
 from tousu.plans.people import PeopleCache, people_for
 from tousu.plans.schema import Plan
+from tousu.plans.selectors import revision_cached
 
 FOLLOW_UP = "follow_up"
+
+log = logging.getLogger(__name__)
 
 
 def _complaint(row: Deadline) -> Complaint:
@@ -49,22 +55,35 @@ def _plan(row: Deadline) -> Plan:
     return revision.plan_model
 
 
-def _lock(pk: int, **open_filter) -> Deadline | None:
-    return (
-        # Lock the deadline row only: PostgreSQL cannot lock the nullable side of a join.
+def _lock(pks: list[int], **open_filter) -> list[Deadline]:
+    """The rows of ``pks`` still open (and unmarked), locked — rows another worker holds
+    are skipped — with their complaints, whose plan revisions come from the process's
+    cache."""
+    rows = list(
+        # Lock the deadline rows only: PostgreSQL cannot lock the nullable side of a join.
         Deadline.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(
             "incident__plan_revision",
-            "complaint__plan_revision",
             "complaint__department__parent",
             "complaint__category",
             "complaint__assignee",
             "complaint__received_by",
             "complaint__complainant",
         )
-        .filter(pk=pk, closed_at__isnull=True, paused_at__isnull=True, **open_filter)
-        .first()
+        .filter(pk__in=pks, closed_at__isnull=True, paused_at__isnull=True, **open_filter)
+        # A case's rows together, and cases in one order in every worker: two workers
+        # touch shared rows (a complaint, its deadlines) in the same order.
+        .order_by("complaint_id", "incident_id", "improvement_id", "due_at", "pk")
     )
+    complaints: dict[int, Complaint] = {}
+    for row in rows:
+        if row.complaint is None:
+            continue
+        # One instance a complaint: what one row's escalation changed, the next one sees.
+        row.complaint = complaints.setdefault(row.complaint_id, row.complaint)
+        if row.complaint.plan_revision_id is not None:
+            row.complaint.plan_revision = revision_cached(row.complaint.plan_revision_id)
+    return rows
 
 
 def _escalate(row: Deadline, at: str, now: datetime, cache: PeopleCache) -> dict:
@@ -153,26 +172,71 @@ def _follow_up_due(row: Deadline, now: datetime, cache: PeopleCache) -> None:
     )
 
 
-def _drain(select, mark: str, handle, *, now: datetime, batch: int) -> None:
-    """Handle every row ``select`` finds, each in its own transaction: lock it (skipping
-    rows another worker holds), set ``mark`` so it is never handled again, act on it."""
+def _drain(
+    select,
+    mark: str,
+    handle,
+    *,
+    now: datetime,
+    batch: int,
+    chunk: int,
+    counts: dict[str, int],
+    errors: list[Exception],
+) -> None:
+    """Handle every row ``select`` finds, ``chunk`` rows a transaction: lock them
+    (skipping rows another worker holds), set ``mark`` so none is handled again, act on
+    each (``handle`` adds to ``counts``), their audit events written chain by chain at the
+    end. When acting on one row raises, the chunk is rolled back and its rows are taken
+    one a transaction: the failing row is left for the next pass, its error added to
+    ``errors``, and every other row is done."""
+
+    def attempt(pks: list[int]) -> int:
+        before = dict(counts)
+        try:
+            return _handle(pks, mark, handle, now)
+        except Exception:
+            counts.update(before)  # what the rolled-back transaction counted is undone
+            raise
+
     while True:
         ids = list(select(before=now, limit=batch).values_list("pk", flat=True))
         done = 0
-        for pk in ids:
-            with transaction.atomic():
-                row = _lock(pk, **{f"{mark}__isnull": True})
-                if row is None:
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            try:
+                done += attempt(part)
+                continue
+            except Exception as exc:
+                if len(part) == 1:
+                    log.exception("deadline %s: handling failed", part[0])
+                    errors.append(exc)
                     continue
-                Deadline.objects.filter(pk=pk).update(**{mark: now})
-                handle(row)
-                done += 1
+            for pk in part:
+                try:
+                    done += attempt([pk])
+                except Exception as exc:
+                    log.exception("deadline %s: handling failed", pk)
+                    errors.append(exc)
         if len(ids) < batch or not done:
             return
 
 
-def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
-    """Warn, breach and call due follow-ups as of ``now``; returns what it did."""
+def _handle(pks: list[int], mark: str, handle, now: datetime) -> int:
+    """Lock, mark and act on the open rows of ``pks`` in one transaction, the
+    configuration read once for them all; how many."""
+    with config_scope(), transaction.atomic(), audit_batch():
+        rows = _lock(pks, **{f"{mark}__isnull": True})
+        if rows:
+            Deadline.objects.filter(pk__in=[row.pk for row in rows]).update(**{mark: now})
+        for row in rows:
+            handle(row)
+    return len(rows)
+
+
+def deadlines_sweep(*, now: datetime, batch: int = 200, chunk: int = 50) -> dict[str, int]:
+    """Warn, breach and call due follow-ups as of ``now``; returns what it did. A row
+    whose handling raises is left for the next pass and, once every other row is done,
+    its error raised."""
     counts = {"warned": 0, "breached": 0, "follow_ups": 0, "penalties": 0}
     cache: PeopleCache = {}  # staff by system role, read once per sweep
 
@@ -210,6 +274,15 @@ def deadlines_sweep(*, now: datetime, batch: int = 200) -> dict[str, int]:
             breach_weighed(deadline=row, now=now)
             counts["breached"] += 1
 
-    _drain(deadlines_warn, "warned_at", warn, now=now, batch=batch)
-    _drain(deadlines_due, "breached_at", breach, now=now, batch=batch)
+    errors: list[Exception] = []
+    for select, mark, handle in (
+        (deadlines_warn, "warned_at", warn),
+        (deadlines_due, "breached_at", breach),
+    ):
+        _drain(
+            select, mark, handle, now=now, batch=batch, chunk=chunk, counts=counts, errors=errors
+        )
+    if errors:
+        # Every other row is done; the pass reports the first failure (all are logged).
+        raise errors[0]
     return counts
