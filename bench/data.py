@@ -16,6 +16,13 @@ STALLS = ["A区12号", "A区3号", "B区8号", "B区21号", "C区5号", "C区17�
 DISTRICTS = ["上城区", "西湖区", "拱墅区", "滨江区"]
 ROADS = ["解放路", "文三路", "莫干山路", "江南大道"]
 
+# Each story's business has outlets across a city: a complaint names one of 42,000
+# respondents (14 businesses x 3,000 outlets), as an office's daily intake does, and a
+# few of them gather three complaints in a week (the market plan's mass trigger). A
+# storm about one merchant is bench/mass_bench.py's.
+OUTLETS = 3_000
+
+
 # A selective keyword (one story in fourteen) and one found in most complaints.
 KEYWORDS = ("漏水", "要求")
 
@@ -215,15 +222,22 @@ def complainant(rng: random.Random) -> dict[str, str]:
 
 
 def complaint(
-    rng: random.Random, *, when: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY
+    rng: random.Random,
+    *,
+    when: str,
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
+    outlet: str = "",
 ) -> dict:
-    """The text fields and choices of one complaint; ``when`` is e.g. ``3月14日``."""
+    """The text fields and choices of one complaint; ``when`` is e.g. ``3月14日``; the
+    merchant's outlet number is ``outlet`` (e.g. a mark the load client fills in per
+    request), else drawn."""
     story = rng.choice(STORIES)
     categories = vocabulary["category"]
     if story.category in categories:
         category = story.category
     else:
         category = OTHER_CATEGORY if OTHER_CATEGORY in categories else rng.choice(categories)
+    outlet = outlet or str(rng.randint(1, OUTLETS))
     return {
         "channel": pick(rng, "channel", vocabulary),
         "title": story.title,
@@ -235,7 +249,7 @@ def complaint(
         "nature": pick(rng, "nature", vocabulary),
         "occurred_place": rng.choice(STALLS),
         "persons_involved": f"{story.merchant}店员" if rng.random() < 0.5 else "",
-        "merchant": story.merchant,
+        "merchant": f"{story.merchant}（{outlet}号店）",
         "product": story.product,
         "confidential": rng.random() < 0.01,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -31,7 +32,10 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from data import OUTLETS
+
     bodies = bodies_path.read_text(encoding="utf-8").splitlines()
+    outlets = random.Random(11)  # the merchant's outlet, as the load client draws it
     client = Client(headers={"Authorization": f"Bearer {token}"}, SERVER_NAME="127.0.0.1")
     statuses: dict[int, int] = {}
     queries: list[int] = []
@@ -39,6 +43,7 @@ def main() -> None:
 
     def post(index: int) -> int:
         body = bodies[index % len(bodies)].replace("@@PHONE@@", f"1370{index:07d}")
+        body = body.replace("@@OUTLET@@", str(outlets.randint(1, OUTLETS)), 1)
         response = client.post("/api/v1/complaints", body, content_type="application/json")
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         return response.status_code

@@ -2,8 +2,10 @@
 
 A Lua script posts JSON bodies read from a file, one per line, with a Bearer token; the
 phone of each complaint is made unique per request (thread number + counter) so not
-every registration is a repeat. ``done()`` prints one JSON line: requests, duration,
-status mix (counted in ``response()``), socket errors and latency percentiles.
+every registration is a repeat, and the merchant's outlet is drawn per request (one of
+``data.OUTLETS``), so the same 400 bodies do not make every merchant a mass complaint.
+``done()`` prints one JSON line: requests, duration, status mix (counted in
+``response()``), socket errors and latency percentiles.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import data
 
 PHONE_MARK = "@@PHONE@@"
+OUTLET_MARK = "@@OUTLET@@"  # the merchant's outlet: 1..data.OUTLETS, drawn per request
 
 # Details a caller adds on the phone; they bring a body's text to the ~240 characters
 # the issue's comparison used.
@@ -39,6 +42,8 @@ local threads = {}
 local counter = 0
 statuses = {}  -- global: done() reads it from each thread
 local mark = "@@PHONE@@"
+local outlet_mark = "@@OUTLET@@"
+local outlets = 3000
 local index = 0
 
 function setup(thread)
@@ -54,7 +59,9 @@ function init(args)
   wrk.path = args[2]
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. args[3]
+  outlets = tonumber(args[4])
   index = id * 7919
+  math.randomseed(id * 104729 + 17)
 end
 
 function request()
@@ -63,6 +70,7 @@ function request()
   local body = bodies[(index % #bodies) + 1]
   local phone = string.format("13%d%08d", id % 10, counter % 100000000)
   body = string.gsub(body, mark, phone, 1)
+  body = string.gsub(body, outlet_mark, tostring(math.random(1, outlets)), 1)
   return wrk.format(nil, nil, nil, body)
 end
 
@@ -134,7 +142,7 @@ def write_bodies(path: Path, vocabulary: data.Vocabulary, *, count: int = 400, s
     lengths = []
     with path.open("w", encoding="utf-8") as out:
         for _ in range(count):
-            body = data.complaint(rng, when="今天", vocabulary=vocabulary)
+            body = data.complaint(rng, when="今天", vocabulary=vocabulary, outlet=OUTLET_MARK)
             target = rng.randint(170, 300)
             while len(body["title"]) + len(body["description"]) < target:
                 body["description"] += rng.choice(DETAILS)
@@ -174,6 +182,7 @@ def run(
         str(bodies),
         path,
         token,
+        str(data.OUTLETS),
     ]
     before = cpu_of() if cpu_of else 0.0
     done = subprocess.run(

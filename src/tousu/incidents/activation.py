@@ -22,12 +22,14 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import User
+from tousu.audit.bulk import objects_insert
 from tousu.audit.services import audit_record
 from tousu.complaints.models import Complaint
 from tousu.complaints.workflow import complaint_emergency_set
 from tousu.core.actors import Actor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
-from tousu.deadlines.services import deadline_open
+from tousu.deadlines.selectors import work_calendar_cached
+from tousu.deadlines.services import DeadlineTerms, deadline_open, deadlines_open_new
 from tousu.incidents.choices import IncidentStatus, ResponderPart
 from tousu.incidents.command import command_structure, is_commander, role_people
 from tousu.incidents.models import Incident, IncidentComplaint, Responder, Task, UpwardReport
@@ -259,7 +261,8 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
     case = case_of(incident)
     media = media_involved(incident)
     have = set(incident.tasks.values_list("key", flat=True))
-    created = []
+    tasks: list[Task] = []
+    terms: list[DeadlineTerms] = []
     responders: list[Responder] | None = None
     for spec in emergency.tasks:
         if spec.key in have or (spec.levels is not None and incident.level not in spec.levels):
@@ -271,27 +274,19 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
         people = [r.user for r in responders if r.group == spec.group]
         commander = next((r for r in responders if r.part == ResponderPart.COMMANDER), None)
         owner = people[0] if people else (commander.user if commander else None)
-        row = deadline_open(
-            incident=incident,
-            stage=STAGE,
-            kind=f"task.{spec.key}"[:64],
-            anchor_at=now,
-            amount=spec.within.amount,
-            unit=spec.within.unit.value,
-            business_hours=None,
-        )
-        created.append(
-            Task.objects.create(
+        terms.append(_terms(f"task.{spec.key}", now, spec.within))
+        tasks.append(
+            Task(
                 incident=incident,
                 key=spec.key,
                 label=spec.label,
                 group=spec.group,
                 owner=owner,
-                deadline=row,
                 created_at=now,
             )
         )
     reported = set(incident.upward.values_list("authority", flat=True))
+    reports: list[UpwardReport] = []
     for authority in emergency.report_to:
         if authority.key in reported:
             continue
@@ -299,22 +294,29 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
             continue
         if not holds(authority.when, case) or (authority.media and not media):
             continue
-        row = deadline_open(
-            incident=incident,
-            stage=STAGE,
-            kind=f"upward.{authority.key}"[:64],
-            anchor_at=now,
-            amount=authority.within.amount,
-            unit=authority.within.unit.value,
-            business_hours=None,
+        terms.append(_terms(f"upward.{authority.key}", now, authority.within))
+        label = authority.label
+        reports.append(
+            UpwardReport(incident=incident, authority=authority.key, authority_label=label)
         )
-        UpwardReport.objects.create(
-            incident=incident,
-            authority=authority.key,
-            authority_label=authority.label,
-            deadline=row,
-        )
-    return created
+    # Every deadline in one statement, then the tasks and reports that own them.
+    rows = deadlines_open_new(incident=incident, terms=terms, calendar=work_calendar_cached())
+    for item, row in zip([*tasks, *reports], rows, strict=True):
+        item.deadline = row
+    objects_insert(tasks)
+    objects_insert(reports)
+    return tasks
+
+
+def _terms(kind: str, now: datetime, within: Any) -> DeadlineTerms:
+    """A task's or an upward report's deadline, counted from ``now`` for ``within``."""
+    return {
+        "stage": STAGE,
+        "kind": kind[:64],
+        "anchor_at": now,
+        "amount": within.amount,
+        "unit": within.unit.value,
+    }
 
 
 def media_involved(incident: Incident) -> bool:

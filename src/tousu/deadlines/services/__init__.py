@@ -7,6 +7,7 @@ from tousu.deadlines.services.calendar import (
     calendar_year_enter,
 )
 from tousu.deadlines.services.deadlines import (
+    DeadlineTerms,
     deadline_close,
     deadline_open,
     deadline_pause,
@@ -18,6 +19,7 @@ from tousu.deadlines.services.deadlines import (
 
 __all__ = [
     "CalendarChange",
+    "DeadlineTerms",
     "calendar_override_clear",
     "calendar_override_set",
     "calendar_year_enter",

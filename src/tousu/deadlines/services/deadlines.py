@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.audit.bulk import objects_insert
 from tousu.audit.services import audit_record
 from tousu.core.actors import Actor
 from tousu.core.problems import Conflict, InvalidInput
@@ -289,14 +290,15 @@ class DeadlineTerms(TypedDict, total=False):
 
 def deadlines_open_new(
     *,
-    complaint: Any,
+    complaint: Any = None,
+    incident: Any = None,
     terms: Sequence[DeadlineTerms],
     calendar: WorkCalendar | None = None,
     actor: Actor | None = None,
 ) -> list[Deadline]:
-    """Open the deadlines ``terms`` of a complaint created in the caller's transaction (it
-    has none yet) as ``deadline_open`` opens each — the same rows and events — in one
-    INSERT, their due times under ``calendar`` when given (the process's cached one),
+    """Open the deadlines ``terms`` of a complaint or an incident (one) inside the
+    caller's transaction as ``deadline_open`` opens each — the same rows and events — in
+    one INSERT, their due times under ``calendar`` when given (the process's cached one),
     else the stored calendar. Raises ``InvalidInput`` naming each bad argument."""
     rows = []
     for given in terms:
@@ -305,13 +307,13 @@ def deadlines_open_new(
         spec.setdefault("warn_fraction", DEFAULT_WARN_FRACTION)
         spec.setdefault("warn_lead", None)
         spec.setdefault("business_hours", None)
-        row = _row_build(complaint=complaint, incident=None, improvement=None, **spec)  # type: ignore[arg-type]
+        row = _row_build(complaint=complaint, incident=incident, improvement=None, **spec)  # type: ignore[arg-type]
         row.base_amount = base  # type: ignore[assignment]
         due, row.warn_at = deadline_schedule(row, calendar=calendar)
         row.due_at, row.provisional = due.at, due.provisional
         rows.append(row)
     if rows:
-        Deadline.objects.bulk_create(rows)
+        objects_insert(rows)
     for row in rows:
         _opened_record(row, actor)
     return rows
