@@ -6,7 +6,8 @@ PostgreSQL database ``tousu_bench_<size>_<hash8>`` and a SQLite file under
 ``bench/data.py``. A change to any of them makes a new one and drops the stale ones. A
 JSON marker beside it, written only after seeding finished, holds the seeder's summary;
 a database without its marker is half-seeded and made again. Readers get fresh API
-tokens each run (the seeder's expire after a day).
+tokens each run (the seeder's expire after a day). The reports bench keeps its year of
+complaints the same way (``kept``), also remade when ``bench/reports_measure.py`` changes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from server import BIN, ROOT
 
 PG_URL = os.environ.get("TOUSU_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CACHE_DIR = ROOT / "var" / "bench-cache"
-KEPT = re.compile(r"tousu_bench_[0-9a-z]+_[0-9a-f]{8}")  # a read set's name: size, state
+KEPT = re.compile(r"tousu_bench_[0-9a-z]+_[0-9a-f]{8}")  # a kept set's name: label, state
 
 
 class BenchError(RuntimeError):
@@ -156,10 +157,22 @@ def cached(vendor: str, complaints: int) -> tuple[dict[str, str], str, dict]:
     the server's environment, the raw driver's target and the seeder's summary (with
     fresh tokens). Its data directory is kept with it: the keys that encrypted its
     personal data and sealed its audit trail."""
+    env, raw_target, seeded = kept(
+        vendor, size_label(complaints), lambda env: prepare(env, complaints)
+    )
+    seeded["tokens"] = fresh_tokens(env)
+    return env, raw_target, seeded
+
+
+def kept(vendor: str, label: str, make, *, digest: str = "") -> tuple[dict[str, str], str, dict]:
+    """A database kept between runs as ``tousu_bench_<label>_<state>``, made by
+    ``make(env)`` (which returns a JSON-able summary) when missing, half-made, stale or
+    made with another ``digest`` (what else its rows depend on): its environment, the
+    raw driver's target and the summary (``reused`` and ``name`` added)."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     current = state_hash()
     _drop_stale(current)
-    name = f"tousu_bench_{size_label(complaints)}_{current}"
+    name = f"tousu_bench_{label}_{current}"
     marker = CACHE_DIR / f"{name}.{vendor}.json"
     var_dir = CACHE_DIR / f"{name}.{vendor}.var"
     if vendor == "postgresql":
@@ -170,9 +183,10 @@ def cached(vendor: str, complaints: int) -> tuple[dict[str, str], str, dict]:
         url = f"sqlite:///{raw_target}"
         exists = Path(raw_target).exists()
     env = env_for(url, var_dir)
-    if exists and marker.exists() and var_dir.is_dir():
-        progress(f"re-using the read set {name} ({vendor})")
-        seeded = json.loads(marker.read_text())
+    made = json.loads(marker.read_text()) if marker.exists() else {}
+    if exists and made and made.get("digest", "") == digest and var_dir.is_dir():
+        progress(f"re-using the kept database {name} ({vendor})")
+        seeded = made.get("summary", made)
         seeded["reused"] = True
     else:
         marker.unlink(missing_ok=True)
@@ -183,9 +197,8 @@ def cached(vendor: str, complaints: int) -> tuple[dict[str, str], str, dict]:
         else:
             for old in CACHE_DIR.glob(f"{name}.sqlite3*"):
                 old.unlink()
-        seeded = prepare(env, complaints)
-        marker.write_text(json.dumps(seeded))
+        seeded = make(env)
+        marker.write_text(json.dumps({"digest": digest, "summary": seeded}))
         seeded["reused"] = False
-    seeded["tokens"] = fresh_tokens(env)
     seeded["name"] = name
     return env, raw_target, seeded

@@ -8,12 +8,14 @@ SQLite and, when it answers, PostgreSQL —
 - complaint exports to CSV and XLSX of ~100k rows and of all of them, each in a fresh
   process: time, rows/s, RSS before the export and peak RSS (bounded memory: the growth
   does not scale with the rows).
-See reports_measure.py for how the data is made. Run as `python bench/reports_bench.py`;
-TOUSU_BENCH_QUICK=1 makes it a smoke run.
+See reports_measure.py for how the data is made; the database is made once and kept
+between runs (cache.py: remade when the migrations or reports_measure.py change). Run as
+`python bench/reports_bench.py`; TOUSU_BENCH_QUICK=1 makes it a smoke run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -22,27 +24,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from worker_bench import _drop_pg, _pg_database
+import cache
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_NAME = "tousu_bench_reports"
+QUICK = os.environ.get("TOUSU_BENCH_QUICK") == "1"
+LABEL = "reports20k" if QUICK else "reports1m"
 
 
 MEASURE = Path(__file__).with_name("reports_measure.py")
 HEADER = ("figure", "value", "unit", "note")
 
 
-def _child(db: str, url: str, var: str, *, export_all: bool) -> None:
-    """One database's leg: migrate, measure in a child, then the exports; prints its
-    rows as they come (a leg takes minutes)."""
-    env = {
-        **os.environ,
-        "TOUSU_DATABASE_URL": url,
-        "TOUSU_VAR_DIR": var,
-        "DJANGO_SETTINGS_MODULE": "tousu.settings",
-        "TOUSU_LOG_LEVEL": "ERROR",
-    }
-    subprocess.run([sys.executable, "-m", "tousu", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+def _child(db: str, *, export_all: bool) -> None:
+    """One database's leg: the kept year of complaints (made once, see cache.py), the
+    figures measured in a child, then the exports; prints its rows as they come (a leg
+    takes minutes)."""
+    env, _target, made = cache.kept(db, LABEL, _make, digest=_digest())
+    env["TOUSU_LOG_LEVEL"] = "ERROR"
     out = subprocess.run(
         [sys.executable, str(MEASURE)],
         env=env,
@@ -53,11 +51,24 @@ def _child(db: str, url: str, var: str, *, export_all: bool) -> None:
         timeout=1800,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["data"] = made
     _print(db, _rows(result))
     sizes = [("small", result["small_export_from"])] + ([("all", "")] if export_all else [])
     for _size, since in sizes:
         for fmt in ("csv", "xlsx"):
             _print(db, [_export_row(fmt, _export(env, fmt, since))], header=False)
+
+
+def _make(env: dict) -> dict:
+    """Migrate the empty database and make the year of complaints; what was made."""
+    cache.step("migrate", [sys.executable, "-m", "tousu", "migrate", "-v0"], env)
+    out = cache.step("a year of complaints", [sys.executable, str(MEASURE), "seed"], env)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _digest() -> str:
+    """What the kept year depends on besides the migrations: how it is made."""
+    return hashlib.sha256(MEASURE.read_bytes()).hexdigest()[:8]
 
 
 def _export(env: dict, fmt: str, received_from: str) -> dict:
@@ -90,7 +101,8 @@ def _rows(r: dict) -> list[tuple[str, str, str, str]]:
             "seeding time",
             f"{d['seed_s'] + d['shape_s'] + d['multiply_s']:.0f}",
             "s",
-            f"bulk_create {d['seed_s']:.0f} + stages/deadlines {d['shape_s']:.0f} "
+            ("kept from an earlier run: " if d.get("reused") else "")
+            + f"bulk_create {d['seed_s']:.0f} + stages/deadlines {d['shape_s']:.0f} "
             f"+ SQL copies, indexes, analyze {d['multiply_s']:.0f}",
         ),
     ]
@@ -148,21 +160,15 @@ def main() -> int:
     started = time.monotonic()
     only = os.environ.get("TOUSU_BENCH_REPORTS_DB", "")  # one leg: sqlite or postgresql
     done = []
-    pg = _pg_database(PG_NAME) if only in ("", "postgresql") else None
+    pg = only in ("", "postgresql") and not cache.pg_unreachable()
     # The export of every complaint (minutes) runs on one database: PostgreSQL, the
     # production one, when it answers; the ~100k exports run on both.
     if only in ("", "sqlite"):
-        with tempfile.TemporaryDirectory() as var:
-            url = f"sqlite:///{var}/bench.sqlite3"
-            _child("sqlite", url, var, export_all=not pg and not only)
-            done.append("sqlite")
+        _child("sqlite", export_all=not pg and not only)
+        done.append("sqlite")
     if pg:
-        with tempfile.TemporaryDirectory() as var:
-            try:
-                _child("postgresql", pg, var, export_all=True)
-                done.append("postgresql")
-            finally:
-                _drop_pg(PG_NAME)
+        _child("postgresql", export_all=True)
+        done.append("postgresql")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"reports bench: {', '.join(done)} in {time.monotonic() - started:.0f} s "

@@ -1,6 +1,7 @@
 """Child of reports_bench.py: the figures of issue 12 (dashboard JSON, the monthly analysis
 report, a large complaint export) over a year of complaints in the database named by
-TOUSU_DATABASE_URL (already migrated).
+TOUSU_DATABASE_URL (already migrated); ``python reports_measure.py seed`` makes that year
+once (reports_bench.py keeps the database between runs, see cache.py).
 
 Data. ``BASE`` real complaints are bulk-loaded by ``seed.seed`` under the demo market's
 plan (encrypted personal data, tracking numbers, the plan's workflow state), then put
@@ -20,7 +21,8 @@ demo's ``leader`` (sees all) and ``handler`` (the gate narrows) — after one wa
 counts the SQL queries, the median of up to ``RUNS`` requests (a slow one is repeated
 only within ~20 s); ``analysis_figures`` for the latest full month as the system (up to
 ``FIGURE_RUNS`` within ~30 s) and ``analysis_write`` (DOCX + PDF) once. Prints one JSON
-line, with the first day of the last ~``SMALL_EXPORT`` complaints.
+line, with the first day of the last ~``SMALL_EXPORT`` complaints. The latest full month
+is the calendar's: a kept year ages, and the month measured moves through it.
 
 ``python reports_measure.py export FMT PATH USERNAME [RECEIVED_FROM]`` writes one
 complaint export (``export_write``) and prints its rows, seconds, the process's resident
@@ -476,13 +478,14 @@ def _small_export_from() -> str:
     return (timezone.localdate(nth) + timedelta(days=1)).isoformat()
 
 
-def main() -> None:
+def seed_main() -> None:
+    """Make the year of complaints in an empty, migrated database; print what was made."""
     from tousu.complaints.models import Complainant, Complaint
     from tousu.deadlines.models import Deadline
     from tousu.demo.loader import demo_organisation_create
 
     rng = random.Random(1212)
-    users = demo_organisation_create(PLAN)
+    demo_organisation_create(PLAN)
     seed_s = _seed_base(rng)
     shape_s = _shape(rng)
     multiply_s = _multiply() if COPIES else 0.0
@@ -491,8 +494,14 @@ def main() -> None:
         "complainants": Complainant.objects.count(),
         "deadlines": Deadline.objects.count(),
     }
+    print(json.dumps({**counts, "seed_s": seed_s, "shape_s": shape_s, "multiply_s": multiply_s}))
+
+
+def main() -> None:
+    from tousu.accounts.models import User
+
+    users = {user.username: user for user in User.objects.all()}
     result: dict = {
-        "data": {**counts, "seed_s": seed_s, "shape_s": shape_s, "multiply_s": multiply_s},
         "dashboard": _dashboard(users, HANDLER_DEPARTMENT),
         "analysis": _analysis(),
     }
@@ -503,5 +512,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["export"]:
         _export_child(*sys.argv[2:6])
+    elif sys.argv[1:2] == ["seed"]:
+        seed_main()
     else:
         main()
