@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -44,6 +45,7 @@ from tousu.complaints.search import (
     text_hits_sql,
 )
 from tousu.core.problems import NotFound
+from tousu.core.request_memo import request_memo
 from tousu.deadlines.models import Deadline
 from tousu.plans.definition import plan_from, stages_acted_in, user_plays
 from tousu.plans.models import Plan, PlanRevision
@@ -435,6 +437,9 @@ SEARCH_LIMIT = 200
 # A keyword held by at most this many complaints is looked up through the text index
 # and its complaints read by id; one held by more is tested row by row in list order.
 RARE_HITS = 2_000
+# A keyword PostgreSQL's statistics of the text index put above this many complaints is
+# tested row by row at once, without reading its first ``RARE_HITS + 1`` ids to find out.
+COMMON_ESTIMATE = 10 * RARE_HITS
 
 
 def complaints_found(
@@ -493,6 +498,8 @@ def _hits(query: str, has_text: bool, others: list[Q]) -> list[int] | None:
         found = text_hits_sql(query)
         if found is None:
             return None  # a single Chinese character: no index holds it
+        if _estimate(*found) > COMMON_ESTIMATE:
+            return None  # surely common: the union would hold more than RARE_HITS
         parts.append(found)
     for condition in others:
         sql, params = (
@@ -508,10 +515,34 @@ def _hits(query: str, has_text: bool, others: list[Q]) -> list[int] | None:
         "SELECT * FROM (" + sql + f" LIMIT %s) AS w{n}"  # noqa: S608
         for n, (sql, _p) in enumerate(parts)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [v for _sql, p in parts for v in (*p, limit)])
-        ids = [row[0] for row in cursor.fetchall()]
-    return sorted(set(ids)) if len(ids) <= RARE_HITS else None
+    params = tuple(v for _sql, p in parts for v in (*p, limit))
+
+    def read() -> list[int] | None:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            ids = [row[0] for row in cursor.fetchall()]
+        return sorted(set(ids)) if len(ids) <= RARE_HITS else None
+
+    # A page and its count ask the same: read once in a request.
+    return request_memo(("complaints.hits", statement, params), read)
+
+
+def _estimate(sql: str, params: list[Any]) -> int:
+    """The rows PostgreSQL's planner expects ``sql`` to return (its statistics of the
+    text index's words, kept by ANALYZE); 0 elsewhere. Only chooses between two ways that
+    find the same complaints: a wrong estimate costs time, never a result."""
+    if connection.vendor != "postgresql":
+        return 0
+
+    def read() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)  # noqa: S608 - constant SQL
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    return request_memo(("complaints.estimate", sql, tuple(params)), read)
 
 
 def complaint_get_visible(*, user: User | AnonymousUser, tracking_no: str) -> Complaint:
