@@ -79,8 +79,11 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A request that changes nothing reads the configuration once (core.config).
+    "tousu.core.middleware.ConfigOnceMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tousu.accounts.middleware.UserLanguageMiddleware",
+    "tousu.accounts.middleware.UserPermissionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it answers a locked-out login before the password is looked at.

@@ -56,11 +56,13 @@ def user_permissions_prime(user: Any) -> None:
     def build() -> frozenset[str]:
         return frozenset(ModelBackend().get_all_permissions(user))
 
+    outer = config_scoped()  # a request that changes nothing holds one scope throughout
     with config_scope():
         # The model backend's own per-instance cache, filled as it would fill it itself.
         user._perm_cache = set(config_cached(f"accounts.perms:{user.pk}", build))
-        # Read once for the request: a registration it makes uses the same token.
-        config_token_handover()
+        if not outer:
+            # Read once for the request: a registration it makes uses the same token.
+            config_token_handover()
 
 
 def departments_cached() -> dict[str, dict[Any, Department]]:

@@ -198,9 +198,9 @@ class ComplaintEditForm(forms.Form):
 
 def _stage_choices() -> list[tuple[str, str]]:
     """The stages of the organisation's plan (its active revision), in plan order."""
-    from tousu.complaints.services import plan_revision_current
+    from tousu.complaints.services import plan_revision_cached
 
-    revision = plan_revision_current()
+    revision = plan_revision_cached()
     if revision is None:
         return []
     return [(key, stage.label) for key, stage in revision.plan_model.stages.items()]
@@ -217,9 +217,9 @@ def _assignee_choices() -> list[tuple[str, str]]:
 
 def _plan_choices(form: forms.Form, *, filtering: bool = False) -> None:
     """Under a plan, offer the plan's own severities, natures and channels."""
-    from tousu.complaints.services import plan_revision_current
+    from tousu.complaints.services import plan_revision_cached
 
-    revision = plan_revision_current()
+    revision = plan_revision_cached()
     if revision is None:
         return
     plan = revision.plan_model

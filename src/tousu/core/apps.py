@@ -10,16 +10,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from tousu.core import config, request_memo
+        from tousu.core import config
 
         # A configuration token handed over by a request's authentication ends with the
         # request; the triggers that change it are put back after every migrate (a
         # SQLite table rebuild drops them).
         request_started.connect(config.request_boundary, dispatch_uid="core_config_start")
         request_finished.connect(config.request_boundary, dispatch_uid="core_config_end")
-        # What a request reads once (request_memo) lives as long as the request.
-        request_started.connect(request_memo.request_started, dispatch_uid="core_memo_start")
-        request_finished.connect(request_memo.request_finished, dispatch_uid="core_memo_end")
         post_migrate.connect(
             config.config_triggers_install, sender=self, dispatch_uid="core_config_triggers"
         )

@@ -94,8 +94,11 @@ def config_scoped() -> bool:
 
 def config_token_offer(token: str | None) -> None:
     """A token the caller read in a query of its own (the API token's lookup reads it
-    beside the token): this thread's next ``config_scope()`` within the request takes it
-    instead of reading it again."""
+    beside the token): the open scope takes it if it has read none yet, else this
+    thread's next ``config_scope()`` within the request, instead of reading it again."""
+    if getattr(_local, "depth", 0) and getattr(_local, "token", _UNSET) is _UNSET:
+        _local.token = token
+        return
     _local.handover = token
 
 

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from tousu.core.config import config_scope
+from tousu.core.request_memo import request_memo_scope
+
 # No inline script or style anywhere: the pages load Tousu's own files only.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -110,3 +113,21 @@ class ApiBodyGuardMiddleware:
                 _("Send the body as application/json (or multipart/form-data for a file)."),
             )
         return None
+
+
+class ConfigOnceMiddleware:
+    """A GET or HEAD request — one that changes nothing — reads the configuration token
+    once (``core.config``): the organisation, the plan, departments, roles and
+    permissions then come from the process's cache for the whole request, instead of a
+    query each where a page asks for them; and what it asks twice (``request_memo``: a
+    page's and its count's search hits) is read once. Requests that write keep their
+    own scopes: what they change is read back as it now is."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        with config_scope(), request_memo_scope():
+            return self.get_response(request)

@@ -111,10 +111,13 @@ def test_a_search_reads_no_more_rows_and_decrypts_only_what_it_shows(org, cases,
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/complaints", {"q": "345678"})
     assert response.json()["count"] == 1
-    # token (with the configuration token), roles, plan, departments, the hits through
-    # the indexes and the page, the hits and the count: none per row (who may search by
-    # phone follows from the roles already read, not from two permission queries).
-    assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
+    # token (with the configuration token; roles from the process's cache), plan,
+    # departments, the hits through the indexes (read once for the page and its count;
+    # on PostgreSQL after the planner's estimate of the word), the page and the count:
+    # none per row (who may search by phone follows from the roles already read, not
+    # from two permission queries).
+    pinned = 6 + (connection.vendor == "postgresql")
+    assert len(queries) == pinned, "\n".join(q["sql"][:150] for q in queries)
     # One complaint shown: its complainant's name and phone (the fields set) decrypted,
     # none of the 11 others searched through.
     assert len(calls) == 2
