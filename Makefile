@@ -64,8 +64,9 @@ bench-tools:
 	      --no-install-recommends wrk; \
 	  else echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 
-# The first run seeds a 1M-complaint read set per database (kept in var/bench-cache and
-# a PostgreSQL database, until a migration or the seeder changes); later runs re-use it.
+# The first run seeds a 1M-complaint read set and the reports bench's year of 1M
+# complaints per database (kept in var/bench-cache and PostgreSQL databases, until a
+# migration or a seeder changes); later runs re-use them.
 bench: install-dev bench-tools
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/worker_bench.py

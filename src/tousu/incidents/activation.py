@@ -301,8 +301,10 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
         )
     # Every deadline in one statement, then the tasks and reports that own them.
     rows = deadlines_open_new(incident=incident, terms=terms, calendar=work_calendar_cached())
-    for item, row in zip([*tasks, *reports], rows, strict=True):
-        item.deadline = row
+    for task, row in zip(tasks, rows[: len(tasks)], strict=True):
+        task.deadline = row
+    for report, row in zip(reports, rows[len(tasks) :], strict=True):
+        report.deadline = row
     objects_insert(tasks)
     objects_insert(reports)
     return tasks

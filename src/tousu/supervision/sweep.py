@@ -80,7 +80,7 @@ def _lock(pks: list[int], **open_filter) -> list[Deadline]:
         if row.complaint is None:
             continue
         # One instance a complaint: what one row's escalation changed, the next one sees.
-        row.complaint = complaints.setdefault(row.complaint_id, row.complaint)
+        row.complaint = complaints.setdefault(row.complaint.pk, row.complaint)
         if row.complaint.plan_revision_id is not None:
             row.complaint.plan_revision = revision_cached(row.complaint.plan_revision_id)
     return rows
