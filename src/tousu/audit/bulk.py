@@ -106,13 +106,15 @@ def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = 
     ``bulk_create`` does (each field's ``pre_save``: ``auto_now`` stamps; primary keys
     set on the instances) at a fraction of its cost per row. ``ignore_conflicts`` skips
     an instance that would break a unique constraint, and sets no primary keys then.
-    Returns the number of rows written."""
+    Returns the number of rows written. A primary key the database does not make (a
+    one-to-one key) is written as the other fields are."""
     if not objects:
         return 0
     model = type(objects[0])
     pk = model._meta.pk
     assert pk is not None
-    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    made = bool(pk.db_returning)  # an identity column: the database makes the key
+    fields = [f for f in model._meta.concrete_fields if f is not pk or not made]
     # A field that does not override ``pre_save`` just reads its attribute: read it so.
     reads = [
         attrgetter(f.attname)
@@ -130,7 +132,8 @@ def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = 
     if ignore_conflicts:
         return len(keys)
     for obj, key in zip(objects, keys, strict=True):
-        setattr(obj, pk.attname, key)
+        if made:
+            setattr(obj, pk.attname, key)
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
     return len(keys)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import connection
+
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, Status
-from tousu.complaints.models import Complaint
+from tousu.complaints.models import Complainant, Complaint
 from tousu.core.actors import TRIGGER
 
 REPEAT_WINDOW_DAYS = 365
@@ -21,19 +23,16 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
         return None
     if _concludes(complaint):
         concluded_check(complaint=complaint, digest=digest)
-    # Most callers have no earlier handled complaint: ask for its key alone first.
-    found = (
-        Complaint.objects.filter(
-            complainant__phone_digest=digest,
-            category_id=complaint.category_id,
-            status__in=[Status.CLOSED, Status.ARCHIVED],
-            received_at__gte=now - timedelta(days=REPEAT_WINDOW_DAYS),
+    # Most callers have no earlier handled complaint: ask for its key alone first, in a
+    # statement written once (compiling the query would cost more than running it).
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPEAT_WINDOW_DAYS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _earlier_sql(),
+            [digest, complaint.category_id, Status.CLOSED, Status.ARCHIVED, since, complaint.pk],
         )
-        .exclude(pk=complaint.pk)
-        .order_by("-received_at")
-        .values_list("pk", flat=True)
-        .first()
-    )
+        row = cursor.fetchone()
+    found = row[0] if row else None
     if found is None:
         return None
     earlier = Complaint.objects.select_related(
@@ -52,6 +51,20 @@ def repeat_check(*, complaint: Complaint, now: datetime) -> Complaint | None:
     if complaint.plan_revision_id:
         penalties_for_repeat(complaint=complaint, earlier=earlier, now=now)
     return earlier
+
+
+def _earlier_sql() -> str:
+    """The newest handled complaint of a caller (phone digest) and category since a
+    moment, other than the new one: names from the models, values bound."""
+    quote = connection.ops.quote_name
+    complaints = quote(Complaint._meta.db_table)
+    people = quote(Complainant._meta.db_table)
+    return (
+        f"SELECT c.id FROM {complaints} c"  # noqa: S608 - names from the models only
+        f" JOIN {people} p ON p.id = c.complainant_id"
+        " WHERE p.phone_digest = %s AND c.category_id = %s AND c.status IN (%s, %s)"
+        " AND c.received_at >= %s AND c.id <> %s ORDER BY c.received_at DESC LIMIT 1"
+    )
 
 
 def _concludes(complaint: Complaint) -> bool:

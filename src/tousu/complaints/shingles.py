@@ -74,7 +74,7 @@ def signature(found: Iterable[str]) -> bytes:
     rows = [_hashes(shingle) for shingle in found]
     if not rows:
         return b""
-    return _SIGNATURE.pack(*(min(column) for column in zip(*rows, strict=True)))
+    return _SIGNATURE.pack(*map(min, zip(*rows, strict=True)))
 
 
 def similarity(first: bytes, second: bytes) -> float:

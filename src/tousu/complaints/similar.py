@@ -42,9 +42,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Subquery
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from tousu.audit.bulk import objects_insert
 from tousu.complaints.models import (
     Complaint,
     ComplaintMatter,
@@ -56,6 +56,7 @@ from tousu.deadlines.calendar import DEFAULT_BUSINESS_HOURS, SHANGHAI
 from tousu.deadlines.selectors import work_calendar_for
 from tousu.plans import schema
 from tousu.plans.choices import DeadlineUnit
+from tousu.plans.models import Category
 
 ROWS = 1
 BANDS = 8
@@ -270,6 +271,26 @@ _FACT_COLUMNS = (
 )
 
 
+def _candidates_sql() -> str:
+    """The candidates' statement around their ids' union (``{hits}``): written once from
+    the models' names, as the ORM would, without compiling a query per registration."""
+    quote = connection.ops.quote_name
+
+    def table(model: type[Any]) -> str:
+        return quote(model._meta.db_table)
+
+    key = quote("key")
+    return (
+        f"SELECT s.complaint_id, s.matter_id, m.{key}, s.signature,"  # noqa: S608 - names only
+        f" c.merchant, c.product, c.occurred_place, k.{key}, c.department_id"
+        f" FROM {table(ComplaintSignature)} s"
+        f" JOIN {table(ComplaintMatter)} m ON m.id = s.matter_id"
+        f" JOIN {table(Complaint)} c ON c.id = s.complaint_id"
+        f" JOIN {table(Category)} k ON k.id = c.category_id"
+        " WHERE s.complaint_id IN ({hits})"
+    )
+
+
 def _candidates(rows: Sequence[tuple[int, int]], since: datetime) -> list[_Candidate]:
     """Indexed complaints that share a text row, received since ``since``: the newest
     ``CANDIDATES_PER_BAND`` of each bucket, read from the index alone, in one query."""
@@ -280,13 +301,14 @@ def _candidates(rows: Sequence[tuple[int, int]], since: datetime) -> list[_Candi
         f" ORDER BY received_at DESC LIMIT {CANDIDATES_PER_BAND}) AS b{{}}"
     )
     moment = connection.ops.adapt_datetimefield_value(since)
-    params: list[object] = []
+    params: list[Any] = []
     for band, bucket in rows:
         params += [band, bucket, moment]
     hits = " UNION ".join(branch.format(i) for i in range(len(rows)))
-    found = ComplaintSignature.objects.filter(
-        complaint_id__in=RawSQL(hits, params)  # noqa: S611 - constant SQL, bound values
-    ).values_list("complaint_id", "matter_id", "matter__key", "signature", *_FACT_COLUMNS)
+    with connection.cursor() as cursor:
+        # Constant SQL (names from the models, the branches above); values are bound.
+        cursor.execute(_candidates_sql().format(hits=hits), params)
+        found = cursor.fetchall()
     return [
         _Candidate(
             complaint_id=pk,
@@ -327,18 +349,21 @@ def similar_index(
     matter: ComplaintMatter | None = None
     if text_rows:
         matter, score = _matter(complaint, plan, fields, facts, sig, text_rows, now)
-        ComplaintSignature.objects.create(
+        written = ComplaintSignature(
             complaint=complaint,
             matter=matter,
             received_at=complaint.received_at,
             signature=sig,
             score=score,
         )
-    SimilarityBand.objects.bulk_create(
-        SimilarityBand(
-            complaint=complaint, band=band, bucket=bucket, received_at=complaint.received_at
-        )
-        for band, bucket in rows
+        objects_insert([written])  # and the complaint holds it: see ``_matter_started``
+    objects_insert(
+        [
+            SimilarityBand(
+                complaint=complaint, band=band, bucket=bucket, received_at=complaint.received_at
+            )
+            for band, bucket in rows
+        ]
     )
     return matter
 
@@ -368,9 +393,10 @@ def _matter(
             key = (score, -candidate.complaint_id, candidate)
             best = key if best is None or key[:2] > best[:2] else best
     if best is None:
-        started = ComplaintMatter.objects.create(
+        started = ComplaintMatter(
             key=complaint.tracking_no, plan_key=plan.key, started_at=complaint.received_at
         )
+        objects_insert([started])
         return started, 1.0
     joined = best[2]
     # Those who join one matter take their turn until they commit: the count each sees,
@@ -446,6 +472,26 @@ def _matter_members(complaint: Complaint, since: datetime) -> tuple[str, list[_M
     return key, [_member(row[2:], row[1]) for row in rows]
 
 
+def _matter_started(complaint: Complaint, facts: Facts) -> tuple[str, list[_Member]] | None:
+    """When ``similar_index`` of this registration started the complaint's matter (the
+    signature it wrote is still on the instance), the matter's key and its one member:
+    nobody joins a matter before the transaction that started it commits. Else None."""
+    relation = ComplaintSignature._meta.get_field("complaint").remote_field
+    written = relation.get_cached_value(complaint, default=None)
+    if not isinstance(written, ComplaintSignature) or written.matter.key != complaint.tracking_no:
+        return None
+    person = complaint.complainant
+    member = _Member(
+        complaint_id=complaint.pk,
+        tracking_no=complaint.tracking_no,
+        received_at=complaint.received_at,
+        score=written.score,
+        person=person.phone_digest or person.name_digest or f"#{person.pk}",
+        facts=facts,
+    )
+    return written.matter.key, [member]
+
+
 def _bucket_members(
     bucket: int, scope: _Scope, complaint: Complaint, facts: Facts, since: datetime
 ) -> list[_Member]:
@@ -475,9 +521,10 @@ def mass_firings(*, complaint: Complaint, plan: schema.Plan, now: datetime) -> l
     this complaint, that share the trigger's ``same`` fields with this complaint — this
     complaint among them. For a trigger that compares text they must also be in this
     complaint's matter, having joined it at the trigger's ``similarity`` or more (the
-    complaint that started it counts as 1). Reads one query for the matter and one per
-    set of fields compared alone, over the index (at most ``MEMBERS_LIMIT`` newest rows
-    each); writes nothing. A complaint ``similar_index`` did not index fires nothing.
+    complaint that started it counts as 1). Reads one query for the matter (none when
+    this registration started it: it has no other member yet) and one per set of fields
+    compared alone, over the index (at most ``MEMBERS_LIMIT`` newest rows each); writes
+    nothing. A complaint ``similar_index`` did not index fires nothing.
     """
     triggers = mass_triggers(plan)
     emergency = plan.emergency
@@ -490,7 +537,9 @@ def mass_firings(*, complaint: Complaint, plan: schema.Plan, now: datetime) -> l
     groups: dict[str, tuple[str, list[_Member]]] = {}
     scopes = [(s, key) for s in _scopes(triggers) if (key := _scope_key(plan, s, fields, facts))]
     if any(scope.text for scope, _key in scopes):  # else it is in no matter
-        matter = _matter_members(complaint, min(starts[t.key] for t in text))
+        matter = _matter_started(complaint, facts) or _matter_members(
+            complaint, min(starts[t.key] for t in text)
+        )
         groups.update((t.key, matter) for t in text)
     for scope, key in scopes:
         if scope.text:

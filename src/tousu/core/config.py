@@ -102,13 +102,12 @@ def config_token_offer(token: str | None) -> None:
     _local.handover = token
 
 
-def config_token_subquery() -> Any:
-    """The token as a subquery, to read it in the same statement as something else."""
-    from django.db.models import Subquery
-
+def config_token_sql() -> str:
+    """The token as a scalar subquery, to read it in the same statement as something else."""
     from tousu.core.models import ConfigGeneration
 
-    return Subquery(ConfigGeneration.objects.filter(pk=1).values("token")[:1])
+    table = connections[DEFAULT_DB_ALIAS].ops.quote_name(ConfigGeneration._meta.db_table)
+    return f"(SELECT token FROM {table} WHERE id = 1)"  # noqa: S608 - a model's name only
 
 
 def request_boundary(**kwargs: Any) -> None:

@@ -303,6 +303,13 @@ def test_indexing_and_counting_take_a_few_queries(users):
         fired(second)
     # The matter's members, and the stall's complaints (同一商户 compares the merchant alone).
     assert len(captured) == 2
+    # The complaint whose registration started its matter is the matter's one member
+    # then: only the stall is read, and the count is the one the matter's rows give.
+    started = register(users, SCREEN[0], 5, merchant="华强电器", product="手机")
+    with CaptureQueriesContext(connection) as captured:
+        counted = fired(started)
+    assert len(captured) == 1, "\n".join(q["sql"][:200] for q in captured)
+    assert counted == fired(Complaint.objects.get(pk=started.pk))
     assert SimilarityBand.objects.filter(complaint=second).count() == BANDS + 1
 
 
