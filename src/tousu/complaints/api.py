@@ -185,7 +185,7 @@ def complaint_list(request, filters: Query[ComplaintFilterIn]):
         rows = list(qs[(page - 1) * page_size : page * page_size + 1])
     count = complaints_count_capped(
         complaints_list(user=request.user, filters=wanted, for_counting=True, capped=True),
-        cap=count_cap(wanted),
+        cap=count_cap(wanted, request.user),
     )
     following = None
     if len(rows) > page_size:

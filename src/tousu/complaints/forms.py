@@ -16,6 +16,7 @@ from tousu.complaints.choices import Channel, Nature, Severity, Status
 from tousu.complaints.models import Category
 from tousu.complaints.selectors import filter_unknown_message, filter_value_label
 from tousu.core.inputs import validate_date_range, validate_storable
+from tousu.core.widgets import PlainSelect
 from tousu.plans.choices import Satisfaction
 
 
@@ -275,15 +276,19 @@ class ComplaintFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Keyword"), required=False, max_length=200, validators=[validate_storable]
     )
-    status = forms.ChoiceField(label=_("Status"), choices=_blank(Status.choices), required=False)
-    category = forms.ChoiceField(label=_("Category"), required=False)
-    severity = forms.ChoiceField(
-        label=_("Severity"), choices=_blank(Severity.choices), required=False
+    status = forms.ChoiceField(
+        label=_("Status"), choices=_blank(Status.choices), required=False, widget=PlainSelect
     )
-    department = forms.ChoiceField(label=_("Department"), required=False)
-    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
-    stage = forms.ChoiceField(label=_("Stage"), required=False)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False, widget=PlainSelect)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=_blank(Severity.choices), required=False, widget=PlainSelect
+    )
+    department = forms.ChoiceField(label=_("Department"), required=False, widget=PlainSelect)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=_blank(Channel.choices), required=False, widget=PlainSelect
+    )
+    stage = forms.ChoiceField(label=_("Stage"), required=False, widget=PlainSelect)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=PlainSelect)
     mine = forms.BooleanField(label=_("Waiting for me"), required=False)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     received_from = forms.DateField(
@@ -310,6 +315,7 @@ class ComplaintFilterForm(forms.Form):
             ("status", _("Status")),
         ],
         required=False,
+        widget=PlainSelect,
     )
 
     # The dashboard's click-through filters: carried in the address, shown as chips

@@ -11,9 +11,10 @@ GIN index).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, TextField, Value
+from django.db.models import BooleanField, Expression, F, Q, TextField, Value
 from django.db.models.functions import Concat
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -58,15 +59,19 @@ def _split(query: str) -> tuple[list[str], list[list[str]]]:
     return short, indexed
 
 
+def _tsquery(indexed: list[list[str]]) -> str:
+    """PostgreSQL's query of every phrase, each its tokens side by side."""
+    return " & ".join("(" + " <-> ".join(_pg_quote(t) for t in p) + ")" for p in indexed)
+
+
 def _index_sql(indexed: list[list[str]]) -> tuple[str, list[str]]:
     """The ids of complaints whose document holds every phrase, through the text index."""
     if connection.vendor == "postgresql":
-        tsquery = " & ".join("(" + " <-> ".join(_pg_quote(t) for t in p) + ")" for p in indexed)
         sql = (
             "SELECT complaint_id FROM complaints_complaintsearchdocument"
             " WHERE search_vector @@ to_tsquery('simple', %s)"
         )
-        return sql, [tsquery]
+        return sql, [_tsquery(indexed)]
     match = " AND ".join('"' + " ".join(p) + '"' for p in indexed)
     return "SELECT rowid FROM complaints_search_fts WHERE complaints_search_fts MATCH %s", [match]
 
@@ -87,16 +92,50 @@ SEARCH_TEXT = Concat(
 )
 
 
+class _VectorMatches(Expression):
+    """PostgreSQL: the complaint's stored text vector (the search document's
+    ``search_vector``, joined as ``search_document``) matches a text query — the test
+    the index makes, made on one row, at less than half the cost of a LIKE over the
+    document."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, tsquery: str, alias: str | None = None):
+        super().__init__()
+        self.tsquery, self.alias = tsquery, alias
+
+    def resolve_expression(
+        self,
+        query: Any = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
+    ) -> _VectorMatches:
+        column: Any = F("search_document__document").resolve_expression(
+            query, allow_joins, reuse, summarize
+        )
+        return _VectorMatches(self.tsquery, column.alias)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str, ...]]:
+        table = compiler.quote_name_unless_alias(self.alias)
+        return f"{table}.search_vector @@ to_tsquery('simple', %s)", (self.tsquery,)
+
+
 def text_containing(query: str) -> Q:
     """Complaints whose text holds every keyword of ``query``, tested row by row on the
     ``search_text`` alias (``SEARCH_TEXT``): a list in index order that stops at its page
     reads only as many rows as it needs — fast for common keywords, where a read of the
     text index would return most of the table. Matches what the index matches: a phrase
-    is its adjacent bigrams, which sit side by side in the document."""
+    is its adjacent bigrams, which sit side by side in the document (on PostgreSQL the
+    stored vector is tested, as the index would)."""
     short, indexed = _split(query)
     found = Q()
     for char in short:
         found &= Q(search_text__contains=char)
+    if indexed and connection.vendor == "postgresql":
+        return found & Q(_VectorMatches(_tsquery(indexed)))
     for phrase in indexed:
         found &= Q(search_text__contains=" " + " ".join(phrase) + " ")
     return found

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Lookup, Model, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -403,14 +403,25 @@ def sort_keys(sort: str) -> tuple[SortKey, ...]:
 # exact COUNT over a million rows costs more than the page itself. The dashboard's
 # figures (``complaints_list(...).count()``) stay exact, being bounded by their period.
 COUNT_CAP = 10_000
-# A search counts only to here: its matches are tested row by row once a term is common,
-# and counting 10,000 of a term that one complaint in fifteen holds reads 150,000 rows.
+# A search counts only to here when its matches were read through the indexes (at most
+# ``RARE_HITS``, in hand already)...
 SEARCH_COUNT_CAP = 1_000
+# ... and only to here when a common term's matches are tested row by row: counting 1,000
+# of a term that one complaint in fourteen holds reads 14,000 rows and their text.
+SCAN_COUNT_CAP = 200
 
 
-def count_cap(filters: ComplaintFilter) -> int:
-    """How far a list with ``filters`` is counted exactly."""
-    return SEARCH_COUNT_CAP if filters.q.strip() else COUNT_CAP
+def count_cap(filters: ComplaintFilter, user: User | AnonymousUser | None = None) -> int:
+    """How far a list with ``filters`` is counted exactly (``user``: who searches, whose
+    roles decide the ways a search looks; call it after the list is built, in the same
+    request, and the search's look-up is not made again)."""
+    query = filters.q.strip()[:SEARCH_LIMIT]
+    if not query:
+        return COUNT_CAP
+    has_text, others, hits = _search(query, user)
+    if (has_text or others) and hits is None:
+        return SCAN_COUNT_CAP
+    return SEARCH_COUNT_CAP
 
 
 @dataclass(frozen=True)
@@ -458,7 +469,67 @@ def complaints_found(
     tested as the list reads it in its order, so the newest-first page and a capped
     count stop early instead of sorting every complaint that holds the word."""
     query = query.strip()[:SEARCH_LIMIT]
-    # The ways other than the text, each a condition served by its own index.
+    has_text, others, hits = _search(query, user)
+    if not has_text and not others:
+        return queryset.none()
+    # Few matches: their ids, read through the indexes, and the list sorts only those.
+    if hits is not None:
+        return queryset.filter(_among(hits))
+    # Many: tested row by row as the list (or a capped count) reads rows, so it stops
+    # at its page: a read of the text index would return most of the table.
+    found = Q()
+    for condition in others:
+        found |= condition
+    if has_text:
+        queryset = queryset.alias(search_text=SEARCH_TEXT)
+        found |= text_containing(query)
+    return queryset.filter(found)
+
+
+class _AnyOf(Lookup):
+    """``id = ANY(%s)``: PostgreSQL takes the ids as one array, where ``IN`` binds and
+    the planner reads up to ``RARE_HITS`` parameters, twice a page (its rows and count)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[int]:
+        return list(self.rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+
+
+Complaint._meta.get_field("id").register_lookup(_AnyOf)
+
+
+def _among(ids: list[int]) -> Q:
+    """Complaints whose id is one of ``ids``."""
+    if connection.vendor == "postgresql":
+        return Q(id__any_of=ids)
+    return Q(pk__in=ids)
+
+
+def _search(
+    query: str, user: User | AnonymousUser | None
+) -> tuple[bool, list[Q], list[int] | None]:
+    """The ways ``query`` is looked up (``_ways``) and, when it has any, the ids of its
+    matches if few (``_hits``): worked out once in a request, which asks it for its page,
+    its count and the count's cap."""
+    sees = isinstance(user, User) and user.sees_personal_data
+
+    def work() -> tuple[bool, list[Q], list[int] | None]:
+        has_text, others = _ways(query, user)
+        hits = _hits(query, has_text, others) if has_text or others else None
+        return has_text, others, hits
+
+    return request_memo(("complaints.search", query, sees), work)
+
+
+def _ways(query: str, user: User | AnonymousUser | None) -> tuple[bool, list[Q]]:
+    """Whether ``query`` holds text to look for, and the other ways it is looked up, each
+    a condition served by its own index."""
     others: list[Q] = []
     if TRACKING_NO.fullmatch(query.upper()):
         others.append(Q(tracking_no=query.upper()))
@@ -471,22 +542,7 @@ def complaints_found(
         if name and len(name) <= NAME_LIMIT:
             named = Complainant.objects.filter(name_digest=name_key(name))
             others.append(Q(complainant_id__in=named.values("pk")))
-    has_text = query_has_text(query)
-    if not has_text and not others:
-        return queryset.none()
-    # Few matches: their ids, read through the indexes, and the list sorts only those.
-    hits = _hits(query, has_text, others)
-    if hits is not None:
-        return queryset.filter(pk__in=hits)
-    # Many: tested row by row as the list (or a capped count) reads rows, so it stops
-    # at its page: a read of the text index would return most of the table.
-    found = Q()
-    for condition in others:
-        found |= condition
-    if has_text:
-        queryset = queryset.alias(search_text=SEARCH_TEXT)
-        found |= text_containing(query)
-    return queryset.filter(found)
+    return query_has_text(query), others
 
 
 def _hits(query: str, has_text: bool, others: list[Q]) -> list[int] | None:
@@ -517,14 +573,10 @@ def _hits(query: str, has_text: bool, others: list[Q]) -> list[int] | None:
     )
     params = tuple(v for _sql, p in parts for v in (*p, limit))
 
-    def read() -> list[int] | None:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            ids = [row[0] for row in cursor.fetchall()]
-        return sorted(set(ids)) if len(ids) <= RARE_HITS else None
-
-    # A page and its count ask the same: read once in a request.
-    return request_memo(("complaints.hits", statement, params), read)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return sorted(set(ids)) if len(ids) <= RARE_HITS else None
 
 
 def _estimate(sql: str, params: list[Any]) -> int:

@@ -91,6 +91,23 @@ def test_a_search_is_counted_only_to_the_smaller_search_cap(org, monkeypatch):
     assert api(org.leader).get("/api/v1/complaints").json()["count"] == 4
 
 
+def test_a_common_term_tested_row_by_row_is_counted_to_the_scan_cap(org, monkeypatch):
+    for index in range(5):
+        complaint_make(org.clerk, title=f"奶粉结块{index}")
+    complaint_make(org.clerk, title="结块价格欺诈")
+    # More than RARE_HITS hold it: the list tests each row, and counts to the scan cap.
+    monkeypatch.setattr(selectors, "RARE_HITS", 2)
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 5)
+    monkeypatch.setattr(selectors, "SCAN_COUNT_CAP", 3)
+    html = login(org.leader).get("/complaints/", {"q": "结块"}).content.decode()
+    assert 'data-count="3" data-exact="false"' in html and "3+" in html
+    listed = api(org.leader).get("/api/v1/complaints", {"q": "结块"}).json()
+    assert (listed["count"], listed["count_exact"], len(listed["results"])) == (3, False, 6)
+    # A rarer term, whose few matches are read through the index, counts to its own cap.
+    listed = api(org.leader).get("/api/v1/complaints", {"q": "欺诈"}).json()
+    assert (listed["count"], listed["count_exact"]) == (1, True)
+
+
 def test_a_count_at_the_cap_is_exact(org, monkeypatch):
     for index in range(3):
         complaint_make(org.clerk, title=f"投诉{index}")
