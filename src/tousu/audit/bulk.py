@@ -56,6 +56,42 @@ def _plain(field: Any) -> bool:
     return type(field) in _PLAIN
 
 
+@dataclass(frozen=True)
+class _Insert:
+    """How rows of one model's fields are written: the statement's parts and the
+    preparation of each value (None: the value is written as it is)."""
+
+    head: str  # INSERT INTO table (columns) VALUES
+    one: str  # one row's placeholders
+    tail: str  # ON CONFLICT …, RETURNING …
+    prepare: tuple[Any, ...]
+
+
+_INSERTS: dict[tuple[Any, ...], _Insert] = {}
+
+
+def _insert(
+    model: type[models.Model], names: tuple[str, ...], returning: str | None, ignore: bool
+) -> _Insert:
+    """The statement's parts for these fields, built once per process."""
+    key = (model, names, returning, ignore)
+    found = _INSERTS.get(key)
+    if found is None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        fields = [model._meta.get_field(name) for name in names]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(getattr(f, "column", "")) for f in fields)
+        tail = " ON CONFLICT DO NOTHING" if ignore else ""
+        tail += f" RETURNING {quote(returning)}" if returning else ""
+        found = _INSERTS[key] = _Insert(
+            head=f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+            one="(" + ", ".join(["%s"] * len(fields)) + ")",
+            tail=tail,
+            prepare=tuple(None if _plain(f) else f.get_db_prep_save for f in fields),  # type: ignore[union-attr]
+        )
+    return found
+
+
 def rows_insert(
     model: type[models.Model],
     names: Sequence[str],
@@ -73,14 +109,8 @@ def rows_insert(
     would break a unique constraint (its value is then not returned)."""
     # The connection itself, not the per-thread proxy: it is asked once per value.
     connection = connections[DEFAULT_DB_ALIAS]
-    fields = [model._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(getattr(f, "column", "")) for f in fields)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    tail += f" RETURNING {quote(returning)}" if returning else ""
-    prepare = [None if _plain(f) else f.get_db_prep_save for f in fields]  # type: ignore[union-attr]
+    insert = _insert(model, tuple(names), returning, ignore_conflicts)
+    prepare = insert.prepare
     prepared = [
         [
             value if step is None else step(value, connection)
@@ -92,13 +122,42 @@ def rows_insert(
     with connection.cursor() as cursor:
         for start in range(0, len(prepared), INSERT_BATCH):
             chunk = prepared[start : start + INSERT_BATCH]
-            values = ", ".join([one] * len(chunk))
             # Table and column names come from the model, values are bound parameters.
-            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{tail}"  # noqa: S608
+            sql = insert.head + ", ".join([insert.one] * len(chunk)) + insert.tail
             cursor.execute(sql, [value for row in chunk for value in row])
             if returning:
                 back += [row[0] for row in cursor.fetchall()]
     return back
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """What ``objects_insert`` reads of one model's instances."""
+
+    names: tuple[str, ...]
+    reads: tuple[Any, ...]
+    made: bool  # the database makes the primary key (an identity column)
+
+
+_OBJECTS: dict[type[models.Model], _Objects] = {}
+
+
+def _objects(model: type[models.Model]) -> _Objects:
+    found = _OBJECTS.get(model)
+    if found is None:
+        pk = model._meta.pk
+        assert pk is not None
+        made = bool(pk.db_returning)
+        fields = [f for f in model._meta.concrete_fields if f is not pk or not made]
+        # A field that does not override ``pre_save`` just reads its attribute: read it so.
+        reads = tuple(
+            attrgetter(f.attname)
+            if type(f).pre_save is models.Field.pre_save
+            else partial(f.pre_save, add=True)
+            for f in fields
+        )
+        found = _OBJECTS[model] = _Objects(tuple(f.name for f in fields), reads, made)
+    return found
 
 
 def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:
@@ -113,26 +172,18 @@ def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = 
     model = type(objects[0])
     pk = model._meta.pk
     assert pk is not None
-    made = bool(pk.db_returning)  # an identity column: the database makes the key
-    fields = [f for f in model._meta.concrete_fields if f is not pk or not made]
-    # A field that does not override ``pre_save`` just reads its attribute: read it so.
-    reads = [
-        attrgetter(f.attname)
-        if type(f).pre_save is models.Field.pre_save
-        else partial(f.pre_save, add=True)
-        for f in fields
-    ]
+    plan = _objects(model)
     keys = rows_insert(
         model,
-        [f.name for f in fields],
-        ([read(obj) for read in reads] for obj in objects),
+        plan.names,
+        ([read(obj) for read in plan.reads] for obj in objects),
         returning=pk.column,
         ignore_conflicts=ignore_conflicts,
     )
     if ignore_conflicts:
         return len(keys)
     for obj, key in zip(objects, keys, strict=True):
-        if made:
+        if plan.made:
             setattr(obj, pk.attname, key)
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
