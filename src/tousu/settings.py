@@ -127,6 +127,14 @@ def _database() -> dj_database_url.DBConfig:
             "timeout": 20,
         }
         config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    elif env_bool("DB_SERVER_SIDE_BINDING", True):
+        # Values travel apart from the statement, and psycopg prepares a statement run
+        # five times on a connection: PostgreSQL plans it once, not on every request.
+        config["OPTIONS"] = {
+            **config.get("OPTIONS", {}),
+            "server_side_binding": True,
+            "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5),
+        }
     return config
 
 
