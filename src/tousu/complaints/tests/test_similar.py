@@ -356,3 +356,17 @@ def test_a_storm_registered_at_once_ends_in_one_matter(monkeypatch):
     assert Complaint.objects.count() == threads * per_thread
     assert ComplaintSignature.objects.count() == threads * per_thread
     assert ComplaintMatter.objects.count() == 1
+
+
+def test_the_signature_is_the_minimum_of_each_hash_over_the_shingles():
+    """numpy's lane-wise minimum gives the bytes the plain definition gives."""
+    import hashlib
+    import struct
+
+    layout = struct.Struct("<128I")
+    for text in [*MILK, PRICE, *SCREEN, ("A", "")]:
+        found = shingles(*text)
+        rows = [layout.unpack(hashlib.shake_128(s.encode()).digest(layout.size)) for s in found]
+        expected = layout.pack(*(min(column) for column in zip(*rows, strict=True)))
+        assert signature(found) == expected
+    assert signature(frozenset()) == b""
