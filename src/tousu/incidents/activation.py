@@ -165,8 +165,11 @@ def incident_open(
             )
             for complaint in complaints
         )
-        structure = command_structure(plan, case_of(incident))
-        Responder.objects.bulk_create(
+        # The complaints and the people are in hand: a new incident is not read back.
+        first = min(complaints, key=lambda c: (c.received_at, c.pk), default=None)
+        case = first if first is not None else case_of(incident)
+        structure = command_structure(plan, case)
+        responders = Responder.objects.bulk_create(
             Responder(incident=incident, user=user, group=group, part=part, position=i)
             for i, (user, group, part) in enumerate(structure)
         )
@@ -186,8 +189,29 @@ def incident_open(
             },
         )
         if activate:
-            _activate(incident, plan, actor=actor, now=now, linked=list(complaints))
+            media = incident.trigger in _media_triggers(plan) or any(
+                c.media_involved for c in complaints
+            )
+            _activate(
+                incident,
+                plan,
+                actor=actor,
+                now=now,
+                linked=list(complaints),
+                new=_New(case=case, media=media, responders=responders),
+            )
     return incident
+
+
+@dataclass(frozen=True)
+class _New:
+    """What the opening of an incident holds in hand, for its activation in the same
+    transaction: the case its conditions are weighed against, whether the media is
+    involved, and its people (who have no tasks, reports or improvement actions yet)."""
+
+    case: Any
+    media: bool
+    responders: list[Responder]
 
 
 def _activate(
@@ -197,14 +221,16 @@ def _activate(
     actor: Actor | None,
     now: datetime,
     linked: list[Complaint] | None = None,
+    new: _New | None = None,
 ) -> None:
     """``linked``: the incident's complaints when the caller has them in hand (they are
-    changed in place, so a caller holding them keeps their versions)."""
+    changed in place, so a caller holding them keeps their versions); ``new``: what the
+    incident's opening holds, when it is opened and activated at once."""
     Incident.objects.filter(pk=incident.pk).update(
         status=IncidentStatus.ACTIVATED, activated_at=now
     )
     incident.status, incident.activated_at = IncidentStatus.ACTIVATED, now
-    level_work(incident, plan, now=now)
+    level_work(incident, plan, now=now, new=new)
     emergency = plan.emergency
     assert emergency is not None
     if emergency.situation_every is not None:
@@ -213,13 +239,18 @@ def _activate(
         linked = [link.complaint for link in incident.links.select_related("complaint")]
     for complaint in linked:
         _scale(incident, plan, complaint, actor=actor, now=now)
-    responders = [r.user for r in incident.responders.select_related("user")]
+    if new is not None:
+        responders = [r.user for r in new.responders]
+        ids: set[int] | None = {r.user_id for r in new.responders}
+    else:
+        responders, ids = [r.user for r in incident.responders.select_related("user")], None
     incident_notify(
         users=responders,
         key=f"incident:{incident.pk}:activated",
         incident=incident,
         event="emergency",
         now=now,
+        responders=ids,
     )
     audit_record(
         actor=actor,
@@ -253,17 +284,23 @@ def incident_activate(*, incident: Incident, actor: Actor, level: str = "", now=
     return incident
 
 
-def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
+def level_work(
+    incident: Incident, plan: Plan, *, now: datetime, new: _New | None = None
+) -> list[Task]:
     """Create what the plan asks at the incident's level and has not been created yet:
-    the working groups' tasks and the reports upward, each a deadline the worker chases."""
+    the working groups' tasks and the reports upward, each a deadline the worker chases.
+    ``new``: the incident was opened in this transaction, with these (it has no tasks
+    or reports yet)."""
     emergency = plan.emergency
     assert emergency is not None
-    case = case_of(incident)
-    media = media_involved(incident)
-    have = set(incident.tasks.values_list("key", flat=True))
+    case = new.case if new else case_of(incident)
+    media = new.media if new else media_involved(incident)
+    have = set() if new else set(incident.tasks.values_list("key", flat=True))
     tasks: list[Task] = []
     terms: list[DeadlineTerms] = []
     responders: list[Responder] | None = None
+    if new is not None:
+        responders = sorted(new.responders, key=lambda r: (r.position, r.pk))
     for spec in emergency.tasks:
         if spec.key in have or (spec.levels is not None and incident.level not in spec.levels):
             continue
@@ -285,7 +322,7 @@ def level_work(incident: Incident, plan: Plan, *, now: datetime) -> list[Task]:
                 created_at=now,
             )
         )
-    reported = set(incident.upward.values_list("authority", flat=True))
+    reported = set() if new else set(incident.upward.values_list("authority", flat=True))
     reports: list[UpwardReport] = []
     for authority in emergency.report_to:
         if authority.key in reported:
@@ -321,13 +358,16 @@ def _terms(kind: str, now: datetime, within: Any) -> DeadlineTerms:
     }
 
 
+def _media_triggers(plan: Plan) -> set[str]:
+    """The keys of the plan's triggers that are about the media."""
+    return {t.key for t in plan.emergency.triggers if t.media} if plan.emergency else set()
+
+
 def media_involved(incident: Incident) -> bool:
     """舆情: the media (or a government department) is involved — a media trigger opened
     or raised it, a linked complaint is marked so, or a media contact is logged."""
-    plan = incident.plan
-    media_keys = {t.key for t in plan.emergency.triggers if t.media} if plan.emergency else set()
     return (
-        incident.trigger in media_keys
+        incident.trigger in _media_triggers(incident.plan)
         or incident.media.exists()
         or incident.complaints.filter(media_involved=True).exists()
     )

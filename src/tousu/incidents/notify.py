@@ -30,12 +30,15 @@ def incident_notify(
     incident: Incident,
     event: str,
     now: datetime | None = None,
+    responders: set[int] | None = None,
     **extra: object,
 ) -> list[User]:
     """Queue ``event`` about ``incident`` for those of ``users`` who may see it; returns
-    them."""
-    responders = set(incident.responders.values_list("user_id", flat=True))
-    responders |= set(incident.improvements.values_list("owner_id", flat=True))
+    them. ``responders``: the ids of the incident's people and improvement owners, when
+    the caller holds them (an incident opened in its transaction)."""
+    if responders is None:
+        responders = set(incident.responders.values_list("user_id", flat=True))
+        responders |= set(incident.improvements.values_list("owner_id", flat=True))
     allowed = {u.pk: u for u in users if u is not None and incident_visible_by_rules(u, responders)}
     people = sorted(allowed.values(), key=lambda u: u.username)
     if people:
