@@ -16,7 +16,7 @@ from tousu.complaints.choices import Channel, Nature, Severity, Status
 from tousu.complaints.models import Category
 from tousu.complaints.selectors import filter_unknown_message, filter_value_label
 from tousu.core.inputs import validate_date_range, validate_storable
-from tousu.core.widgets import PlainSelect
+from tousu.core.widgets import plain
 from tousu.plans.choices import Satisfaction
 
 
@@ -276,19 +276,15 @@ class ComplaintFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Keyword"), required=False, max_length=200, validators=[validate_storable]
     )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=_blank(Status.choices), required=False, widget=PlainSelect
-    )
-    category = forms.ChoiceField(label=_("Category"), required=False, widget=PlainSelect)
+    status = forms.ChoiceField(label=_("Status"), choices=_blank(Status.choices), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
     severity = forms.ChoiceField(
-        label=_("Severity"), choices=_blank(Severity.choices), required=False, widget=PlainSelect
+        label=_("Severity"), choices=_blank(Severity.choices), required=False
     )
-    department = forms.ChoiceField(label=_("Department"), required=False, widget=PlainSelect)
-    channel = forms.ChoiceField(
-        label=_("Channel"), choices=_blank(Channel.choices), required=False, widget=PlainSelect
-    )
-    stage = forms.ChoiceField(label=_("Stage"), required=False, widget=PlainSelect)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=PlainSelect)
+    department = forms.ChoiceField(label=_("Department"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=_blank(Channel.choices), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     mine = forms.BooleanField(label=_("Waiting for me"), required=False)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     received_from = forms.DateField(
@@ -315,7 +311,6 @@ class ComplaintFilterForm(forms.Form):
             ("status", _("Status")),
         ],
         required=False,
-        widget=PlainSelect,
     )
 
     # The dashboard's click-through filters: carried in the address, shown as chips
@@ -399,6 +394,7 @@ class ComplaintFilterForm(forms.Form):
         _plan_choices(self, filtering=True)
         for name in ("category", "department", "stage", "channel"):
             self._keep_selected(name)
+        plain(self)  # rendered on every list page: no template per option or label
 
     def _keep_selected(self, name: str) -> None:
         """The options are the current values; a value no longer current (a category

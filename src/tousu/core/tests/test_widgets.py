@@ -7,7 +7,7 @@ import re
 import pytest
 from django import forms
 
-from tousu.core.widgets import PlainSelect
+from tousu.core.widgets import PlainSelect, plain
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,46 @@ def test_a_plain_select_renders_as_djangos_select(value):
     got = PlainSelect(attrs=attrs, choices=CHOICES).render("status", value)
     assert _tight(got) == _tight(expected)
     assert "<乙>" not in got and "&lt;乙&gt;" in got
+
+
+class _Every(forms.Form):
+    text = forms.CharField(label="名称", max_length=20, widget=forms.TextInput({"class": "a&b"}))
+    day = forms.DateField(label="日期?", required=False, widget=forms.DateInput({"type": "date"}))
+    flag = forms.BooleanField(label="标记", required=False)
+    hidden = forms.CharField(required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label="类", choices=CHOICES, required=False)
+    required_css_class = "req"
+
+
+def _rendered(form: forms.Form) -> list[str]:
+    return [
+        _tight(str(part))
+        for bound in form
+        for part in (bound, bound.label_tag(), bound.label_tag(attrs={"class": "x"}))
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"text": '"引号"<b>', "day": "2026-03-02", "flag": "on", "hidden": "7", "kind": "g2"},
+        {"text": "", "day": "not a date", "kind": "missing"},
+    ],
+)
+def test_a_plain_form_renders_what_djangos_templates_render(data):
+    expected = _rendered(_Every(data))
+    form = _Every(data)
+    plain(form)
+    assert type(form["text"]).__name__ == "PlainBoundField"
+    assert {type(f.widget).__name__ for f in form.fields.values()} == {
+        "PlainTextInput",
+        "PlainDateInput",
+        "PlainCheckboxInput",
+        "PlainHiddenInput",
+        "PlainSelect",
+    }
+    assert _rendered(form) == expected
 
 
 def test_the_filter_form_renders_its_selects_plainly():
