@@ -10,10 +10,12 @@ selects and labels on them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.forms.boundfield import BoundField
+from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -99,7 +101,14 @@ _PLAIN: dict[type, type] = {
 
 
 class PlainBoundField(BoundField):
-    """``BoundField`` whose ``label_tag`` writes ``django/forms/label.html`` itself."""
+    """``BoundField`` whose ``label_tag`` writes ``django/forms/label.html`` itself, and
+    whose ``widget_type`` is the Django widget's ("checkbox", not "plaincheckbox")."""
+
+    @cached_property
+    def widget_type(self) -> str:
+        kind = type(self.field.widget)
+        django_kind = _DJANGO.get(kind, kind)
+        return re.sub(r"widget$|input$", "", django_kind.__name__.lower())
 
     def label_tag(self, contents=None, attrs=None, label_suffix=None, tag=None) -> SafeString:
         contents = contents or self.label
@@ -128,6 +137,9 @@ class PlainBoundField(BoundField):
             )
         tag = tag or "label"
         return format_html("<{}{}>{}</{}>", tag, _attrs(attrs or {}), contents, tag)
+
+
+_DJANGO = {plain: django for django, plain in _PLAIN.items()}
 
 
 def plain(form: forms.BaseForm) -> None:

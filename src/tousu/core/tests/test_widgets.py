@@ -45,7 +45,12 @@ def _rendered(form: forms.Form) -> list[str]:
     return [
         _tight(str(part))
         for bound in form
-        for part in (bound, bound.label_tag(), bound.label_tag(attrs={"class": "x"}))
+        for part in (
+            bound,
+            bound.label_tag(),
+            bound.label_tag(attrs={"class": "x"}),
+            bound.widget_type,  # templates branch on it ("checkbox")
+        )
     ]
 
 
