@@ -12,7 +12,7 @@ formats then come for free.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -108,11 +108,14 @@ def field_label(model: type[Model], name: str) -> str:
     return capfirst(str(getattr(field, "verbose_name", name)))
 
 
-def local(moment: datetime | None) -> datetime | None:
-    """An aware moment as naive local time (what a spreadsheet cell holds)."""
+def local(moment: datetime | None, zone: tzinfo | None = None) -> datetime | None:
+    """An aware moment as naive local time (what a spreadsheet cell holds); ``zone``:
+    the current time zone, when a loop over many rows has looked it up once."""
     if moment is None:
         return None
-    return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
+    return moment.astimezone(zone or timezone.get_current_timezone()).replace(
+        tzinfo=None, microsecond=0
+    )
 
 
 class Plans:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,13 +34,31 @@ from tousu.reports.exports.base import (
 )
 from tousu.reports.exports.writers import Row, Sheet
 
-# Big fields the file does not show, left in the database.
-_DEFERRED = (
-    "description",
-    "workflow",
-    "complainant__id_number",
-    "complainant__address",
-    "complainant__email",
+# The columns a row of the file is made of, read as plain values (the assignee's name
+# as ``User.display_name`` makes it; ``next_due`` is the list's annotation).
+_COLUMNS = (
+    "tracking_no",
+    "title",
+    "category__name",
+    "severity",
+    "nature",
+    "status",
+    "stage",
+    "department__name",
+    "assignee__last_name",
+    "assignee__first_name",
+    "assignee__username",
+    "channel",
+    "complainant__name",
+    "complainant__phone",
+    "merchant",
+    "product",
+    "occurred_place",
+    "amount_involved",
+    "received_at",
+    "next_due",
+    "satisfaction",
+    "plan_revision_id",
 )
 _FILTER_NAMES = {f.name for f in fields(ComplaintFilter)}
 # A search that is only a phone number (digits, spaces, dashes, a country code).
@@ -97,7 +116,7 @@ class ComplaintsExport(ExportKind):
         return ComplaintParams(_filters_from(form))
 
     def queryset(self, user: User, params: ComplaintParams) -> QuerySet[Complaint]:
-        return complaints_list(user=user, filters=params.filters).defer(*_DEFERRED)
+        return complaints_list(user=user, filters=params.filters)
 
     def audit_filters(self, params: ComplaintParams) -> dict[str, Any]:
         shown: dict[str, Any] = {}
@@ -137,6 +156,7 @@ class ComplaintsExport(ExportKind):
 
     def _rows(self, user: User, rows: QuerySet[Complaint]) -> Iterator[Row]:
         personal = user.sees_personal_data
+        zone = timezone.get_current_timezone()
         plans = Plans()
         # Labels by (what, plan revision, key), worked out once per export, not per row.
         labels: dict[tuple[str, int | None, str], str] = {}
@@ -161,30 +181,52 @@ class ComplaintsExport(ExportKind):
                 labels[(what, revision_id, key)] = found
             return found
 
-        for c in rows.iterator(chunk_size=CHUNK_SIZE):
-            revision = c.plan_revision_id
-            person = c.complainant
-            name, phone = person.name, person.phone
+        # Plain tuples of the columns the file shows: no model instances a row (a third
+        # of an export's time at 1M), the same filters, gate and order.
+        for (
+            tracking_no,
+            title,
+            category,
+            severity,
+            nature,
+            status,
+            stage,
+            department,
+            last_name,
+            first_name,
+            username,
+            channel,
+            name,
+            phone,
+            merchant,
+            product,
+            place,
+            amount,
+            received_at,
+            next_due,
+            satisfaction,
+            revision,
+        ) in rows.values_list(*_COLUMNS).iterator(chunk_size=CHUNK_SIZE):
             if not personal:
                 name, phone = mask_name(name), mask_phone(phone)
             yield [
-                c.tracking_no,
-                c.title,
-                c.category.name,
-                label("severities", revision, c.severity),
-                label("natures", revision, c.nature),
-                label("status", None, c.status),
-                label("stage", revision, c.stage),
-                c.department.name if c.department else "",
-                c.assignee.display_name if c.assignee else "",
-                label("channel", None, c.channel),
+                tracking_no,
+                title,
+                category,
+                label("severities", revision, severity),
+                label("natures", revision, nature),
+                label("status", None, status),
+                label("stage", revision, stage),
+                department or "",
+                (last_name + first_name or username) if username else "",
+                label("channel", None, channel),
                 name,
                 phone,
-                c.merchant,
-                c.product,
-                c.occurred_place,
-                c.amount_involved,
-                local(c.received_at),
-                local(getattr(c, "next_due", None)),
-                label("satisfaction", None, c.satisfaction),
+                merchant,
+                product,
+                place,
+                amount,
+                local(received_at, zone),
+                local(next_due, zone),
+                label("satisfaction", None, satisfaction),
             ]

@@ -18,8 +18,10 @@ from openpyxl import load_workbook
 
 from tousu.assessment.models import PenaltyEntry
 from tousu.audit.models import AuditEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.tests.factories import complainant, complaint_make
 from tousu.conftest import PASSWORD
+from tousu.deadlines.models import Deadline
 from tousu.incidents.activation import incident_open
 from tousu.plans.models import PlanRevision
 from tousu.plans.services import organisation_plan_adopt, plan_load, template_source
@@ -186,6 +188,22 @@ def test_headers_follow_the_users_language(cases, org, tmp_path):
     header, *rows = csv_rows(path.read_bytes())
     assert header[:2] == ["Tracking number", "Title"]
     assert {r[3] for r in rows} <= {"普通", "重大"}  # the plan's own labels stay
+
+
+def test_a_row_names_its_department_assignee_and_next_due_in_local_time(cases, org, tmp_path):
+    # Plain values, not model instances: the joined names and the list's annotation
+    # must still land in their columns, and a missing assignee is a blank cell.
+    first, second = cases[0], cases[1]
+    Complaint.objects.filter(pk=first.pk).update(assignee=org.handler)
+    path = tmp_path / "all.csv"
+    assert export_write("complaints", "csv", path, org.leader) == 4
+    header, *rows = csv_rows(path.read_bytes())
+    found = by_tracking(rows, header)
+    row, other = found[first.tracking_no], found[second.tracking_no]
+    assert (row["部门"], row["承办人"], other["承办人"]) == ("商品质量管理部", "刘洋", "")
+    due = Deadline.objects.filter(complaint=first, closed_at__isnull=True).order_by("due_at")[0]
+    assert row["到期时间"] == timezone.localtime(due.due_at).strftime("%Y-%m-%d %H:%M")
+    assert row["受理时间"] == timezone.localtime(first.received_at).strftime("%Y-%m-%d %H:%M")
 
 
 def test_a_large_export_is_made_by_the_worker_with_progress(cases, org, settings):
