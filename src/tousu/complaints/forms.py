@@ -15,6 +15,7 @@ from tousu.accounts.selectors import departments_active
 from tousu.complaints.choices import Channel, Nature, Severity, Status
 from tousu.complaints.models import Category
 from tousu.complaints.selectors import filter_unknown_message, filter_value_label
+from tousu.core.config import config_cached
 from tousu.core.inputs import validate_date_range, validate_storable
 from tousu.core.widgets import plain
 from tousu.plans.choices import Satisfaction
@@ -53,7 +54,15 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+# The choice lists below are read on every list page and form: kept in this process until
+# the configuration changes (core.config watches categories, departments and users).
+
+
 def _category_choices() -> list:
+    return config_cached("forms.categories", _categories)
+
+
+def _categories() -> list[tuple[str, str]]:
     return [(c.key, c.name) for c in Category.objects.filter(is_active=True).order_by("key")]
 
 
@@ -64,6 +73,10 @@ def _plans() -> list:
 
 
 def _department_choices() -> list:
+    return config_cached("forms.departments", _departments)
+
+
+def _departments() -> list[tuple[str, str]]:
     return [(d.code, d.name) for d in departments_active()]
 
 
@@ -208,6 +221,10 @@ def _stage_choices() -> list[tuple[str, str]]:
 
 
 def _assignee_choices() -> list[tuple[str, str]]:
+    return config_cached("forms.assignees", _assignees)
+
+
+def _assignees() -> list[tuple[str, str]]:
     from tousu.accounts.models import User
 
     return [

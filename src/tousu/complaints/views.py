@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -58,6 +60,7 @@ from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.plans.engine import actions_available
 
 PAGE_SIZE = 25
+LIST_TIME = "%Y-%m-%d %H:%M"  # as the template's date:"Y-m-d H:i"
 PAGE_MAX = 100_000  # far past any list a person pages through
 
 
@@ -141,6 +144,36 @@ def _choice_labels() -> dict[str, dict[str, Any]]:
     }
 
 
+def _list_rows(complaints: list[Complaint], now: datetime) -> list[dict[str, Any]]:
+    """The list's rows with what the template shows worked out here: links, local times
+    and labels are a template tag or filter per cell otherwise, 25 rows a page."""
+    labels = _choice_labels()
+    zone = timezone.get_current_timezone()
+    rows = []
+    for c in complaints:
+        due = c.next_due  # type: ignore[attr-defined]  # the list's annotation
+        warn = c.next_warn  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "complaint": c,
+                "url": reverse("complaints:detail", args=[c.tracking_no]),
+                "complainant": masked_complainant(c.complainant),
+                "severity_colour": SEVERITY_COLOURS.get(c.severity, "secondary"),
+                "status_colour": STATUS_COLOURS.get(c.status, "secondary"),
+                # As get_FOO_display, from one dict a field, not rebuilt on every row.
+                **{
+                    f"{name}_label": labels[name].get(getattr(c, name), getattr(c, name))
+                    for name in labels
+                },
+                "received": c.received_at.astimezone(zone).strftime(LIST_TIME),
+                "due": due.astimezone(zone).strftime(LIST_TIME) if due else "",
+                "overdue": bool(due and due <= now),
+                "due_soon": bool(due and due > now and warn and warn <= now),
+            }
+        )
+    return rows
+
+
 @login_required
 def complaint_list(request: HttpRequest) -> HttpResponse:
     form = ComplaintFilterForm(request.GET or None)
@@ -158,21 +191,8 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         else Complaint.objects.none()
     )
     page = ListPage.of(found, counted, request.GET.get("page"), count_cap(filters, request.user))
-    labels = _choice_labels()
-    rows = [
-        {
-            "complaint": c,
-            "complainant": masked_complainant(c.complainant),
-            "severity_colour": SEVERITY_COLOURS.get(c.severity, "secondary"),
-            "status_colour": STATUS_COLOURS.get(c.status, "secondary"),
-            # As get_FOO_display, from one dict a field, not rebuilt on every row.
-            **{
-                f"{name}_label": labels[name].get(getattr(c, name), getattr(c, name))
-                for name in labels
-            },
-        }
-        for c in page.object_list
-    ]
+    now = timezone.now()
+    rows = _list_rows(page.object_list, now)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -181,7 +201,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": query.urlencode(),
         "invalid": not valid,
-        "now": timezone.now(),
+        "now": now,
     }
     template = (
         "complaints/_list_results.html"

@@ -31,7 +31,12 @@ _UNSET: Any = object()
 WATCHED: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("accounts", "Organisation", None),
     ("accounts", "Department", None),
-    ("accounts", "User", ("is_active", "is_superuser", "department_id")),
+    # Names too: lists of people to choose from are kept (last_login is not watched).
+    (
+        "accounts",
+        "User",
+        ("is_active", "is_superuser", "department_id", "username", "first_name", "last_name"),
+    ),
     ("auth", "Group", None),
     ("auth", "Permission", None),
     ("plans", "Plan", None),
@@ -183,10 +188,13 @@ def trigger_statements(vendor: str, existing: Iterable[str] | None = None) -> li
             what = operation
             if operation == "UPDATE" and columns:
                 what = f"UPDATE OF {', '.join(columns)}"
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS core_config_{table}_{operation.lower()}"
-                f" AFTER {what} ON {table} BEGIN {SQLITE_TOUCH}; END"
-            )
+            # Dropped first, as on PostgreSQL: a trigger made by an older release with
+            # fewer watched columns is replaced, not kept.
+            name = f"core_config_{table}_{operation.lower()}"
+            statements += [
+                f"DROP TRIGGER IF EXISTS {name}",
+                f"CREATE TRIGGER {name} AFTER {what} ON {table} BEGIN {SQLITE_TOUCH}; END",
+            ]
     return statements
 
 
