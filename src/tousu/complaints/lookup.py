@@ -9,6 +9,8 @@ import re
 from tousu.complaints.models import Complainant, ComplainantKey
 from tousu.core.crypto import blind_index
 
+# A tracking number as complaint_register makes it: TS-YYYYMMDD-NNNNNN.
+TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
 PHONE_SUFFIX_MIN = 4
 NAME_LIMIT = 50
 _SPACES = re.compile(r"[\s\u3000\u200b-\u200d\ufeff·•]+")

@@ -4,7 +4,6 @@ or material on one, or is refused or left unanswered — once per mail."""
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from django.utils import timezone, translation
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate
 from tousu.complaints.checks import LIMITS, ComplainantData
 from tousu.complaints.evidence import material_add
+from tousu.complaints.lookup import TRACKING_NO
 from tousu.complaints.models import Complaint
 from tousu.complaints.services import complaint_register
 from tousu.core.actors import MAIL, ComplainantActor
@@ -30,7 +30,6 @@ from tousu.mailin.proof import code_redact, complainant_proof
 from tousu.notifications.choices import Channel
 from tousu.notifications.services import notify_address
 
-TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
 FULL_TEXT_NAME = "mail.txt"
 
 

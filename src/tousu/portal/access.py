@@ -16,7 +16,6 @@ Once opened, the page stays open in the browser's session for that tracking numb
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import timedelta
 
@@ -30,13 +29,13 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from tousu.complaints.access import access_code_matches, access_code_normalise
+from tousu.complaints.lookup import TRACKING_NO
 from tousu.complaints.models import Complaint
 from tousu.core.problems import NotAllowed, NotFound
 from tousu.notifications.services import notify_complainant
 from tousu.portal.models import OneTimeCode
 from tousu.portal.throttle import Rate, Throttled, rate, rate_hit, rate_uncount
 
-TRACKING_NO = re.compile(r"TS-\d{8}-\d{6}")
 SESSION_KEY = "portal_cases"
 TOKEN_SALT = "tousu.portal.token"  # noqa: S105 (a namespace, not a secret)
 CODE_DIGITS = 6

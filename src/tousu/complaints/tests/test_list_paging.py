@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tousu.accounts.services import token_create
 from tousu.complaints import cursors, selectors
+from tousu.complaints import found as search_found
 from tousu.complaints.tests.factories import complaint_make
 from tousu.conftest import PASSWORD
 
@@ -96,7 +97,7 @@ def test_a_common_term_tested_row_by_row_is_counted_to_the_scan_cap(org, monkeyp
         complaint_make(org.clerk, title=f"奶粉结块{index}")
     complaint_make(org.clerk, title="结块价格欺诈")
     # More than RARE_HITS hold it: the list tests each row, and counts to the scan cap.
-    monkeypatch.setattr(selectors, "RARE_HITS", 2)
+    monkeypatch.setattr(search_found, "RARE_HITS", 2)
     monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 5)
     monkeypatch.setattr(selectors, "SCAN_COUNT_CAP", 3)
     html = login(org.leader).get("/complaints/", {"q": "结块"}).content.decode()
@@ -246,8 +247,8 @@ def test_common_and_rare_keywords_find_the_same_complaints(
     complaint_make(org.clerk, title="大米缺斤短两", description="购买大米十斤，只有八斤六两。")
     complaint_make(org.clerk, title="手机屏幕失灵", description="iPhone 屏幕失灵，维修拖延。")
     complaint_make(org.clerk, title="水管坏了", description="水 漏", department="quality")
-    monkeypatch.setattr(selectors, "RARE_HITS", rare_hits)
-    monkeypatch.setattr(selectors, "COMMON_ESTIMATE", common_estimate)
+    monkeypatch.setattr(search_found, "RARE_HITS", rare_hits)
+    monkeypatch.setattr(search_found, "COMMON_ESTIMATE", common_estimate)
 
     def found(user, q):
         filters = selectors.ComplaintFilter(q=q)

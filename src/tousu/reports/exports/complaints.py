@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy
 from tousu.accounts.models import User
 from tousu.complaints.choices import Channel, Status
 from tousu.complaints.forms import ComplaintFilterForm
-from tousu.complaints.lookup import phone_digits
+from tousu.complaints.lookup import TRACKING_NO, phone_digits
 from tousu.complaints.models import Complaint
 from tousu.complaints.presenters import plan_label
 from tousu.complaints.public import satisfaction_label
-from tousu.complaints.selectors import TRACKING_NO, ComplaintFilter, complaints_list
+from tousu.complaints.selectors import ComplaintFilter, complaints_list
 from tousu.core.masks import mask_name, mask_phone
 from tousu.reports.exports.base import (
     CHUNK_SIZE,
