@@ -65,7 +65,7 @@ def main() -> int:
     )
     read_opts = reads.ReadOptions(
         complaints=args.complaints or (20_000 if quick else 1_000_000),
-        runs=args.runs or (10 if quick else 20),
+        runs=args.runs or (10 if quick else reads.ReadOptions().runs),
     )
     if why := wrk.available():
         print(f"bench: {why}", file=sys.stderr)
