@@ -12,6 +12,7 @@ from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from tousu.accounts.selectors import departments_active
+from tousu.complaints import changes as complaint_changes
 from tousu.complaints import services
 from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.checks import ComplainantData
@@ -226,7 +227,7 @@ def complaint_patch(request, tracking_no: str, payload: ComplaintPatch):
     version = changes.pop("version")
     if "occurred_at" in changes:
         changes["occurred_at"] = _aware(changes["occurred_at"])
-    complaint = services.complaint_update(
+    complaint = complaint_changes.complaint_update(
         actor=request.user, complaint=complaint, version=version, **changes
     )
     return _detail(complaint)
@@ -236,7 +237,9 @@ def complaint_patch(request, tracking_no: str, payload: ComplaintPatch):
 def complaint_assign(request, tracking_no: str, payload: AssignIn):
     """Assign to a person, or transfer to another department (with a note)."""
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
-    complaint = services.complaint_assign(actor=request.user, complaint=complaint, **payload.dict())
+    complaint = complaint_changes.complaint_assign(
+        actor=request.user, complaint=complaint, **payload.dict()
+    )
     return _detail(complaint)
 
 
@@ -281,7 +284,9 @@ def action_perform(request, tracking_no: str, action: str, payload: ActionIn):
 def complainant_read(request, tracking_no: str, purpose: str = ""):
     """The complainant's full personal data; every call is recorded in the audit log."""
     complaint = complaint_get_visible(user=request.user, tracking_no=tracking_no)
-    person = services.complainant_reveal(actor=request.user, complaint=complaint, purpose=purpose)
+    person = complaint_changes.complainant_reveal(
+        actor=request.user, complaint=complaint, purpose=purpose
+    )
     return {
         "name": person.name,
         "phone": person.phone,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from tousu.accounts.http import staff
 from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
+from tousu.complaints import changes as complaint_changes
 from tousu.complaints import services
 from tousu.complaints.action_forms import ActionForm
 from tousu.complaints.attachments import AttachmentUpload
@@ -367,7 +368,7 @@ def complaint_assign(request: HttpRequest, tracking_no: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.complaint_assign(
+            complaint_changes.complaint_assign(
                 actor=staff(request),
                 complaint=complaint,
                 version=data["version"],
@@ -406,7 +407,7 @@ def complaint_edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
         changes = dict(form.cleaned_data)
         version = changes.pop("version")
         try:
-            services.complaint_update(
+            complaint_changes.complaint_update(
                 actor=staff(request), complaint=complaint, version=version, **changes
             )
         except (InvalidInput, Conflict) as exc:
@@ -460,7 +461,7 @@ def complaint_action(request: HttpRequest, tracking_no: str, action: str) -> Htt
 def complainant_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
     complaint = _visible_or_404(request, tracking_no)
     try:
-        person = services.complainant_reveal(actor=staff(request), complaint=complaint)
+        person = complaint_changes.complainant_reveal(actor=staff(request), complaint=complaint)
     except NotAllowed as exc:
         return HttpResponse(exc.detail, status=403)
     return render(request, "complaints/_complainant_full.html", {"person": person})

@@ -76,7 +76,7 @@ def test_the_list_page_says_why_beside_the_field(org, query):
 
 
 def test_the_loser_of_an_assignment_race_gets_409_not_422(org):
-    from tousu.complaints.services import complaint_assign
+    from tousu.complaints.changes import complaint_assign
     from tousu.complaints.tests.factories import complaint_make
     from tousu.core.problems import Conflict
 

@@ -1,7 +1,7 @@
 import pytest
 
+from tousu.complaints.changes import complaint_update
 from tousu.complaints.selectors import ComplaintFilter, complaints_list
-from tousu.complaints.services import complaint_update
 from tousu.complaints.tests.factories import complaint_make
 
 pytestmark = pytest.mark.django_db

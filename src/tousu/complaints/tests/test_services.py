@@ -7,14 +7,14 @@ from django.utils import timezone
 
 from tousu.audit.models import AuditEvent
 from tousu.audit.services import audit_verify
-from tousu.complaints.choices import COMPLAINANT_VIEWED, EventAction, Status
-from tousu.complaints.models import Complainant, Complaint
-from tousu.complaints.selectors import complaint_timeline
-from tousu.complaints.services import (
+from tousu.complaints.changes import (
     complainant_reveal,
     complaint_assign,
     complaint_update,
 )
+from tousu.complaints.choices import COMPLAINANT_VIEWED, EventAction, Status
+from tousu.complaints.models import Complainant, Complaint
+from tousu.complaints.selectors import complaint_timeline
 from tousu.complaints.tests.factories import complainant, complaint_make
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.selectors import organisation_current
 from tousu.audit.models import AuditEvent
+from tousu.complaints.changes import complainant_reveal
 from tousu.complaints.choices import EventAction
 from tousu.complaints.models import Complaint
 from tousu.complaints.presenters import (
@@ -30,7 +31,6 @@ from tousu.complaints.presenters import (
 )
 from tousu.complaints.receipts import Receipt, receipt_for
 from tousu.complaints.selectors import complaint_timeline
-from tousu.complaints.services import complainant_reveal
 from tousu.core.problems import Conflict
 from tousu.deadlines.calendar import PeriodError
 from tousu.deadlines.choices import DEADLINE_OPENED, Unit
