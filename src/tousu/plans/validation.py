@@ -11,27 +11,17 @@ import re
 import string
 from collections import deque
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from tousu.plans.checker import Checker, PlanError, category_keys
 from tousu.plans.choices import MESSAGE_PLACEHOLDERS, ActionType
-from tousu.plans.schema import KEY, KPI_COUNTS, KPI_RATES, Condition, Duration, Emergency, Kpi, Plan
+from tousu.plans.schema import KEY, Plan
+from tousu.plans.section_checks import check_emergency, check_kpi
 
 MAX_BYTES = 1024 * 1024
-# Built-in targets that are not plan roles.
-PEOPLE = {
-    "assignee",
-    "received_by",
-    "department_head",
-    "meeting_owner",
-    "complainant",
-    # 被投诉人 and their direct superior, once an action has named the person.
-    "complained_person",
-    "complained_person_superior",
-}
 ANCHORS = {"received", "registered", "stage_entered"}
 # Fields any action may require: a note, the person complained about (被投诉人), and how
 # many items of the complaint were upheld (每件投诉每项内容), a fine within a rule's range.
@@ -89,15 +79,6 @@ _PYDANTIC_MESSAGES = {
     "too_short": "must not be empty",
     "string_pattern_mismatch": "must be a key: lower-case letters, digits and _",
 }
-
-
-@dataclass(frozen=True)
-class PlanError:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 @dataclass
@@ -172,54 +153,8 @@ def plan_parse(raw: bytes | str) -> ParseResult:
     return ParseResult(plan=plan if not errors else None, data=data, errors=errors)
 
 
-def _category_keys(categories, prefix="categories") -> list[tuple[str, str]]:
-    found = []
-    for index, category in enumerate(categories):
-        path = f"{prefix}.{index}"
-        found.append((category.key, path))
-        found += _category_keys(category.children, f"{path}.children")
-    return found
-
-
-class _Checker:
-    def __init__(self, plan: Plan):
-        self.plan = plan
-        self.errors: list[PlanError] = []
-        self.roles = set(plan.roles)
-        self.severities = [s.key for s in plan.severities]
-        self.natures = [n.key for n in plan.natures]
-        self.categories = {key for key, _path in _category_keys(plan.categories)}
-        self.actions = {action.key for stage in plan.stages.values() for action in stage.actions}
-        self.deadlines = {rule.key for stage in plan.stages.values() for rule in stage.deadlines}
-
-    def add(self, path: str, message: str) -> None:
-        self.errors.append(PlanError(path, message))
-
-    def role(self, path: str, name: str, *, people: bool = False) -> None:
-        if name not in self.roles and not (people and name in PEOPLE):
-            self.add(path, f"role “{name}” is used but never defined under roles")
-
-    def stage(self, path: str, name: str | None) -> None:
-        if name is not None and name not in self.plan.stages:
-            self.add(path, f"no stage “{name}”")
-
-    def condition(self, path: str, condition: Condition | None) -> None:
-        if condition is None:
-            return
-        known: dict[str, set[str]] = {
-            "severity": set(self.severities),
-            "nature": set(self.natures),
-            "category": self.categories,
-            "channel": set(self.plan.channels),
-        }
-        for name, allowed in known.items():
-            for index, value in enumerate(getattr(condition, name) or []):
-                if value not in allowed:
-                    self.add(f"{path}.{name}.{index}", f"unknown {name} “{value}”")
-
-
 def _cross_check(plan: Plan) -> list[PlanError]:  # noqa: C901 - one pass per section
-    c = _Checker(plan)
+    c = Checker(plan)
     for name in plan.roles:
         if not re.match(KEY, name):
             c.add(f"roles.{name}", "role keys are lower-case letters, digits and _")
@@ -236,7 +171,7 @@ def _cross_check(plan: Plan) -> list[PlanError]:  # noqa: C901 - one pass per se
         for index, member in enumerate(group.members):
             c.role(f"groups.{name}.members.{index}", member)
     seen: dict[str, str] = {}
-    for key, path in _category_keys(plan.categories):
+    for key, path in category_keys(plan.categories):
         if key in seen:
             c.add(f"{path}.key", f"category “{key}” is already defined at {seen[key]}")
         seen[key] = path
@@ -304,7 +239,7 @@ def _cross_check(plan: Plan) -> list[PlanError]:  # noqa: C901 - one pass per se
     return c.errors
 
 
-def _check_action(c: _Checker, path: str, action) -> None:
+def _check_action(c: Checker, path: str, action) -> None:
     kind = ActionType(action.type)
     allowed = REQUIRES.get(kind, set()) | ANY_REQUIRES
     for i, name in enumerate(action.requires):
@@ -342,7 +277,7 @@ def _targets(stage) -> set[str]:
     return found
 
 
-def _check_graph(c: _Checker) -> None:
+def _check_graph(c: Checker) -> None:
     stages = c.plan.stages
     if c.plan.initial_stage not in stages:
         return
@@ -379,7 +314,7 @@ def _check_graph(c: _Checker) -> None:
             )
 
 
-def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
+def _check_policies(c: Checker) -> None:  # noqa: C901 - a flat list of checks
     plan = c.plan
     for index, rule in enumerate(plan.escalations):
         path = f"escalations.{index}"
@@ -459,9 +394,9 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
                 f"below the plan's minimum of {plan.penalties.minimum_per_item} yuan per item",
             )
     if plan.emergency:
-        _check_emergency(c, plan.emergency)
+        check_emergency(c, plan.emergency)
     if plan.kpi:
-        _check_kpi(c, plan.kpi)
+        check_kpi(c, plan.kpi)
     for key, text in plan.messages.items():
         try:
             names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
@@ -473,170 +408,3 @@ def _check_policies(c: _Checker) -> None:  # noqa: C901 - a flat list of checks
 
 
 # What an incident carries that a condition can test (no nature, no channel).
-_INCIDENT_FIELDS = ("nature", "channel")
-_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def _check_duration(c: _Checker, path: str, duration: Duration | None) -> None:
-    if duration is None:
-        return
-    if duration.unit in ("days", "working_days") and duration.amount != int(duration.amount):
-        c.add(f"{path}.amount", f"must be a whole number of {duration.unit}")
-    if duration.unit == "working_hours" and not c.plan.business_hours:
-        c.add(f"{path}.unit", "working_hours needs business_hours in the plan")
-
-
-def _check_incident_condition(c: _Checker, path: str, condition: Condition | None) -> None:
-    """A condition on an incident: known keys, and only what an incident has (its class,
-    severity, amount involved and people injured)."""
-    c.condition(path, condition)
-    for name in _INCIDENT_FIELDS:
-        if condition is not None and getattr(condition, name) is not None:
-            c.add(
-                f"{path}.{name}",
-                f"an incident has no {name}: use category, severity, amount_at_least "
-                f"or injured_at_least",
-            )
-
-
-def _check_levels(c: _Checker, path: str, levels: list[str] | None, known: list[str]) -> None:
-    if levels is None:
-        return
-    if not levels:
-        c.add(path, "an empty list never applies: leave it out for every level")
-    for index, key in enumerate(levels):
-        if key not in known:
-            c.add(f"{path}.{index}", f"no response level “{key}”")
-
-
-def _check_unique(c: _Checker, section: str, keys: list[str], what: str) -> None:
-    for index, key in enumerate(keys):
-        if keys.index(key) != index:
-            c.add(f"{section}.{index}.key", f"{what} “{key}” is listed twice")
-
-
-def _month_day(text: str) -> bool:
-    month, day = int(text[:2]), int(text[3:])
-    return 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]
-
-
-def _check_emergency(c: _Checker, e: Emergency) -> None:  # noqa: C901 - one pass per field
-    plan = c.plan
-    groups = plan.groups
-    command = groups.get(e.command_group)
-    if command is None:
-        c.add("emergency.command_group", f"no group “{e.command_group}”")
-    levels = [level.key for level in e.levels]
-    _check_unique(c, "emergency.levels", levels, "level")
-    for index, name in enumerate(e.working_groups):
-        path = f"emergency.working_groups.{index}"
-        if name not in groups:
-            c.add(path, f"no group “{name}”")
-        elif name == e.command_group:
-            c.add(path, "the command group is not one of its own working groups")
-        elif e.working_groups.index(name) != index:
-            c.add(path, f"“{name}” is listed twice")
-        elif not any(task.group == name for task in e.tasks):
-            c.add(path, f"no task is given to “{name}”: add its tasks under emergency.tasks")
-    for part in ("activated_by", "reported_by"):
-        for index, role in enumerate(getattr(e, part)):
-            c.role(f"emergency.{part}.{index}", role)
-    if not e.activated_by and command is not None and not (command.lead or command.deputies):
-        c.add(
-            "emergency.activated_by",
-            "nobody may activate: give the command group a lead or deputies, or list roles here",
-        )
-    _check_incident_condition(c, "emergency.immediate", e.immediate)
-
-    _check_unique(c, "emergency.triggers", [t.key for t in e.triggers], "trigger")
-    for index, trigger in enumerate(e.triggers):
-        path = f"emergency.triggers.{index}"
-        if trigger.level not in levels:
-            c.add(f"{path}.level", f"no response level “{trigger.level}”")
-        if trigger.breach and trigger.breach not in c.deadlines:
-            c.add(f"{path}.breach", f"no deadline “{trigger.breach}”")
-        if not (trigger.when or trigger.mass or trigger.media or trigger.breach):
-            c.add(path, "give when, mass, media or breach")
-        c.condition(f"{path}.when", trigger.when)
-        if trigger.mass:
-            _check_duration(c, f"{path}.mass.within", trigger.mass.within)
-
-    acting = {e.command_group, *e.working_groups}
-    _check_unique(c, "emergency.tasks", [task.key for task in e.tasks], "task")
-    for index, task in enumerate(e.tasks):
-        path = f"emergency.tasks.{index}"
-        if task.group not in groups:
-            c.add(f"{path}.group", f"no group “{task.group}”")
-        elif task.group not in acting:
-            c.add(
-                f"{path}.group",
-                f"“{task.group}” is neither the command group nor one of the working groups",
-            )
-        _check_levels(c, f"{path}.levels", task.levels, levels)
-        _check_incident_condition(c, f"{path}.when", task.when)
-        _check_duration(c, f"{path}.within", task.within)
-
-    if e.working_groups and e.situation_every is None:
-        c.add(
-            "emergency.situation_every",
-            "is required when the plan has working groups (信息报送: how often they report)",
-        )
-    _check_duration(c, "emergency.situation_every", e.situation_every)
-
-    _check_unique(c, "emergency.report_to", [a.key for a in e.report_to], "authority")
-    for index, authority in enumerate(e.report_to):
-        path = f"emergency.report_to.{index}"
-        _check_levels(c, f"{path}.levels", authority.levels, levels)
-        _check_incident_condition(c, f"{path}.when", authority.when)
-        _check_duration(c, f"{path}.within", authority.within)
-
-    _check_unique(c, "emergency.peak", [p.key for p in e.peak], "peak period")
-    for index, peak in enumerate(e.peak):
-        path = f"emergency.peak.{index}"
-        for side in ("start", "end"):
-            if not _month_day(getattr(peak, side)):
-                c.add(f"{path}.{side}", f"“{getattr(peak, side)}” is not a day of the year (MM-DD)")
-        if peak.media_level is not None and peak.media_level not in levels:
-            c.add(f"{path}.media_level", f"no response level “{peak.media_level}”")
-        _check_duration(c, f"{path}.first_contact", peak.first_contact)
-
-    for name in ("acknowledge", "classify", "activate"):
-        _check_duration(c, f"emergency.targets.{name}", getattr(e.targets, name))
-
-
-def _check_kpi(c: _Checker, kpi: Kpi) -> None:
-    """The KPI standard: weights adding up to 100, and each indicator scored one way."""
-    total = sum((indicator.weight for indicator in kpi.indicators), start=Decimal(0))
-    if total != 100:
-        c.add(
-            "kpi.indicators",
-            f"the weights add up to {total.normalize():f}; they must add up to 100",
-        )
-    _check_unique(c, "kpi.indicators", [i.key for i in kpi.indicators], "indicator")
-    for index, indicator in enumerate(kpi.indicators):
-        path = f"kpi.indicators.{index}"
-        ranged = indicator.full_at is not None or indicator.zero_at is not None
-        if indicator.deduct is not None:
-            if ranged:
-                c.add(path, "give either deduct or full_at and zero_at, not both")
-            if indicator.measure not in KPI_COUNTS:
-                c.add(
-                    f"{path}.deduct",
-                    f"a deduction per item needs a count ({', '.join(KPI_COUNTS)})",
-                )
-        elif indicator.full_at is None or indicator.zero_at is None:
-            c.add(path, "give full_at and zero_at (or deduct, for a count)")
-        elif indicator.full_at == indicator.zero_at:
-            c.add(f"{path}.zero_at", "must differ from full_at")
-        for name in ("full_at", "zero_at"):
-            value = getattr(indicator, name)
-            if value is not None and indicator.measure in KPI_RATES and value > 100:
-                c.add(f"{path}.{name}", "a rate is a percentage: at most 100")
-        if indicator.deadlines is not None:
-            if indicator.measure != "on_time_rate":
-                c.add(f"{path}.deadlines", "only an on_time_rate counts chosen deadlines")
-            if not indicator.deadlines:
-                c.add(f"{path}.deadlines", "an empty list counts nothing: leave it out for all")
-            for i, kind in enumerate(indicator.deadlines):
-                if kind not in c.deadlines:
-                    c.add(f"{path}.deadlines.{i}", f"no deadline “{kind}”")
