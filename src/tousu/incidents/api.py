@@ -20,14 +20,9 @@ from tousu.complaints.services import plan_revision_current
 from tousu.core.problems import InvalidInput, NotFound
 from tousu.incidents import activation, response, review, triggers
 from tousu.incidents.choices import OPEN_STATUSES, IncidentSource, IncidentStatus, ResponderPart
+from tousu.incidents.labels import group_label, level_of, trigger_label
 from tousu.incidents.models import Incident
-from tousu.incidents.presenters import (
-    WarRoom,
-    group_label,
-    level_of,
-    trigger_label,
-    war_room,
-)
+from tousu.incidents.presenters import WarRoom, war_room
 from tousu.incidents.schemas import (
     ActivateIn,
     CloseIn,

@@ -1,28 +1,22 @@
-"""How an incident is shown: the plan's words for its level, groups and triggers, the
-command structure, the working groups' tasks, the review's figures and the incident's own
-timeline. No internal key (level, status, group or trigger key) reaches a reader: the
-labels come from the plan or the choices. The war room (page and API) reads through
-``war_room``; what a reader may see of the linked complaints goes through the gate."""
+"""How an incident is shown: the command structure, the working groups' tasks, the
+statements, upward reports and improvements, the review's figures — with the plan's
+words (``labels``) and the incident's own timeline (``timeline``). No internal key
+(level, status, group or trigger key) reaches a reader: the labels come from the plan or
+the choices. The war room (page and API) reads through ``war_room``; what a reader may
+see of the linked complaints goes through the gate."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
-from django.utils.text import Truncator
-from django.utils.timesince import timesince
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils import timezone
 
 from tousu.audit.models import AuditEvent
 from tousu.complaints.models import Complaint
-from tousu.complaints.presenters import ACTORS
 from tousu.deadlines.models import Deadline
-from tousu.incidents.activation import case_of, level_label, may_activate
+from tousu.incidents.activation import case_of, may_activate
 from tousu.incidents.choices import (
     IncidentSource,
     IncidentStatus,
@@ -30,6 +24,14 @@ from tousu.incidents.choices import (
     StatementStatus,
 )
 from tousu.incidents.improvements import is_overdue
+from tousu.incidents.labels import (
+    duration,
+    elapsed,
+    group_label,
+    level_of,
+    trigger_label,
+    when_of,
+)
 from tousu.incidents.models import (
     ImprovementAction,
     ImprovementStatus,
@@ -46,6 +48,7 @@ from tousu.incidents.response import (
     statement_may_publish,
 )
 from tousu.incidents.selectors import linked_complaints
+from tousu.incidents.timeline import ACTIONS, timeline_rows
 from tousu.plans.schema import Plan
 
 # Bootstrap colours of the statuses (the level has the plan's own colour).
@@ -73,43 +76,6 @@ PART_ORDER = [
 TIMELINE_LIMIT = 300
 
 
-# ---------------------------------------------------------------- the plan's words
-
-
-def level_of(plan: Plan, key: str) -> dict[str, str]:
-    """A level as shown: its label (I 特别重大) and colour (red, orange, yellow, blue;
-    ``none`` when the plan gives none)."""
-    level = plan.emergency.level(key) if plan.emergency and key else None
-    return {
-        "key": key,
-        "label": level_label(plan, key) if level else _("No level"),
-        "colour": (level.colour if level and level.colour else "none"),
-    }
-
-
-def trigger_label(plan: Plan, key: str) -> str:
-    if not key:
-        return ""
-    emergency = plan.emergency
-    for trigger in emergency.triggers if emergency else []:
-        if trigger.key == key:
-            return trigger.label
-    return _("A trigger of an earlier plan revision")
-
-
-def group_label(plan: Plan, key: str) -> str:
-    group = plan.groups.get(key)
-    return group.label if group else _("A group of an earlier plan revision")
-
-
-def severity_label(plan: Plan, key: str) -> str:
-    return (plan.label_of("severities", key) or "") if key else ""
-
-
-def status_label(value: str) -> str:
-    return str(IncidentStatus(value).label) if value in IncidentStatus.values else value
-
-
 def _group_order(plan: Plan) -> list[str]:
     emergency = plan.emergency
     if emergency is None:
@@ -120,30 +86,6 @@ def _group_order(plan: Plan) -> list[str]:
 def _ordered_groups(plan: Plan, present: list[str]) -> list[str]:
     order = [g for g in _group_order(plan) if g in present]
     return order + [g for g in dict.fromkeys(present) if g not in order]
-
-
-# ---------------------------------------------------------------- times
-
-
-def elapsed(since: datetime | None, now: datetime) -> str:
-    """How long since ``since`` (activation), in words: 3小时，12分钟."""
-    return timesince(since, now, depth=2) if since else ""
-
-
-def duration(seconds: int | float | None) -> str:
-    """A span of seconds in words; a dash when there is none."""
-    if seconds is None:
-        return "—"
-    now = timezone.now()
-    return timesince(now - timedelta(seconds=max(int(seconds), 0)), now, depth=2)
-
-
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        return parse_datetime(value)
-    return None
 
 
 def overdue(deadline: Deadline | None, done_at: datetime | None, now: datetime) -> bool:
@@ -459,8 +401,8 @@ def figure_rows(figures: dict[str, Any]) -> dict[str, Any]:
             "label": t.get("label", ""),
             "group": t.get("group", ""),
             "owner": t.get("owner", ""),
-            "due_at": _when(t.get("due_at")),
-            "done_at": _when(t.get("done_at")),
+            "due_at": when_of(t.get("due_at")),
+            "done_at": when_of(t.get("done_at")),
             "met": bool(t.get("met")),
             "took": duration(t.get("took")),
         }
@@ -469,8 +411,8 @@ def figure_rows(figures: dict[str, Any]) -> dict[str, Any]:
     upward = [
         {
             "label": u.get("label", ""),
-            "due_at": _when(u.get("due_at")),
-            "done_at": _when(u.get("done_at")),
+            "due_at": when_of(u.get("due_at")),
+            "done_at": when_of(u.get("done_at")),
             "met": bool(u.get("met")),
         }
         for u in figures.get("upward", [])
@@ -494,145 +436,3 @@ def figure_rows(figures: dict[str, Any]) -> dict[str, Any]:
         "deadlines_missed": deadlines.get("missed", 0),
         "lasted": duration(figures.get("lasted")),
     }
-
-
-# ---------------------------------------------------------------- the timeline
-
-ACTIONS = {
-    "incident.opened": gettext_lazy("Incident opened"),
-    "incident.activated": gettext_lazy("Emergency plan activated"),
-    "incident.linked": gettext_lazy("Complaint linked"),
-    "incident.level": gettext_lazy("Response level changed"),
-    "incident.task_done": gettext_lazy("Task done"),
-    "incident.situation": gettext_lazy("Situation report filed"),
-    "incident.reported_upward": gettext_lazy("Reported upward"),
-    "incident.media": gettext_lazy("Media contact logged"),
-    "incident.statement_drafted": gettext_lazy("Statement drafted"),
-    "incident.statement_approved": gettext_lazy("Statement approved"),
-    "incident.statement_published": gettext_lazy("Statement published"),
-    "incident.status": gettext_lazy("Status changed"),
-    "incident.closed": gettext_lazy("Incident closed"),
-    "incident.reviewed": gettext_lazy("Review filed"),
-    "incident.improvement_added": gettext_lazy("Improvement action added"),
-    "incident.improvement_done": gettext_lazy("Improvement action done"),
-    "incident.improvement_cancelled": gettext_lazy("Improvement action cancelled"),
-    "incident.improvement_warning": gettext_lazy("Improvement action due soon"),
-    "incident.improvement_overdue": gettext_lazy("Improvement action overdue"),
-    "incident.warning": gettext_lazy("Deadline warning"),
-    "incident.breach": gettext_lazy("Deadline breached"),
-}
-# The data fields of incident events, in the order the timeline shows them.
-FIELDS = {
-    "source": gettext_lazy("Started by"),
-    "trigger": gettext_lazy("Trigger"),
-    "level": gettext_lazy("Response level"),
-    "complaint": gettext_lazy("Complaint"),
-    "complaints": gettext_lazy("Linked complaints"),
-    "reason": gettext_lazy("Reason"),
-    "task": gettext_lazy("Task"),
-    "deadline": gettext_lazy("Deadline"),
-    "due_at": gettext_lazy("Due"),
-    "authority": gettext_lazy("Authority"),
-    "content": gettext_lazy("What was reported"),
-    "outlet": gettext_lazy("Outlet"),
-    "summary": gettext_lazy("What was asked and answered"),
-    "text": gettext_lazy("Text"),
-    "outcome": gettext_lazy("Outcome"),
-    "causes": gettext_lazy("Causes"),
-    "lessons": gettext_lazy("Lessons"),
-    "improvements": gettext_lazy("Improvement actions"),
-    "improvement": gettext_lazy("Improvement action"),
-    "owner": gettext_lazy("Owner"),
-    "due_on": gettext_lazy("Due on"),
-    "accountability": gettext_lazy("Held to account"),
-    "proposed_revision": gettext_lazy("Proposed plan revision"),
-    "responders": gettext_lazy("Command structure"),
-    "notified": gettext_lazy("Notified"),
-    "note": gettext_lazy("Note"),
-}
-STATEMENT = gettext_lazy("Statement")
-CHANGES = {"level": gettext_lazy("Response level"), "status": gettext_lazy("Status")}
-
-
-def _value(name: str, value: Any, plan: Plan, seen: set[str]) -> str:
-    if name == "source":
-        return str(IncidentSource(value).label) if value in IncidentSource.values else ""
-    if name == "trigger":
-        return trigger_label(plan, str(value))
-    if name == "complaint":
-        return str(value) if value in seen else _("a complaint you may not see")
-    if name == "complaints":
-        shown = [v for v in value if v in seen]
-        hidden = len(value) - len(shown)
-        if hidden:
-            shown.append(_("%(count)d you may not see") % {"count": hidden})
-        return "、".join(shown)
-    if name == "due_at":
-        moment = _when(value)
-        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-    if name == "proposed_revision":
-        return _("revision %(number)s") % {"number": value}
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return str(value)
-
-
-def _status_shown(value: str) -> str:
-    """A status as recorded (its key, or its label in whatever language the writer's
-    request ran in) in the reader's language."""
-    if value in IncidentStatus.values:
-        return status_label(value)
-    for status in IncidentStatus:
-        for code, _name in settings.LANGUAGES:
-            with translation.override(code):
-                if str(status.label) == value:
-                    return str(status.label)
-    return value
-
-
-def _change(name: str, value: Any) -> str:
-    return _status_shown(value) if name == "status" and isinstance(value, str) else str(value)
-
-
-def timeline_rows(
-    events, plan: Plan, seen: set[str], statements: dict[int, str] | None = None
-) -> list[dict[str, Any]]:
-    """The incident's events with readable labels, as given (newest first from the
-    war room). Tracking numbers of linked complaints the reader may not see (not in
-    ``seen``) are left out; a statement is shown by the start of its text."""
-    statements = statements or {}
-    rows = []
-    for event in events:
-        data = event.data or {}
-        changes: list[dict[str, str | None]] = [
-            {
-                "field": str(CHANGES.get(name, _("other"))),
-                "before": _change(name, before),
-                "after": _change(name, after),
-            }
-            for name, (before, after) in (data.get("changes") or {}).items()
-        ]
-        if data.get("statement") in statements and "text" not in data:
-            text = Truncator(statements[data["statement"]]).chars(60)
-            changes.append({"field": str(STATEMENT), "before": None, "after": text})
-        for name, label in FIELDS.items():
-            value = data.get(name)
-            if value in (None, "", []):
-                continue
-            shown = _value(name, value, plan, seen)
-            if shown:
-                changes.append({"field": str(label), "before": None, "after": shown})
-        if event.actor:
-            actor = event.actor.display_name
-        else:
-            actor = str(ACTORS.get(str(data.get("by", "")), _("system")))
-        rows.append(
-            {
-                "seq": event.seq,
-                "at": event.at,
-                "actor": actor,
-                "action": str(ACTIONS.get(event.action, _("Other event"))),
-                "changes": changes,
-            }
-        )
-    return rows

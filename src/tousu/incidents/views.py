@@ -41,14 +41,9 @@ from tousu.incidents.forms import (
     StatementForm,
     UpwardForm,
 )
+from tousu.incidents.labels import level_of, severity_label
 from tousu.incidents.models import Incident
-from tousu.incidents.presenters import (
-    STATUS_COLOURS,
-    WarRoom,
-    level_of,
-    severity_label,
-    war_room,
-)
+from tousu.incidents.presenters import STATUS_COLOURS, WarRoom, war_room
 from tousu.incidents.selectors import incident_get_visible, incident_visible_to, incidents_visible
 
 PAGE_SIZE = 25

@@ -42,7 +42,7 @@ from tousu.complaints.selectors import (
 )
 from tousu.core.problems import InvalidInput
 from tousu.incidents.choices import OPEN_STATUSES, IncidentStatus
-from tousu.incidents.presenters import level_of
+from tousu.incidents.labels import level_of
 from tousu.incidents.selectors import incidents_visible
 from tousu.plans.choices import Satisfaction
 from tousu.plans.definition import plan_from

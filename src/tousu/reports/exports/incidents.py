@@ -17,8 +17,8 @@ from tousu.accounts.models import User
 from tousu.complaints.models import Complaint
 from tousu.core.problems import InvalidInput
 from tousu.incidents.choices import OPEN_STATUSES, IncidentStatus
+from tousu.incidents.labels import level_of, status_label
 from tousu.incidents.models import Incident
-from tousu.incidents.presenters import level_of, status_label
 from tousu.incidents.selectors import incidents_visible
 from tousu.reports.exports.base import (
     CHUNK_SIZE,
