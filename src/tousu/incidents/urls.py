@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tousu.incidents import improvement_views, views
+from tousu.incidents import box_views, improvement_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -20,10 +20,10 @@ urlpatterns = [
         improvement_views.improvement_cancel,
         name="improvement_cancel",
     ),
-    path("complaint/<str:tracking_no>/", views.complaint_box, name="complaint_box"),
+    path("complaint/<str:tracking_no>/", box_views.complaint_box, name="complaint_box"),
     path(
         "complaint/<str:tracking_no>/escalate/",
-        views.complaint_escalate,
+        box_views.complaint_escalate,
         name="complaint_escalate",
     ),
     path("<str:number>/", views.incident_detail, name="detail"),
