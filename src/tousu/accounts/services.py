@@ -105,9 +105,11 @@ def token_create(*, user: User, name: str = "", days: int | None = 365) -> str:
 
 def _token_sql() -> str:
     """The token's owner with three more columns: the token's id, whether its last use is
-    older than a minute, and the configuration token. Written once from the models'
-    names: the statement runs on every API call, and compiling a query for it costs more
-    than running it."""
+    older than a minute, and the configuration token. The configuration token rides along
+    because the request's permissions and its registration's caches are checked against
+    it (``core.config``): read here, it costs no round trip of its own. Written once from
+    the models' names: the statement runs on every API call, and compiling a query for
+    it costs more than running it."""
     quote = connection.ops.quote_name
     tokens, users = ApiToken._meta.db_table, User._meta.db_table
     return (
