@@ -1,12 +1,16 @@
 import io
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tousu.accounts.models import Department, User
 from tousu.complaints.models import Category, Complaint
 from tousu.complaints.tests.factories import complaint_make
 from tousu.conftest import PASSWORD
+from tousu.deadlines.models import Deadline
+from tousu.plans.services import organisation_plan_adopt, plan_load, template_source
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +180,31 @@ def test_the_filters_choices_follow_a_rename_a_new_category_and_a_new_department
     html = client.get("/complaints/").content.decode()
     assert '<option value="noise">噪音扰民</option>' in html
     assert '<option value="night">夜间值班组</option>' in html
+
+
+def test_the_list_marks_an_overdue_and_a_nearly_due_complaint_in_local_time(org):
+    # The due cell is worked out in the view: its local time and its badge.
+    plan_load(source=template_source("market"))
+    organisation_plan_adopt(key="market")
+    late, soon, calm = (complaint_make(org.clerk, title=t) for t in ("迟了", "快到", "还早"))
+    now = timezone.now()
+    Deadline.objects.filter(complaint=late).update(due_at=now - timedelta(hours=1))
+    Deadline.objects.filter(complaint=soon).update(
+        due_at=now + timedelta(hours=2), warn_at=now - timedelta(minutes=5)
+    )
+    Deadline.objects.filter(complaint=calm).update(
+        due_at=now + timedelta(days=3), warn_at=now + timedelta(days=2)
+    )
+    html = login(org.leader).get("/complaints/").content.decode()
+    rows = {
+        t: html[html.index(t) : html.index("</tr>", html.index(t))]
+        for t in ("迟了", "快到", "还早")
+    }
+    assert "已超期" in rows["迟了"] and "即将到期" not in rows["迟了"]
+    assert "即将到期" in rows["快到"] and "已超期" not in rows["快到"]
+    assert "已超期" not in rows["还早"] and "即将到期" not in rows["还早"]
+    due = timezone.localtime(now + timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
+    assert due in rows["还早"]
 
 
 def test_edit_saves_changes_and_refuses_a_stale_form(org):
