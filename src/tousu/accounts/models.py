@@ -83,7 +83,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.last_name + self.first_name or self.username
+        return User.name_shown(self.last_name, self.first_name, self.username)
+
+    @staticmethod
+    def name_shown(last_name: str, first_name: str, username: str) -> str:
+        """A person's name as lists show it (family name first), from its columns read
+        without the user (an export's plain values): the username when no name is set."""
+        return last_name + first_name or username
 
     def role_codes(self) -> frozenset[str]:
         """The names of the user's groups (roles); inside a ``config_scope`` (a

@@ -62,6 +62,7 @@ from tousu.core.problems import Conflict, InvalidInput, NotAllowed, NotFound
 from tousu.plans.engine import actions_available
 
 PAGE_SIZE = 25
+PAGE_MAX = 100_000  # far past any list a person pages through
 LIST_TIME = "%Y-%m-%d %H:%M"  # as the template's date:"Y-m-d H:i"
 # What the list page does not show, left in the database: long text, the workflow's
 # JSON, and personal data that would be decrypted on every row for nothing.
@@ -72,7 +73,6 @@ _LIST_UNSHOWN = (
     "complainant__address",
     "complainant__email",
 )
-PAGE_MAX = 100_000  # far past any list a person pages through
 
 
 @dataclass
@@ -211,8 +211,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         else Complaint.objects.none()
     )
     page = ListPage.of(found, counted, request.GET.get("page"), count_cap(filters, request.user))
-    now = timezone.now()
-    rows = _list_rows(page.object_list, now)
+    rows = _list_rows(page.object_list, timezone.now())
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -221,7 +220,6 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": query.urlencode(),
         "invalid": not valid,
-        "now": now,
     }
     template = (
         "complaints/_list_results.html"

@@ -34,8 +34,8 @@ from tousu.reports.exports.base import (
 )
 from tousu.reports.exports.writers import Row, Sheet
 
-# The columns a row of the file is made of, read as plain values (the assignee's name
-# as ``User.display_name`` makes it; ``next_due`` is the list's annotation).
+# The columns a row of the file is made of, read as plain values (``next_due`` is the
+# list's annotation).
 _COLUMNS = (
     "tracking_no",
     "title",
@@ -197,8 +197,7 @@ class ComplaintsExport(ExportKind):
                 label("status", None, r.status),
                 label("stage", revision, r.stage),
                 r.department__name or "",
-                # As User.display_name, for an assignee there is.
-                (r.assignee__last_name + r.assignee__first_name or r.assignee__username)
+                User.name_shown(r.assignee__last_name, r.assignee__first_name, r.assignee__username)
                 if r.assignee__username
                 else "",
                 label("channel", None, r.channel),
