@@ -11,7 +11,7 @@ from django.utils import translation
 
 from tousu.complaints.models import Complaint
 from tousu.core.problems import NotFound
-from tousu.reports.documents import content
+from tousu.reports.documents import case_file, content
 from tousu.reports.documents.kinds import KINDS, document_title
 
 # Documents that are Chinese by nature: printed forms filed with the case.
@@ -38,7 +38,7 @@ def _gather(kind: str, *, user, complaint: Complaint, event: int | None):
     if kind == "instruction":
         return content.instruction_document(complaint, event)
     if kind == "case-file":
-        return content.case_file_document(user=user, complaint=complaint)
+        return case_file.case_file_document(user=user, complaint=complaint)
     raise NotFound(f"no document {kind}")
 
 
