@@ -18,6 +18,7 @@ from tousu.config import (
     private_file,
     secret_from_env_or_file,
 )
+from tousu.core.sqlite import ENGINE as SQLITE_ENGINE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parents[1]
@@ -118,6 +119,8 @@ def _database() -> dj_database_url.DBConfig:
     config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         private_file(Path(config["NAME"]))  # owner-only, like the keys beside it
+        # Django's backend, with writers queued on a lock file (tousu/core/sqlite/base.py).
+        config["ENGINE"] = SQLITE_ENGINE
         config["OPTIONS"] = {
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
             # BEGIN so two writers queue on the busy timeout instead of failing mid-way.

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from tousu.accounts.models import Department, Organisation, User
 from tousu.accounts.services import organisation_set
+from tousu.core.sqlite import ENGINE as SQLITE_ENGINE
 from tousu.incidents.drills.scenario import scenario_parse
 from tousu.notifications.models import UserChannel
 from tousu.plans.models import Plan
@@ -42,7 +43,7 @@ def isolation_check(directory: Path) -> Path:
     name = Path(str(database["NAME"])).resolve()
     if not settings.TOUSU_DRILL:
         raise RuntimeError("not a drill's process: TOUSU_DRILL is not set")
-    if database["ENGINE"] != "django.db.backends.sqlite3" or name != directory / DATABASE:
+    if database["ENGINE"] != SQLITE_ENGINE or name != directory / DATABASE:
         raise RuntimeError(f"not the drill's database: {name}")
     return name
 
