@@ -12,7 +12,7 @@ fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -190,6 +190,146 @@ def objects_insert(objects: Sequence[models.Model], *, ignore_conflicts: bool = 
     return len(keys)
 
 
+@dataclass(frozen=True)
+class Part:
+    """New ``objects`` of one model for ``objects_insert_linked``. ``links`` maps a
+    foreign key's attribute name (``complainant_id``) to the index of an earlier part of
+    one row, whose primary key it takes."""
+
+    objects: Sequence[models.Model]
+    links: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Locked:
+    """An existing row for ``objects_insert_linked``: locked FOR UPDATE until the
+    transaction ends (where the database has row locks), and linkable like a new one."""
+
+    model: type[models.Model]
+    pk: int
+
+
+LINKED_ROWS_MAX = 100  # beyond this, the parts go one statement each
+
+
+def objects_insert_linked(parts: Sequence[Part | Locked]) -> None:
+    """Insert new rows of several models, each part's foreign keys in ``links`` taking the
+    primary key of an earlier part's one row: on PostgreSQL one statement (each part an
+    INSERT … RETURNING in a WITH, a link a sub-select of it), elsewhere a statement a part
+    as ``objects_insert`` writes it. Inside the caller's transaction; primary keys and
+    links are set on the instances either way."""
+    if not any(isinstance(p, Part) and p.objects for p in parts):
+        return
+    for part in parts:
+        for index in part.links.values() if isinstance(part, Part) and part.objects else ():
+            target = parts[index]
+            assert isinstance(target, Locked) or len(target.objects) == 1, (
+                "a link points at a part of one row"
+            )
+    connection = connections[DEFAULT_DB_ALIAS]
+    rows = sum(len(p.objects) for p in parts if isinstance(p, Part))
+    if connection.vendor != "postgresql" or rows > LINKED_ROWS_MAX:
+        _linked_one_by_one(parts, connection)
+        return
+    quote = connection.ops.quote_name
+    steps: list[str] = []
+    selects: list[str] = []
+    params: list[Any] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, Locked):
+            pk = part.model._meta.pk
+            assert pk is not None and pk.column
+            table, column = quote(part.model._meta.db_table), quote(pk.column)
+            steps.append(
+                f"p{index} AS (SELECT {column} AS pk FROM {table}"  # noqa: S608
+                f" WHERE {column} = %s FOR UPDATE)"
+            )
+            params.append(part.pk)
+            # Read in the result, so the lock is taken even if no part links to it.
+            selects.append(f"SELECT {index} AS part, pk FROM p{index}")  # noqa: S608
+            continue
+        if not part.objects:
+            continue
+        sql, values = _linked_insert(part, index, connection)
+        steps.append(sql)
+        params += values
+        selects.append(f"SELECT {index} AS part, pk FROM p{index}")  # noqa: S608
+    with connection.cursor() as cursor:
+        # Names from the models; every value is bound.
+        cursor.execute("WITH " + ", ".join(steps) + " " + " UNION ALL ".join(selects), params)
+        back = cursor.fetchall()
+    keys: dict[int, list[Any]] = {}
+    for index, key in back:
+        keys.setdefault(index, []).append(key)
+    for index, part in enumerate(parts):
+        if isinstance(part, Part) and part.objects:
+            _linked_done(part, keys[index], parts)
+
+
+def _linked_insert(part: Part, index: int, connection: Any) -> tuple[str, list[Any]]:
+    """One part's ``pN AS (INSERT … RETURNING pk)`` and its values."""
+    model = type(part.objects[0])
+    pk = model._meta.pk
+    assert pk is not None
+    plan = _objects(model)
+    insert = _insert(model, plan.names, None, False)
+    linked = {
+        position: part.links[model._meta.get_field(name).attname]  # type: ignore[union-attr]
+        for position, name in enumerate(plan.names)
+        if model._meta.get_field(name).attname in part.links  # type: ignore[union-attr]
+    }
+    one = ", ".join(
+        f"(SELECT pk FROM p{linked[position]})" if position in linked else "%s"  # noqa: S608
+        for position in range(len(plan.names))
+    )
+    values: list[Any] = []
+    for obj in part.objects:
+        for position, (read, step) in enumerate(zip(plan.reads, insert.prepare, strict=True)):
+            if position in linked:
+                continue
+            value = read(obj)
+            values.append(value if step is None else step(value, connection))
+    rows = ", ".join([f"({one})"] * len(part.objects))
+    returning = connection.ops.quote_name(pk.column)
+    return f"p{index} AS ({insert.head}{rows} RETURNING {returning} AS pk)", values
+
+
+def _linked_done(part: Part, keys: list[Any], parts: Sequence[Part | Locked]) -> None:
+    """Set the primary keys written and the links taken on ``part``'s instances."""
+    plan = _objects(type(part.objects[0]))
+    pk = type(part.objects[0])._meta.pk
+    assert pk is not None and len(keys) == len(part.objects)
+    for obj, key in zip(part.objects, keys, strict=True):
+        _link(obj, part, parts)
+        if plan.made:
+            setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = DEFAULT_DB_ALIAS
+
+
+def _link(obj: models.Model, part: Part, parts: Sequence[Part | Locked]) -> None:
+    """Point ``obj``'s linked foreign keys at their targets: a new row as the related
+    instance itself (so it stays cached on ``obj``), a locked one by its key."""
+    for attname, index in part.links.items():
+        target = parts[index]
+        if isinstance(target, Locked):
+            setattr(obj, attname, target.pk)
+            continue
+        setattr(obj, obj._meta.get_field(attname).name, target.objects[0])
+
+
+def _linked_one_by_one(parts: Sequence[Part | Locked], connection: Any) -> None:
+    for part in parts:
+        if isinstance(part, Locked):
+            if connection.features.has_select_for_update:
+                manager = part.model._default_manager
+                list(manager.select_for_update().filter(pk=part.pk).values("pk"))
+            continue
+        for obj in part.objects:
+            _link(obj, part, parts)
+        objects_insert(part.objects)
+
+
 def _json_native(value: Any) -> bool:
     """Whether ``value`` is made of JSON's own types only (no float: NaN does not
     survive the round trip), so that ``canonical`` would return it unchanged."""
@@ -332,9 +472,10 @@ def audit_chains_begin(
 def audit_chain_new(*, complaint_id: int) -> Iterator[None]:
     """Keep the events ``audit_record`` appends for complaint ``complaint_id`` (created in
     the caller's transaction, so its chain cannot exist yet) in memory, and write the
-    chain with all of them when the block ends: two statements, whatever the number of
-    events, with exactly the hashes ``audit_record`` would have given them one by one.
-    When the block raises, nothing of it is written (the caller's transaction fails)."""
+    chain with all of them when the block ends: one statement on PostgreSQL and two
+    elsewhere, whatever the number of events, with exactly the hashes ``audit_record``
+    would have given them one by one. When the block raises, nothing of it is written
+    (the caller's transaction fails)."""
     chain = chain_key(
         complaint_id=complaint_id, incident_id=None, object_type="complaint", object_id=""
     )
@@ -347,16 +488,9 @@ def audit_chain_new(*, complaint_id: int) -> Iterator[None]:
     if not events:
         return
     prev = chain_link(chain, events, after=0, prev=GENESIS)
+    head = AuditChain(key=chain, last_seq=len(events), last_hash=prev, sealed=False)
     with transaction.atomic(savepoint=False):
-        (chain_id,) = rows_insert(
-            AuditChain,
-            ("key", "last_seq", "last_hash", "sealed"),
-            [(chain, len(events), prev, False)],
-            returning="id",
-        )
-        for event in events:
-            event.chain_id = chain_id
-        objects_insert(events)
+        objects_insert_linked([Part([head]), Part(events, links={"chain_id": 0})])
 
 
 @contextmanager

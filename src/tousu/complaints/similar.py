@@ -44,7 +44,7 @@ from django.db import connection
 from django.db.models import Subquery
 from django.utils import timezone
 
-from tousu.audit.bulk import objects_insert
+from tousu.audit.bulk import Locked, Part, objects_insert_linked
 from tousu.complaints.models import (
     Complaint,
     ComplaintMatter,
@@ -347,8 +347,12 @@ def similar_index(
     _lock(bucket for _band, bucket in rows)
     text_rows = [row for row in rows if row[0] != FIELD_BAND]
     matter: ComplaintMatter | None = None
+    parts: list[Part | Locked] = []
     if text_rows:
-        matter, score = _matter(complaint, plan, fields, facts, sig, text_rows, now)
+        matter, score, new = _matter(complaint, plan, fields, facts, sig, text_rows, now)
+        # Those who join one matter take their turn until they commit: the count each
+        # sees, and the incident it may open, include every member written before it.
+        parts.append(Part([matter]) if new else Locked(ComplaintMatter, matter.pk))
         written = ComplaintSignature(
             complaint=complaint,
             matter=matter,
@@ -356,15 +360,17 @@ def similar_index(
             signature=sig,
             score=score,
         )
-        objects_insert([written])  # and the complaint holds it: see ``_matter_started``
-    objects_insert(
-        [
-            SimilarityBand(
-                complaint=complaint, band=band, bucket=bucket, received_at=complaint.received_at
-            )
-            for band, bucket in rows
-        ]
-    )
+        # The complaint holds its signature: see ``_matter_started``.
+        parts.append(Part([written], links={"matter_id": 0}))
+    bands = [
+        SimilarityBand(
+            complaint=complaint, band=band, bucket=bucket, received_at=complaint.received_at
+        )
+        for band, bucket in rows
+    ]
+    # The matter (new, or locked), the signature and the bands: one statement on
+    # PostgreSQL.
+    objects_insert_linked([*parts, Part(bands)])
     return matter
 
 
@@ -376,10 +382,10 @@ def _matter(
     sig: bytes,
     rows: Sequence[tuple[int, int]],
     now: datetime,
-) -> tuple[ComplaintMatter, float]:
+) -> tuple[ComplaintMatter, float, bool]:
     """The matter of the most similar candidate that shares the fields of a trigger that
     compares text and reaches its similarity (between equals, the earliest registered),
-    and the similarity; else a new matter, and 1."""
+    the similarity and False; else a new matter (not written yet), 1 and True."""
     text = [t for t in mass_triggers(plan) if _text(t)]
     since = min(window_start(_mass(t).within, now) for t in text)
     best: tuple[float, int, _Candidate] | None = None
@@ -396,13 +402,9 @@ def _matter(
         started = ComplaintMatter(
             key=complaint.tracking_no, plan_key=plan.key, started_at=complaint.received_at
         )
-        objects_insert([started])
-        return started, 1.0
+        return started, 1.0, True
     joined = best[2]
-    # Those who join one matter take their turn until they commit: the count each sees,
-    # and the incident it may open, include every member written before it.
-    list(ComplaintMatter.objects.select_for_update().filter(pk=joined.matter_id).values("pk"))
-    return ComplaintMatter(pk=joined.matter_id, key=joined.matter_key), best[0]
+    return ComplaintMatter(pk=joined.matter_id, key=joined.matter_key), best[0], False
 
 
 # Counting ---------------------------------------------------------------------------

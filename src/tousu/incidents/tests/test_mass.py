@@ -198,7 +198,10 @@ def test_a_new_wave_of_a_matter_whose_incident_closed_opens_a_new_incident():
 # locked, the members not in it yet, a savepoint, the complaint's links, the link, its
 # emergency state, its deadlines read and re-timed (one statement each) and the
 # incident's chain (three). 41 before the speed issue's second pass.
-JOIN_PINNED = 31
+# On SQLite the matter joined is not locked (one writer at a time); on PostgreSQL the
+# registration's new rows go in fewer statements (``objects_insert_linked``) and the
+# buckets are locked first.
+JOIN_PINNED = {"sqlite": 30, "postgresql": 26}
 
 
 def test_joining_a_running_mass_incident_takes_a_fixed_number_of_queries():
@@ -223,7 +226,7 @@ def test_joining_a_running_mass_incident_takes_a_fixed_number_of_queries():
         )
     assert Incident.objects.get() == incident
     assert incident.complaints.filter(tracking_no=number).exists()
-    pinned = JOIN_PINNED + (connection.vendor == "postgresql")
+    pinned = JOIN_PINNED[connection.vendor]
     assert len(queries) == pinned, "\n".join(q["sql"][:120] for q in queries)
 
 
@@ -235,7 +238,7 @@ def test_joining_a_running_mass_incident_takes_a_fixed_number_of_queries():
 # responders told, the chains. 103 before the speed issue's third pass; 54 since a
 # matter the registration starts, and an incident it opens (its case, media, people,
 # tasks and reports), are not read back.
-OPEN_PINNED = 54
+OPEN_PINNED = {"sqlite": 54, "postgresql": 49}
 
 
 def test_opening_an_incident_at_registration_takes_a_fixed_number_of_queries():
@@ -252,5 +255,5 @@ def test_opening_an_incident_at_registration_takes_a_fixed_number_of_queries():
     assert incident.complaints.filter(tracking_no=number).exists()
     assert incident.tasks.count() and incident.responders.count()
     assert all(task.deadline_id for task in incident.tasks.all())
-    pinned = OPEN_PINNED + (connection.vendor == "postgresql")
+    pinned = OPEN_PINNED[connection.vendor]
     assert len(queries) == pinned, "\n".join(q["sql"][:120] for q in queries)
