@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.http import FileResponse
@@ -18,7 +19,7 @@ from tousu.complaints.attachments import AttachmentUpload
 from tousu.complaints.checks import ComplainantData
 from tousu.complaints.cursors import complaint_cursor, complaints_after
 from tousu.complaints.evidence import attachment_add
-from tousu.complaints.models import Category, Complaint
+from tousu.complaints.models import Attachment, Category, Complaint
 from tousu.complaints.presenters import masked_complainant
 from tousu.complaints.schemas import (
     ActionIn,
@@ -48,6 +49,7 @@ from tousu.complaints.selectors import (
 )
 from tousu.complaints.workflow import complaint_act, complaint_confidentiality_set
 from tousu.core.problems import InvalidInput, NotFound
+from tousu.deadlines.models import Deadline
 from tousu.deadlines.selectors import deadlines_open
 from tousu.plans.engine import actions_available
 
@@ -101,8 +103,17 @@ def _plan(c: Complaint) -> dict | None:
     }
 
 
-def _detail(c: Complaint) -> dict:
+def _detail(c: Complaint, *, registered: bool = False) -> dict:
+    """The complaint as the API shows it. ``registered``: ``c`` was just registered and
+    carries the deadlines registration opened; it has no attachments yet. Nothing is
+    read back then."""
     plan = c.plan if c.plan_revision else None
+    if registered:
+        opened = (row for row in c.deadlines_opened if row.closed_at is None)  # type: ignore[attr-defined]
+        deadlines: Iterable[Deadline] = sorted(opened, key=lambda row: (row.due_at, row.pk))
+        attachments: Iterable[Attachment] = ()
+    else:
+        deadlines, attachments = deadlines_open(c), c.attachments.all()
     return {
         **_list_item(c),
         "plan": _plan(c),
@@ -118,7 +129,7 @@ def _detail(c: Complaint) -> dict:
                 "warn_at": _local(d.warn_at),
                 "provisional": d.provisional,
             }
-            for d in deadlines_open(c)
+            for d in deadlines
         ],
         "description": c.description,
         "occurred_at": _local(c.occurred_at),
@@ -141,7 +152,7 @@ def _detail(c: Complaint) -> dict:
                 "sha256": a.sha256,
                 "url": _attachment_url(c.tracking_no, a.pk),
             }
-            for a in c.attachments.all()
+            for a in attachments
         ],
     }
 
@@ -164,9 +175,7 @@ def complaint_create(request, payload: ComplaintIn):
     data["received_at"] = _aware(data["received_at"])
     complaint = services.complaint_register(actor=request.user, complainant=complainant, **data)
     # The answer shows what registration wrote, without reading it back.
-    complaint.deadlines_known = complaint.deadlines_opened  # type: ignore[attr-defined]
-    complaint._prefetched_objects_cache = {"attachments": complaint.attachments.none()}  # type: ignore[attr-defined]
-    return Status(201, _detail(complaint))
+    return Status(201, _detail(complaint, registered=True))
 
 
 @router.get("/complaints", response={200: ComplaintPage, 400: Problem, **ERRORS})

@@ -124,20 +124,10 @@ def deadlines_open(complaint: Any) -> QuerySet[Deadline]:
     """The complaint's open deadlines (paused ones included), soonest first.
 
     ``complaint`` is a ``Complaint``, which the import contract keeps from being named
-    here (complaints sit above deadlines), and the ORM accepts no other type for it.
-
-    A complaint just registered may carry ``deadlines_known`` (the rows registration
-    opened, put there by the caller that answers with them): used once, no query."""
-    found = Deadline.objects.filter(complaint=complaint, closed_at__isnull=True).order_by(
+    here (complaints sit above deadlines), and the ORM accepts no other type for it."""
+    return Deadline.objects.filter(complaint=complaint, closed_at__isnull=True).order_by(
         "due_at", "pk"
     )
-    known = complaint.__dict__.pop("deadlines_known", None)
-    if known is not None:
-        found._result_cache = sorted(
-            (row for row in known if row.closed_at is None), key=lambda row: (row.due_at, row.pk)
-        )
-        found._prefetch_done = True  # type: ignore[attr-defined]
-    return found
 
 
 def deadlines_due(*, before: dt.datetime, limit: int = 100) -> QuerySet[Deadline]:
