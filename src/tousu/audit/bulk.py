@@ -217,7 +217,8 @@ def objects_insert_linked(parts: Sequence[Part | Locked]) -> None:
     primary key of an earlier part's one row: on PostgreSQL one statement (each part an
     INSERT … RETURNING in a WITH, a link a sub-select of it), elsewhere a statement a part
     as ``objects_insert`` writes it. Inside the caller's transaction; primary keys and
-    links are set on the instances either way."""
+    links are set on the instances either way. A call with no new rows writes, and
+    locks, nothing."""
     if not any(isinstance(p, Part) and p.objects for p in parts):
         return
     for part in parts:
@@ -278,6 +279,7 @@ def _linked_insert(part: Part, index: int, connection: Any) -> tuple[str, list[A
         for position, name in enumerate(plan.names)
         if model._meta.get_field(name).attname in part.links  # type: ignore[union-attr]
     }
+    assert len(linked) == len(part.links), f"links name no column of {model.__name__}"
     one = ", ".join(
         f"(SELECT pk FROM p{linked[position]})" if position in linked else "%s"  # noqa: S608
         for position in range(len(plan.names))

@@ -369,7 +369,8 @@ def _register(
     # The day's counter is taken in its own short transaction, so concurrent intakes do
     # not queue behind each other's whole registration (a failure leaves a gap: numbers
     # are unique and sortable, not gapless). SQLite lets one writer in at a time anyway:
-    # there it is taken inside the registration's transaction, one wait instead of two.
+    # there it is taken inside the registration's transaction, one wait instead of two
+    # (and a failure takes its number back).
     apart = connection.vendor != "sqlite"
     tracking_no = _tracking_no_next(received_at) if apart else ""
     access_code = access_code_new()

@@ -51,8 +51,8 @@ class BulkOutcome:
 def tracking_numbers_take(received: Sequence[dt.datetime]) -> list[str]:
     """Tracking numbers for complaints received at ``received``, in that order: each
     day's numbers one block, given in the order of the times received, taken in a short
-    transaction of its own (as ``complaint_register`` takes one: a failure later leaves
-    a gap, never a duplicate)."""
+    transaction of its own (as ``complaint_register`` takes one on PostgreSQL: a failure
+    later leaves a gap, never a duplicate)."""
     days = [timezone.localdate(moment) for moment in received]
     counts = Counter(days)
     if not counts:

@@ -63,7 +63,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not lock.acquire(timeout=timeout):
             raise OperationalError("database is locked")
         try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:  # e.g. left behind by another user: say which file
+                raise OperationalError(f"cannot open the writers' lock {path}: {exc}") from exc
             try:
                 tries = 0
                 while True:
@@ -94,9 +97,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self):
         try:
-            return super()._commit()  # type: ignore[misc]
-        finally:
-            self._writer_release()
+            done = super()._commit()  # type: ignore[misc]
+        except BaseException:
+            # A COMMIT SQLite refused (a deferred foreign key) leaves the transaction
+            # open until the rollback that follows: the turn is kept until then.
+            if self.connection is None or not self.connection.in_transaction:
+                self._writer_release()
+            raise
+        self._writer_release()
+        return done
 
     def _rollback(self):
         try:

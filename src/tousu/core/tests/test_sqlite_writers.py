@@ -13,9 +13,10 @@ import threading
 from datetime import date
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
-from tousu.complaints.models import DailySequence
+from tousu.complaints.models import ComplainantKey, DailySequence
+from tousu.core.sqlite.base import DatabaseWrapper
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -27,7 +28,8 @@ import sys
 import django
 django.setup()
 from django.db import transaction
-from tousu.complaints.models import DailySequence
+from tousu.complaints.models import ComplainantKey, DailySequence
+from tousu.core.sqlite.base import DatabaseWrapper
 with transaction.atomic():
     DailySequence.objects.create(day="2001-01-01", last=1)
     print("held", flush=True)
@@ -149,3 +151,24 @@ def test_a_waiter_gives_up_after_the_timeout_and_the_next_writer_goes(monkeypatc
         DailySequence.objects.create(day=date(2001, 1, 7), last=1)
     assert not DailySequence.objects.filter(day=date(2001, 1, 6)).exists()
     assert _lock_is_free()
+
+
+def test_a_commit_sqlite_refuses_rolls_back_and_frees_the_queue():
+    """A foreign key is checked at COMMIT (deferred): the refused transaction is rolled
+    back and the next writer goes."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComplainantKey.objects.create(complainant_id=999_999, digest="nobody")
+    assert _lock_is_free()
+    assert not ComplainantKey.objects.filter(digest="nobody").exists()
+    with transaction.atomic():
+        DailySequence.objects.create(day=date(2001, 1, 8), last=1)
+
+
+def test_a_lock_file_that_cannot_be_opened_is_named_in_the_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(DatabaseWrapper, "_writer_path", lambda self: str(tmp_path))
+    with pytest.raises(OperationalError, match="writers' lock"), transaction.atomic():
+        DailySequence.objects.create(day=date(2001, 1, 9), last=1)
+    monkeypatch.undo()
+    with transaction.atomic():  # the process's turn was given back
+        DailySequence.objects.create(day=date(2001, 1, 10), last=1)
+    assert not DailySequence.objects.filter(day=date(2001, 1, 9)).exists()
