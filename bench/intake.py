@@ -3,7 +3,8 @@ and ceiling measured in the same run.
 
 On a scratch database (never the kept read set): for each gunicorn configuration, the
 framework's ceiling (``noop_wsgi``: a no-op POST through the same middleware, API stack
-and Bearer auth) and the intake, both driven by wrk at ``-t2 -c8``; then the raw
+and Bearer auth; for ``make run``'s configuration the faster of a run before and one
+after the intake) and the intake, both driven by wrk at ``-t2 -c8``; then the raw
 database's one-row-per-commit insert rate, and in process the SQL queries and CPU time
 of one registration.
 """
@@ -90,14 +91,25 @@ def _load(server, token: str, path: str, bodies: Path, opts: IntakeOptions, tmp:
     )
 
 
+def _ceiling(env, config: Config, token: str, bodies: Path, opts, tmp: Path, logs: Path):
+    shape = {"workers": config.workers, "threads": config.threads}
+    with gunicorn(env, logs.with_suffix(".noop.log"), app="noop_wsgi", **shape) as server:
+        return _load(server, token, NOOP_PATH, bodies, opts, tmp)
+
+
 def _measure_config(env, config: Config, token: str, bodies: Path, opts, tmp: Path) -> Measured:
     logs = tmp / f"gunicorn-{config.workers}-{config.threads}"
     shape = {"workers": config.workers, "threads": config.threads}
-    with gunicorn(env, logs.with_suffix(".noop.log"), app="noop_wsgi", **shape) as server:
-        ceiling = _load(server, token, NOOP_PATH, bodies, opts, tmp)
+    ceiling = _ceiling(env, config, token, bodies, opts, tmp, logs)
     with gunicorn(env, logs.with_suffix(".log"), **shape) as server:
         intake = _load(server, token, INTAKE_PATH, bodies, opts, tmp)
         problems = server.problems()
+    if (config.workers, config.threads) == (WORKERS, THREADS):
+        # The goal's configuration: its ceiling is measured again after the intake and
+        # the faster run counts. One run can come out low when this machine stalls
+        # (830/s beside 1,700/s seen), and a low ceiling would flatter the share.
+        again = _ceiling(env, config, token, bodies, opts, tmp, logs)
+        ceiling = max(ceiling, again, key=lambda run: run.rate(201))
     cache.progress(
         f"{config.label}: intake {intake.rate(201):,.0f}/s, ceiling {ceiling.rate(201):,.0f}/s"
     )
