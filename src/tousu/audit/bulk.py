@@ -471,15 +471,18 @@ def audit_chains_begin(
 
 
 @contextmanager
-def audit_chain_new(*, complaint_id: int) -> Iterator[None]:
-    """Keep the events ``audit_record`` appends for complaint ``complaint_id`` (created in
-    the caller's transaction, so its chain cannot exist yet) in memory, and write the
-    chain with all of them when the block ends: one statement on PostgreSQL and two
-    elsewhere, whatever the number of events, with exactly the hashes ``audit_record``
-    would have given them one by one. When the block raises, nothing of it is written
-    (the caller's transaction fails)."""
+def audit_chain_new(
+    *, complaint_id: int | None = None, incident_id: int | None = None
+) -> Iterator[None]:
+    """Keep the events ``audit_record`` appends for complaint ``complaint_id`` or incident
+    ``incident_id`` (created in the caller's transaction, so its chain cannot exist yet)
+    in memory, and write the chain with all of them when the block ends: one statement
+    on PostgreSQL and two elsewhere, whatever the number of events, with exactly the
+    hashes ``audit_record`` would have given them one by one. When the block raises,
+    nothing of it is written (the caller's transaction fails)."""
+    assert (complaint_id is None) != (incident_id is None), "one subject"
     chain = chain_key(
-        complaint_id=complaint_id, incident_id=None, object_type="complaint", object_id=""
+        complaint_id=complaint_id, incident_id=incident_id, object_type="", object_id=""
     )
     chains = deferred.chains
     events = chains[chain] = []

@@ -102,9 +102,12 @@ class _Days:
         return info.working
 
 
+_UNITS = frozenset(Unit.values)
+
+
 def unit_normalise(unit: str) -> Unit:
     unit = UNIT_ALIASES.get(unit, unit)
-    if unit not in Unit.values:
+    if unit not in _UNITS:
         raise PeriodError(
             _("Unknown unit “%(value)s”; use one of: %(units)s.")
             % {"value": unit, "units": ", ".join([*Unit.values, *UNIT_ALIASES])},

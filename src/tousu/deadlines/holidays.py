@@ -49,8 +49,11 @@ def package_covers(year: int) -> bool:
     return year in PACKAGE_YEARS
 
 
+@lru_cache(maxsize=4096)
 def package_day(day: dt.date) -> tuple[bool, str]:
-    """``(working, name)`` from the package's data; its year must be covered."""
+    """``(working, name)`` from the package's data; its year must be covered. Kept: the
+    package's look-up checks the date against the range of all its years each time
+    (about 8 µs), and a deadline asks it for every day it spans."""
     on_holiday, key = chinese_calendar.get_holiday_detail(day)
     if key is None:
         return not on_holiday, ""

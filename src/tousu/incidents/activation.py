@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import User
-from tousu.audit.bulk import objects_insert
+from tousu.audit.bulk import audit_chain_new, objects_insert
 from tousu.audit.services import audit_record
 from tousu.complaints.models import Complaint
 from tousu.complaints.workflow import complaint_emergency_set
@@ -58,7 +58,7 @@ class EventCase:
 def case_of(incident: Incident) -> Any:
     """What the plan's conditions are weighed against: the first linked complaint, or
     the event as reported."""
-    first = incident.complaints.order_by("received_at", "pk").first()
+    first = incident.first_complaint()
     if first is not None:
         return first
     return EventCase(
@@ -137,7 +137,8 @@ def incident_open(
     title = (title or "").strip()[:200]
     if not title:
         raise InvalidInput(_("Give a title."), field_errors={"title": [_("Give a title.")]})
-    with transaction.atomic():
+    # No savepoint of its own: a failure fails the caller's transaction (or savepoint).
+    with transaction.atomic(savepoint=False):
         incident = Incident.objects.create(
             # A placeholder until the pk is known; it fits the 32-character column
             # (a timestamp with microseconds and an id() did not, on PostgreSQL).
@@ -146,7 +147,9 @@ def incident_open(
             description=description,
             plan_revision=revision,
             level=level,
-            status=IncidentStatus.REPORTED,
+            # Activated at once: written so (``_activate`` does not update it again).
+            status=IncidentStatus.ACTIVATED if activate else IncidentStatus.REPORTED,
+            activated_at=now if activate else None,
             source=source,
             trigger=trigger,
             category=category,
@@ -157,49 +160,52 @@ def incident_open(
             opened_by=actor if isinstance(actor, User) else None,
             opened_at=now,
         )
-        incident.number = _number(incident)
-        incident.save(update_fields=["number"])
-        IncidentComplaint.objects.bulk_create(
-            IncidentComplaint(
-                incident=incident, complaint=complaint, reason=reason or trigger, linked_at=now
+        # The incident's events: its chain, written in one statement when it is done.
+        with audit_chain_new(incident_id=incident.pk):
+            incident.number = _number(incident)
+            incident.save(update_fields=["number"])
+            IncidentComplaint.objects.bulk_create(
+                IncidentComplaint(
+                    incident=incident, complaint=complaint, reason=reason or trigger, linked_at=now
+                )
+                for complaint in complaints
             )
-            for complaint in complaints
-        )
-        # The complaints and the people are in hand: a new incident is not read back.
-        first = min(complaints, key=lambda c: (c.received_at, c.pk), default=None)
-        case = first if first is not None else case_of(incident)
-        structure = command_structure(plan, case)
-        responders = Responder.objects.bulk_create(
-            Responder(incident=incident, user=user, group=group, part=part, position=i)
-            for i, (user, group, part) in enumerate(structure)
-        )
-        audit_record(
-            actor=actor,
-            action="incident.opened",
-            object_type="incident",
-            object_id=incident.number,
-            incident=incident,
-            data={
-                "source": source,
-                "trigger": trigger,
-                "reason": reason,
-                "level": level_label(plan, level),
-                "complaints": [c.tracking_no for c in complaints],
-                "responders": list(dict.fromkeys(u.display_name for u, _g, _p in structure)),
-            },
-        )
-        if activate:
-            media = incident.trigger in _media_triggers(plan) or any(
-                c.media_involved for c in complaints
+            # The complaints and the people are in hand: a new incident is not read back.
+            first = min(complaints, key=lambda c: (c.received_at, c.pk), default=None)
+            incident._first_complaint = first
+            case = first if first is not None else case_of(incident)
+            structure = command_structure(plan, case)
+            responders = Responder.objects.bulk_create(
+                Responder(incident=incident, user=user, group=group, part=part, position=i)
+                for i, (user, group, part) in enumerate(structure)
             )
-            _activate(
-                incident,
-                plan,
+            audit_record(
                 actor=actor,
-                now=now,
-                linked=list(complaints),
-                new=_New(case=case, media=media, responders=responders),
+                action="incident.opened",
+                object_type="incident",
+                object_id=incident.number,
+                incident=incident,
+                data={
+                    "source": source,
+                    "trigger": trigger,
+                    "reason": reason,
+                    "level": level_label(plan, level),
+                    "complaints": [c.tracking_no for c in complaints],
+                    "responders": list(dict.fromkeys(u.display_name for u, _g, _p in structure)),
+                },
             )
+            if activate:
+                media = incident.trigger in _media_triggers(plan) or any(
+                    c.media_involved for c in complaints
+                )
+                _activate(
+                    incident,
+                    plan,
+                    actor=actor,
+                    now=now,
+                    linked=list(complaints),
+                    new=_New(case=case, media=media, responders=responders),
+                )
     return incident
 
 
@@ -226,15 +232,12 @@ def _activate(
     """``linked``: the incident's complaints when the caller has them in hand (they are
     changed in place, so a caller holding them keeps their versions); ``new``: what the
     incident's opening holds, when it is opened and activated at once."""
-    Incident.objects.filter(pk=incident.pk).update(
-        status=IncidentStatus.ACTIVATED, activated_at=now
-    )
+    if new is None:  # an incident opened and activated at once is written activated
+        Incident.objects.filter(pk=incident.pk).update(
+            status=IncidentStatus.ACTIVATED, activated_at=now
+        )
     incident.status, incident.activated_at = IncidentStatus.ACTIVATED, now
-    level_work(incident, plan, now=now, new=new)
-    emergency = plan.emergency
-    assert emergency is not None
-    if emergency.situation_every is not None:
-        situation_clock(incident, plan, now=now)
+    level_work(incident, plan, now=now, new=new, situation=True)
     if linked is None:
         linked = [link.complaint for link in incident.links.select_related("complaint")]
     for complaint in linked:
@@ -285,12 +288,18 @@ def incident_activate(*, incident: Incident, actor: Actor, level: str = "", now=
 
 
 def level_work(
-    incident: Incident, plan: Plan, *, now: datetime, new: _New | None = None
+    incident: Incident,
+    plan: Plan,
+    *,
+    now: datetime,
+    new: _New | None = None,
+    situation: bool = False,
 ) -> list[Task]:
     """Create what the plan asks at the incident's level and has not been created yet:
     the working groups' tasks and the reports upward, each a deadline the worker chases.
     ``new``: the incident was opened in this transaction, with these (it has no tasks
-    or reports yet)."""
+    or reports yet); ``situation``: the activation's, which also opens the deadline of
+    the first situation report (``situation_clock``) in the same statement."""
     emergency = plan.emergency
     assert emergency is not None
     case = new.case if new else case_of(incident)
@@ -336,15 +345,22 @@ def level_work(
         reports.append(
             UpwardReport(incident=incident, authority=authority.key, authority_label=label)
         )
+    if situation and emergency.situation_every is not None:
+        terms.append(_situation_terms(now, emergency.situation_every))
     # Every deadline in one statement, then the tasks and reports that own them.
     rows = deadlines_open_new(incident=incident, terms=terms, calendar=work_calendar_cached())
     for task, row in zip(tasks, rows[: len(tasks)], strict=True):
         task.deadline = row
-    for report, row in zip(reports, rows[len(tasks) :], strict=True):
+    for report, row in zip(reports, rows[len(tasks) : len(tasks) + len(reports)], strict=True):
         report.deadline = row
     objects_insert(tasks)
     objects_insert(reports)
     return tasks
+
+
+def _situation_terms(now: datetime, every: Any) -> DeadlineTerms:
+    """The deadline of the next situation report (信息报送)."""
+    return {**_terms("situation", now, every), "business_hours": None}
 
 
 def _terms(kind: str, now: datetime, within: Any) -> DeadlineTerms:
@@ -378,13 +394,14 @@ def situation_clock(incident: Incident, plan: Plan, *, now: datetime):
     every = plan.emergency.situation_every if plan.emergency else None
     if every is None:
         return None
+    terms = _situation_terms(now, every)
     return deadline_open(
         incident=incident,
-        stage=STAGE,
-        kind="situation",
-        anchor_at=now,
-        amount=every.amount,
-        unit=every.unit.value,
+        stage=terms["stage"],
+        kind=terms["kind"],
+        anchor_at=terms["anchor_at"],
+        amount=terms["amount"],
+        unit=terms["unit"],
         business_hours=None,
     )
 
@@ -413,6 +430,7 @@ def incident_link(
     IncidentComplaint.objects.create(
         incident=incident, complaint=complaint, reason=reason, linked_at=now
     )
+    incident._first_complaint = None  # it may be earlier than the one held
     plan = incident.plan
     if incident.status != IncidentStatus.REPORTED:
         _scale(incident, plan, complaint, actor=actor, now=now)

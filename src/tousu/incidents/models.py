@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -112,6 +114,16 @@ class Incident(models.Model):
     @property
     def received_at(self):
         return self.opened_at
+
+    # The earliest complaint, when ``incident_open`` had it in hand (this object only).
+    _first_complaint: Any = None
+
+    def first_complaint(self):
+        """The earliest linked complaint (by reception), or None: the one in hand when
+        this object was opened in the running transaction, else read."""
+        if self._first_complaint is not None:
+            return self._first_complaint
+        return self.complaints.order_by("received_at", "pk").first()
 
 
 class IncidentComplaint(models.Model):

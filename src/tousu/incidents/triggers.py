@@ -87,18 +87,22 @@ def fire(
     group_key: str = "",
     title: str = "",
     running: Incident | None = None,
+    registered: bool = False,
 ) -> Incident:
     """The trigger fired for ``complaints`` (all about one matter): link them to the
     matter's running incident — raising its level when this trigger's is more serious —
     or open one at the trigger's level. ``running``: the group's running incident, when
-    the caller has locked it already."""
+    the caller has locked it already; ``registered``: the complaints were registered in
+    this transaction and belong to no group (no incident can hold them yet)."""
     emergency = revision.plan_model.emergency
     assert emergency is not None
     for _attempt in range(3):
         try:
             # The incident's and the linked complaints' events: a chain's at a time.
             with transaction.atomic(), audit_batch():
-                incident = running or _running(group_key, complaints)
+                if running is None and not (registered and not group_key):
+                    running = _running(group_key, complaints)
+                incident = running
                 if incident is None:
                     return incident_open(
                         revision=revision,
@@ -200,7 +204,14 @@ def complaint_weighed(*, complaint: Complaint, what: str, actor: Any, now: datet
     under = ((complaint.workflow or {}).get("emergency") or {}).get("level")
     if fired and (not under or emergency.rank(fired[0][1]) < emergency.rank(under)):
         trigger, level = fired[0]
-        fire(revision=revision, trigger=trigger, level=level, complaints=[complaint], now=now)
+        fire(
+            revision=revision,
+            trigger=trigger,
+            level=level,
+            complaints=[complaint],
+            now=now,
+            registered=what == "registered",
+        )
         under = level
     if what == "registered" and any(t.mass for t in emergency.triggers):
         _mass(complaint, revision, plan, now)

@@ -244,7 +244,7 @@ def incident_context(incident, **extra) -> dict[str, str]:
     plan = incident.plan
     emergency = plan.emergency
     level = emergency.level(incident.level) if emergency and incident.level else None
-    first = incident.complaints.order_by("received_at", "pk").first()
+    first = incident.first_complaint()
     organisation = organisation_current()
     category = incident.category or (first.category if first else None)
     severity_key = incident.severity or (first.severity if first else "")
