@@ -432,6 +432,9 @@ def _register(
             with audit_chain_new(complaint_id=complaint.pk):
                 if revision is not None:
                     opened = workflow_started(complaint=complaint, at=now, new=True)
+                    # Held for the answer; what changes them below (an emergency's
+                    # factor) changes these objects (``deadlines_scale``).
+                    complaint.deadlines_opened = opened  # type: ignore[attr-defined]
                     repeat_check(complaint=complaint, now=now)
                     similar_index(complaint=complaint, plan=plan, now=now)  # mass complaints
                     notify_complainant(

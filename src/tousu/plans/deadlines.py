@@ -101,7 +101,11 @@ def deadlines_scale(
     rows = Deadline.objects.select_for_update().filter(
         complaint_id=complaint.pk, closed_at__isnull=True
     )
-    for row in rows.exclude(kind=FOLLOW_UP).order_by("pk"):
+    # Rows the complaint's registration opened in this transaction and holds for its
+    # answer are changed in place, so that the answer shows where they moved.
+    held = {row.pk: row for row in getattr(complaint, "deadlines_opened", ())}
+    for found in rows.exclude(kind=FOLLOW_UP).order_by("pk"):
+        row = held.get(found.pk, found)
         base = row.base_amount if row.base_amount is not None else row.amount
         amount = scaled(base, factor)
         if amount == row.amount:

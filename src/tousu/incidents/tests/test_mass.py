@@ -1,6 +1,7 @@
 """Mass complaints (群体性投诉) under the market template: paraphrases of one matter from
 different people become one incident, raised — never duplicated — as the group grows."""
 
+import json
 import threading
 
 import pytest
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tousu.complaints.models import Complaint
 from tousu.complaints.services import ComplainantData, complaint_register
+from tousu.deadlines.models import Deadline
 from tousu.demo.loader import demo_organisation_create
 from tousu.incidents.models import Incident
 from tousu.notifications.models import Notification
@@ -260,3 +262,31 @@ def test_opening_an_incident_at_registration_takes_a_fixed_number_of_queries():
     assert all(task.deadline_id for task in incident.tasks.all())
     pinned = OPEN_PINNED[connection.vendor]
     assert len(queries) == pinned, "\n".join(q["sql"][:120] for q in queries)
+
+
+def test_an_urgent_registration_answers_with_the_deadlines_its_emergency_shortened():
+    """The 201 of a registration that opens an incident shows the due times the level's
+    factor gave (what the complaint's page shows), not the plan's periods."""
+    clerk = clients("market")["clerk"]
+    with clock("2026-04-07T10:00:00+08:00"):
+        response = clerk.post(
+            "/api/v1/complaints",
+            json.dumps(
+                {
+                    "channel": "walk_in",
+                    "category": "quality",
+                    "title": "电热水壶漏电致人触电",
+                    "description": "使用当天漏电，家人被电击后送医。",
+                    "severity": "urgent",
+                    "complainant": {"name": "顾客", "phone": "13912345609"},
+                }
+            ),
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+    answered = response.json()
+    assert Incident.objects.get().complaints.filter(tracking_no=answered["tracking_no"]).exists()
+    shown = clerk.get(f"/api/v1/complaints/{answered['tracking_no']}").json()
+    assert answered["deadlines"] == shown["deadlines"]
+    stored = Deadline.objects.filter(complaint__tracking_no=answered["tracking_no"])
+    assert any(row.base_amount is not None and row.amount < row.base_amount for row in stored)
