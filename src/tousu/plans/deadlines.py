@@ -105,7 +105,7 @@ def deadlines_scale(
     # answer are changed in place, so that the answer shows where they moved.
     held = {row.pk: row for row in getattr(complaint, "deadlines_opened", ())}
     for found in rows.exclude(kind=FOLLOW_UP).order_by("pk"):
-        row = held.get(found.pk, found)
+        row: Deadline = held.get(found.pk, found)
         base = row.base_amount if row.base_amount is not None else row.amount
         amount = scaled(base, factor)
         if amount == row.amount:
