@@ -45,7 +45,7 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
-from tousu.complaints.similar import similar_index
+from tousu.complaints.similar import similar_index, similar_prepare
 from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
 from tousu.core.config import config_cached, config_scope
 from tousu.core.inputs import date_problem
@@ -376,46 +376,50 @@ def _register(
     access_code = access_code_new()
     staff = actor if isinstance(actor, User) else None
     stored: list[str] = []
+    # What reads nothing is made before the transaction (SQLite's one writer does not
+    # wait on it): the rows, the search document, the text's signature.
+    person_row = Complainant(
+        name=person.name,
+        phone=person.phone,
+        id_number=person.id_number,
+        address=person.address,
+        email=person.email,
+        **complainant_digests(name=person.name, phone=person.phone),
+    )
+    complaint = Complaint(
+        tracking_no=tracking_no,
+        channel=channel,
+        severity=severity,
+        nature=nature,
+        category=category_obj,
+        complainant=person_row,
+        received_by=staff,
+        department=department_obj,
+        occurred_at=occurred_at,
+        amount_involved=amount_involved,
+        people_injured=people_injured,
+        media_involved=media_involved,
+        confidential=confidential,
+        received_at=received_at,
+        registered_at=now,
+        **texts,
+    )
+    document = document_for(*(getattr(complaint, f) for f in TEXT_FIELDS))
+    indexing = similar_prepare(complaint=complaint, plan=plan) if revision is not None else None
     try:
         with transaction.atomic():
-            tracking_no = tracking_no or _tracking_no_next(received_at)
-            # The complainant, their digest rows, the complaint and its search document
-            # in one statement on PostgreSQL (``objects_insert_linked``: the fields
-            # prepare their values, encryption included, as ``save`` would).
-            person_row = Complainant(
-                name=person.name,
-                phone=person.phone,
-                id_number=person.id_number,
-                address=person.address,
-                email=person.email,
-                **complainant_digests(name=person.name, phone=person.phone),
-            )
-            complaint = Complaint(
-                tracking_no=tracking_no,
-                channel=channel,
-                severity=severity,
-                nature=nature,
-                category=category_obj,
-                complainant=person_row,
-                received_by=staff,
-                access_digest=access_digest(tracking_no, access_code),
-                department=department_obj,
-                occurred_at=occurred_at,
-                amount_involved=amount_involved,
-                people_injured=people_injured,
-                media_involved=media_involved,
-                confidential=confidential,
-                received_at=received_at,
-                registered_at=now,
-                **texts,
-            )
+            if not complaint.tracking_no:
+                complaint.tracking_no = tracking_no = _tracking_no_next(received_at)
+            complaint.access_digest = access_digest(tracking_no, access_code)
             if revision is not None:
                 # The plan's first stage goes into the one INSERT.
                 for name, value in workflow_start(
                     complaint=complaint, revision=revision, at=now
                 ).items():
                     setattr(complaint, name, value)
-            document = document_for(*(getattr(complaint, f) for f in TEXT_FIELDS))
+            # The complainant, their digest rows, the complaint and its search document
+            # in one statement on PostgreSQL (``objects_insert_linked``: the fields
+            # prepare their values, encryption included, as ``save`` would).
             objects_insert_linked(
                 [
                     Part([person_row]),
@@ -436,7 +440,9 @@ def _register(
                     # factor) changes these objects (``deadlines_scale``).
                     complaint.deadlines_opened = opened  # type: ignore[attr-defined]
                     repeat_check(complaint=complaint, now=now)
-                    similar_index(complaint=complaint, plan=plan, now=now)  # mass complaints
+                    similar_index(  # mass complaints
+                        complaint=complaint, plan=plan, now=now, prepared=indexing
+                    )
                     notify_complainant(
                         complaint=complaint, event="received", now=now, access_code=access_code
                     )

@@ -321,8 +321,37 @@ def _candidates(rows: Sequence[tuple[int, int]], since: datetime) -> list[_Candi
     ]
 
 
+@dataclass(frozen=True)
+class Indexing:
+    """What indexing a complaint needs that reads nothing: its compared fields, its
+    text's signature and its (band, bucket) rows (``similar_prepare``)."""
+
+    fields: _Fields
+    facts: Facts
+    sig: bytes
+    rows: list[tuple[int, int]]
+
+
+def similar_prepare(*, complaint: Complaint, plan: schema.Plan) -> Indexing | None:
+    """The complaint's signature and index rows, from its fields alone: computed before
+    its registration's transaction, so that SQLite's one writer does not wait on it.
+    None when the plan has no mass trigger or the complaint lacks every compared field."""
+    triggers = mass_triggers(plan)
+    if not triggers:
+        return None
+    fields = _Fields(plan)
+    facts = Facts.of(complaint)
+    sig = signature(shingles(complaint.title, complaint.description, (complaint.merchant,)))
+    rows = _rows(plan, _scopes(triggers), fields, facts, sig)
+    return Indexing(fields, facts, sig, rows) if rows else None
+
+
 def similar_index(
-    *, complaint: Complaint, plan: schema.Plan, now: datetime
+    *,
+    complaint: Complaint,
+    plan: schema.Plan,
+    now: datetime,
+    prepared: Indexing | None | bool = True,
 ) -> ComplaintMatter | None:
     """Index a newly registered complaint and put it in its matter; returns the matter.
 
@@ -333,17 +362,13 @@ def similar_index(
     matter of the most similar earlier complaint of the plan inside the longest mass
     window or starting a new ``ComplaintMatter``. On PostgreSQL it holds advisory locks
     on the complaint's buckets until the transaction ends. Returns None when the complaint
-    is in no matter.
+    is in no matter. ``prepared``: ``similar_prepare``'s answer for it, when the caller
+    took it before the transaction (True: take it here).
     """
-    triggers = mass_triggers(plan)
-    if not triggers:
+    indexing = similar_prepare(complaint=complaint, plan=plan) if prepared is True else prepared
+    if not isinstance(indexing, Indexing):
         return None
-    fields = _Fields(plan)
-    facts = Facts.of(complaint)
-    sig = signature(shingles(complaint.title, complaint.description, (complaint.merchant,)))
-    rows = _rows(plan, _scopes(triggers), fields, facts, sig)
-    if not rows:
-        return None
+    fields, facts, sig, rows = indexing.fields, indexing.facts, indexing.sig, indexing.rows
     _lock(bucket for _band, bucket in rows)
     text_rows = [row for row in rows if row[0] != FIELD_BAND]
     matter: ComplaintMatter | None = None
