@@ -51,8 +51,9 @@ from tousu.core.config import config_cached, config_scope
 from tousu.core.inputs import date_problem
 from tousu.core.problems import NotAllowed
 from tousu.deadlines.models import Deadline
+from tousu.deadlines.services import deadlines_opened_record
 from tousu.notifications.services import notify_complainant
-from tousu.plans.engine import workflow_start, workflow_started
+from tousu.plans.engine import workflow_deadlines, workflow_start
 from tousu.plans.models import Category, PlanRevision
 
 
@@ -377,7 +378,7 @@ def _register(
     staff = actor if isinstance(actor, User) else None
     stored: list[str] = []
     # What reads nothing is made before the transaction (SQLite's one writer does not
-    # wait on it): the rows, the search document, the text's signature.
+    # wait on it): the rows, the deadlines, the search document, the text's signature.
     person_row = Complainant(
         name=person.name,
         phone=person.phone,
@@ -404,22 +405,26 @@ def _register(
         registered_at=now,
         **texts,
     )
+    opened: list[Deadline] = []
+    indexing = None
+    if revision is not None:
+        # The plan's first stage and its deadlines (the process's cached calendar).
+        for name, value in workflow_start(complaint=complaint, revision=revision, at=now).items():
+            setattr(complaint, name, value)
+        opened = workflow_deadlines(complaint=complaint, at=now)
+        indexing = similar_prepare(complaint=complaint, plan=plan)
+    # Held for the answer; what changes them below (an emergency's factor) changes these
+    # objects (``deadlines_scale``).
+    complaint.deadlines_opened = opened  # type: ignore[attr-defined]
     document = document_for(*(getattr(complaint, f) for f in TEXT_FIELDS))
-    indexing = similar_prepare(complaint=complaint, plan=plan) if revision is not None else None
     try:
         with transaction.atomic():
             if not complaint.tracking_no:
                 complaint.tracking_no = tracking_no = _tracking_no_next(received_at)
             complaint.access_digest = access_digest(tracking_no, access_code)
-            if revision is not None:
-                # The plan's first stage goes into the one INSERT.
-                for name, value in workflow_start(
-                    complaint=complaint, revision=revision, at=now
-                ).items():
-                    setattr(complaint, name, value)
-            # The complainant, their digest rows, the complaint and its search document
-            # in one statement on PostgreSQL (``objects_insert_linked``: the fields
-            # prepare their values, encryption included, as ``save`` would).
+            # The complainant, their digest rows, the complaint, its search document and
+            # its deadlines in one statement on PostgreSQL (``objects_insert_linked``: the
+            # fields prepare their values, encryption included, as ``save`` would).
             objects_insert_linked(
                 [
                     Part([person_row]),
@@ -429,16 +434,13 @@ def _register(
                         [ComplaintSearchDocument(complaint=complaint, document=document)],
                         links={"complaint_id": 2},
                     ),
+                    Part(opened, links={"complaint_id": 2}),
                 ]
             )
-            opened: list[Deadline] = []
             # The new complaint's chain is written with all its events when this ends.
             with audit_chain_new(complaint_id=complaint.pk):
                 if revision is not None:
-                    opened = workflow_started(complaint=complaint, at=now, new=True)
-                    # Held for the answer; what changes them below (an emergency's
-                    # factor) changes these objects (``deadlines_scale``).
-                    complaint.deadlines_opened = opened  # type: ignore[attr-defined]
+                    deadlines_opened_record(opened)
                     repeat_check(complaint=complaint, now=now)
                     similar_index(  # mass complaints
                         complaint=complaint, plan=plan, now=now, prepared=indexing
@@ -469,7 +471,5 @@ def _register(
         for name in stored:
             default_storage.delete(name)
         raise
-    # What registration opened, for an answer that shows it without reading it back.
-    complaint.deadlines_opened = opened  # type: ignore[attr-defined]
     complaint.access_code = access_code  # type: ignore[attr-defined]
     return complaint

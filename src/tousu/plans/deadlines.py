@@ -143,10 +143,6 @@ def warning_terms(warn: WarnAt | None) -> WarningTerms:
     return {"warn_fraction": None, "warn_lead": timedelta(hours=float(hours))}
 
 
-def on_start(*, complaint: Case, plan: Plan, at: datetime) -> None:
-    _open_stage(complaint, plan, complaint.stage, at)
-
-
 FOLLOW_UP = "follow_up"
 
 

@@ -178,8 +178,8 @@ def decide(
 
 
 def workflow_start(*, complaint: Case, revision: PlanRevision, at: datetime) -> dict[str, Any]:
-    """Values that put a new complaint at its plan's first stage (the caller saves them,
-    then calls ``workflow_started`` inside the same transaction)."""
+    """Values that put a new complaint at its plan's first stage (the caller saves them
+    with the rows of ``workflow_deadlines``)."""
     plan = revision.plan_model
     first = plan.initial_stage
     return {
@@ -196,17 +196,15 @@ def workflow_start(*, complaint: Case, revision: PlanRevision, at: datetime) -> 
     }
 
 
-def workflow_started(*, complaint: Case, at: datetime, new: bool = False) -> list[Any]:
-    """Open the deadline rows of the complaint's first stage. ``new``: the complaint was
-    created in this transaction, so it has none yet — the rules' rows are opened in one
-    statement under the process's cached calendar. Returns the rows opened (``new``)."""
-    plan = plan_for(complaint)
-    if not new:
-        plan_deadlines.on_start(complaint=complaint, plan=plan, at=at)
-        return []
+def workflow_deadlines(*, complaint: Case, at: datetime) -> list[Any]:
+    """The deadline rows of a new complaint's first stage (``workflow_start``'s values
+    set on it), not written: the caller writes them with the complaint and records them
+    (``deadlines_opened_record``) in its transaction. Reads nothing: the process's cached
+    calendar."""
     from tousu.deadlines.selectors import work_calendar_cached
-    from tousu.deadlines.services import deadlines_open_new
+    from tousu.deadlines.services import deadlines_new
 
+    plan = plan_for(complaint)
     factor = plan_deadlines.emergency_factor(complaint)
     terms: list[Any] = [
         {
@@ -223,4 +221,4 @@ def workflow_started(*, complaint: Case, at: datetime, new: bool = False) -> lis
         for rule in plan.stage(complaint.stage).deadlines
         if condition_holds(rule.when, complaint)
     ]
-    return deadlines_open_new(complaint=complaint, terms=terms, calendar=work_calendar_cached())
+    return deadlines_new(complaint=complaint, terms=terms, calendar=work_calendar_cached())

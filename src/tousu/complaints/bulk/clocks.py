@@ -69,10 +69,11 @@ def _schedule(row: Deadline, calendar: WorkCalendar | None) -> None:
 def deadline_rows(
     complaints: Sequence[Complaint], plan: Plan, *, now: dt.datetime
 ) -> dict[int, list[Deadline]]:
-    """For each (saved) complaint, the rows ``plans.deadlines.on_start`` opens through
-    ``deadline_open`` when it starts at its received time, not yet saved: a row already
-    due at ``now`` has ``breached_at`` its due time, one past its warning point
-    ``warned_at`` its warning time (the worker's marks, so it leaves them alone)."""
+    """For each (saved) complaint, the rows its first stage opens (those of
+    ``plans.engine.workflow_deadlines``) when it starts at its received time, not yet
+    saved: a row already due at ``now`` has ``breached_at`` its due time, one past its
+    warning point ``warned_at`` its warning time (the worker's marks, so it leaves them
+    alone)."""
     hours = BusinessHours.coerce(plan.business_hours)
     found: dict[int, list[Deadline]] = {}
     for complaint in complaints:

@@ -14,7 +14,9 @@ from tousu.deadlines.services.deadlines import (
     deadline_recompute,
     deadline_resume,
     deadline_schedule,
+    deadlines_new,
     deadlines_open_new,
+    deadlines_opened_record,
 )
 
 __all__ = [
@@ -29,5 +31,7 @@ __all__ = [
     "deadline_recompute",
     "deadline_resume",
     "deadline_schedule",
+    "deadlines_new",
     "deadlines_open_new",
+    "deadlines_opened_record",
 ]

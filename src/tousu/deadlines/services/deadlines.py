@@ -300,6 +300,23 @@ def deadlines_open_new(
     caller's transaction as ``deadline_open`` opens each — the same rows and events — in
     one INSERT, their due times under ``calendar`` when given (the process's cached one),
     else the stored calendar. Raises ``InvalidInput`` naming each bad argument."""
+    rows = deadlines_new(complaint=complaint, incident=incident, terms=terms, calendar=calendar)
+    if rows:
+        objects_insert(rows)
+    deadlines_opened_record(rows, actor)
+    return rows
+
+
+def deadlines_new(
+    *,
+    complaint: Any = None,
+    incident: Any = None,
+    terms: Sequence[DeadlineTerms],
+    calendar: WorkCalendar | None = None,
+) -> list[Deadline]:
+    """``deadlines_open_new``'s rows, not written: for a caller that writes them with
+    other rows (``audit.bulk.objects_insert_linked``) and then records them with
+    ``deadlines_opened_record``. Reads nothing when given ``calendar``."""
     rows = []
     for given in terms:
         spec = dict(given)
@@ -312,11 +329,13 @@ def deadlines_open_new(
         due, row.warn_at = deadline_schedule(row, calendar=calendar)
         row.due_at, row.provisional = due.at, due.provisional
         rows.append(row)
-    if rows:
-        objects_insert(rows)
+    return rows
+
+
+def deadlines_opened_record(rows: Sequence[Deadline], actor: Actor | None = None) -> None:
+    """The opening events of ``rows``, written (with their keys) in this transaction."""
     for row in rows:
         _opened_record(row, actor)
-    return rows
 
 
 def _moment(at: dt.datetime | None, name: str = "at") -> dt.datetime:
