@@ -209,10 +209,27 @@ class Locked:
     pk: int
 
 
+@dataclass(frozen=True)
+class AdvisoryLocks:
+    """Transaction-level advisory locks for ``objects_insert_linked`` to take, in one
+    order for all (PostgreSQL; elsewhere nothing: SQLite runs one writer at a time).
+    Held once the call returns: a later statement's snapshot sees every commit of the
+    transactions that held them before."""
+
+    keys: Sequence[int]
+
+
+ADVISORY_LOCKS = (
+    "SELECT pg_advisory_xact_lock(k) FROM"
+    " (SELECT DISTINCT unnest(%s::bigint[]) AS k ORDER BY k) AS keys"
+)
+
 LINKED_ROWS_MAX = 100  # beyond this, the parts go one statement each
 
+Linked = Part | Locked | AdvisoryLocks
 
-def objects_insert_linked(parts: Sequence[Part | Locked]) -> None:
+
+def objects_insert_linked(parts: Sequence[Linked]) -> None:
     """Insert new rows of several models, each part's foreign keys in ``links`` taking the
     primary key of an earlier part's one row: on PostgreSQL one statement (each part an
     INSERT … RETURNING in a WITH, a link a sub-select of it), elsewhere a statement a part
@@ -224,9 +241,9 @@ def objects_insert_linked(parts: Sequence[Part | Locked]) -> None:
     for part in parts:
         for index in part.links.values() if isinstance(part, Part) and part.objects else ():
             target = parts[index]
-            assert isinstance(target, Locked) or len(target.objects) == 1, (
-                "a link points at a part of one row"
-            )
+            assert isinstance(target, Locked) or (
+                isinstance(target, Part) and len(target.objects) == 1
+            ), "a link points at a part of one row"
     connection = connections[DEFAULT_DB_ALIAS]
     rows = sum(len(p.objects) for p in parts if isinstance(p, Part))
     if connection.vendor != "postgresql" or rows > LINKED_ROWS_MAX:
@@ -237,6 +254,13 @@ def objects_insert_linked(parts: Sequence[Part | Locked]) -> None:
     selects: list[str] = []
     params: list[Any] = []
     for index, part in enumerate(parts):
+        if isinstance(part, AdvisoryLocks):
+            if part.keys:
+                steps.append(f"p{index} AS ({ADVISORY_LOCKS})")
+                params.append(sorted(set(part.keys)))
+                # Read in the result, so the locks are taken.
+                selects.append(f"SELECT {index} AS part, count(*) AS pk FROM p{index}")  # noqa: S608
+            continue
         if isinstance(part, Locked):
             pk = part.model._meta.pk
             assert pk is not None and pk.column
@@ -260,7 +284,7 @@ def objects_insert_linked(parts: Sequence[Part | Locked]) -> None:
         cursor.execute("WITH " + ", ".join(steps) + " " + " UNION ALL ".join(selects), params)
         back = cursor.fetchall()
     keys: dict[int, list[Any]] = {}
-    for index, key in back:
+    for index, key in back:  # an advisory part's is its count
         keys.setdefault(index, []).append(key)
     for index, part in enumerate(parts):
         if isinstance(part, Part) and part.objects:
@@ -296,7 +320,7 @@ def _linked_insert(part: Part, index: int, connection: Any) -> tuple[str, list[A
     return f"p{index} AS ({insert.head}{rows} RETURNING {returning} AS pk)", values
 
 
-def _linked_done(part: Part, keys: list[Any], parts: Sequence[Part | Locked]) -> None:
+def _linked_done(part: Part, keys: list[Any], parts: Sequence[Linked]) -> None:
     """Set the primary keys written and the links taken on ``part``'s instances."""
     plan = _objects(type(part.objects[0]))
     pk = type(part.objects[0])._meta.pk
@@ -309,7 +333,7 @@ def _linked_done(part: Part, keys: list[Any], parts: Sequence[Part | Locked]) ->
         obj._state.db = DEFAULT_DB_ALIAS
 
 
-def _link(obj: models.Model, part: Part, parts: Sequence[Part | Locked]) -> None:
+def _link(obj: models.Model, part: Part, parts: Sequence[Linked]) -> None:
     """Point ``obj``'s linked foreign keys at their targets: a new row as the related
     instance itself (so it stays cached on ``obj``), a locked one by its key."""
     for attname, index in part.links.items():
@@ -317,11 +341,17 @@ def _link(obj: models.Model, part: Part, parts: Sequence[Part | Locked]) -> None
         if isinstance(target, Locked):
             setattr(obj, attname, target.pk)
             continue
+        assert isinstance(target, Part)
         setattr(obj, obj._meta.get_field(attname).name, target.objects[0])
 
 
-def _linked_one_by_one(parts: Sequence[Part | Locked], connection: Any) -> None:
+def _linked_one_by_one(parts: Sequence[Linked], connection: Any) -> None:
     for part in parts:
+        if isinstance(part, AdvisoryLocks):
+            if connection.vendor == "postgresql" and part.keys:  # many rows
+                with connection.cursor() as cursor:
+                    cursor.execute(ADVISORY_LOCKS, [sorted(set(part.keys))])
+            continue
         if isinstance(part, Locked):
             if connection.features.has_select_for_update:
                 manager = part.model._default_manager

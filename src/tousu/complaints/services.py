@@ -45,7 +45,7 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
-from tousu.complaints.similar import similar_index, similar_prepare
+from tousu.complaints.similar import similar_index, similar_locks, similar_prepare
 from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
 from tousu.core.config import config_cached, config_scope
 from tousu.core.inputs import date_problem
@@ -435,6 +435,9 @@ def _register(
                         links={"complaint_id": 2},
                     ),
                     Part(opened, links={"complaint_id": 2}),
+                    # On PostgreSQL: the buckets of its text, which ``similar_index``
+                    # reads below, held by this statement for the transaction.
+                    similar_locks(indexing),
                 ]
             )
             # The new complaint's chain is written with all its events when this ends.
@@ -443,7 +446,7 @@ def _register(
                     deadlines_opened_record(opened)
                     repeat_check(complaint=complaint, now=now)
                     similar_index(  # mass complaints
-                        complaint=complaint, plan=plan, now=now, prepared=indexing
+                        complaint=complaint, plan=plan, now=now, prepared=indexing, locked=True
                     )
                     notify_complainant(
                         complaint=complaint, event="received", now=now, access_code=access_code

@@ -44,7 +44,7 @@ from django.db import connection
 from django.db.models import Subquery
 from django.utils import timezone
 
-from tousu.audit.bulk import Locked, Part, objects_insert_linked
+from tousu.audit.bulk import ADVISORY_LOCKS, AdvisoryLocks, Locked, Part, objects_insert_linked
 from tousu.complaints.models import (
     Complaint,
     ComplaintMatter,
@@ -245,11 +245,13 @@ def _lock(buckets: Iterable[int]) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM"
-            " (SELECT DISTINCT unnest(%s::bigint[]) AS k ORDER BY k) AS keys",
-            [sorted(set(buckets))],
-        )
+        cursor.execute(ADVISORY_LOCKS, [sorted(set(buckets))])
+
+
+def similar_locks(indexing: Indexing | None) -> AdvisoryLocks:
+    """The locks of the complaint's buckets, for its registration's first statement to
+    take (``objects_insert_linked``); ``similar_index`` is then told they are held."""
+    return AdvisoryLocks([bucket for _band, bucket in indexing.rows] if indexing else [])
 
 
 def _facts(merchant: str, product: str, place: str, category: str, department: int) -> Facts:
@@ -352,6 +354,7 @@ def similar_index(
     plan: schema.Plan,
     now: datetime,
     prepared: Indexing | None | bool = True,
+    locked: bool = False,
 ) -> ComplaintMatter | None:
     """Index a newly registered complaint and put it in its matter; returns the matter.
 
@@ -363,13 +366,16 @@ def similar_index(
     window or starting a new ``ComplaintMatter``. On PostgreSQL it holds advisory locks
     on the complaint's buckets until the transaction ends. Returns None when the complaint
     is in no matter. ``prepared``: ``similar_prepare``'s answer for it, when the caller
-    took it before the transaction (True: take it here).
+    took it before the transaction (True: take it here); ``locked``: the caller holds
+    its buckets' locks already (``similar_locks``), taken by an earlier statement of the
+    transaction.
     """
     indexing = similar_prepare(complaint=complaint, plan=plan) if prepared is True else prepared
     if not isinstance(indexing, Indexing):
         return None
     fields, facts, sig, rows = indexing.fields, indexing.facts, indexing.sig, indexing.rows
-    _lock(bucket for _band, bucket in rows)
+    if not locked:
+        _lock(bucket for _band, bucket in rows)
     text_rows = [row for row in rows if row[0] != FIELD_BAND]
     matter: ComplaintMatter | None = None
     parts: list[Part | Locked] = []

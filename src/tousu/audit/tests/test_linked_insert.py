@@ -12,7 +12,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tousu.audit.bulk import Locked, Part, objects_insert_linked
+from tousu.audit.bulk import AdvisoryLocks, Locked, Part, objects_insert_linked
 from tousu.audit.models import AuditChain
 from tousu.complaints.models import (
     Complainant,
@@ -128,3 +128,42 @@ def test_the_locked_row_is_held_until_the_transaction_ends(org):
     assert errors == []
     with transaction.atomic():
         assert list(ComplaintMatter.objects.select_for_update().filter(pk=matter.pk))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_advisory_locks_are_taken_in_the_statement_and_held_until_the_end(org):
+    """A part of advisory locks costs no statement of its own, and another connection
+    cannot take those locks until the transaction that took them ends."""
+    keys = [-(2**62) + 7, 11, 11, 5]
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                with CaptureQueriesContext(connection) as queries:
+                    objects_insert_linked([Part([_person()]), AdvisoryLocks(keys)])
+                assert len(queries) == 1
+                holding.set()
+                assert release.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def free(key: int) -> bool:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+            return bool(cursor.fetchone()[0])
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(10), errors
+        assert not any(free(key) for key in set(keys))
+        assert free(12)
+    finally:
+        release.set()
+        thread.join(30)
+    assert errors == []
+    assert all(free(key) for key in set(keys))

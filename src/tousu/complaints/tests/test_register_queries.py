@@ -69,13 +69,13 @@ PINNED = {"sqlite": 13, "postgresql": 8}
 
 # Beyond the market plan's: assurance looks up nothing more; government's mass detection
 # reads candidates, writes the signature and bands (with its matter, or on PostgreSQL
-# locking the matter joined in the same statement; on PostgreSQL it locks its buckets
-# first) and counts the matter's members.
+# locking the matter joined in the same statement; on PostgreSQL the registration's first
+# statement locks its buckets) and counts the matter's members.
 @pytest.mark.parametrize(
     ("plan", "pinned"),
     [
         ("assurance", PINNED),
-        ("government", {"sqlite": 17, "postgresql": 12}),
+        ("government", {"sqlite": 17, "postgresql": 11}),
     ],
 )
 def test_other_plans_register_in_a_fixed_number_of_queries(db, plan, pinned):
