@@ -24,9 +24,9 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class JSONRenderer(BaseRenderer):
-    """Ninja's JSON answers through orjson, in UTF-8 (not ``\\u`` escapes): the same
-    values, times and decimals written by Django's encoder as before (a registration's
-    answer, 1.5 kB, takes a tenth of the time ``json.dumps`` took)."""
+    """Ninja's JSON answers through orjson, in UTF-8 (not ``\\u`` escapes, half the bytes
+    of Chinese text): the same values, with times and decimals written by Django's
+    encoder as before."""
 
     media_type = "application/json"
     _default = NinjaJSONEncoder().default

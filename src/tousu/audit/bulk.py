@@ -224,6 +224,15 @@ ADVISORY_LOCKS = (
     " (SELECT DISTINCT unnest(%s::bigint[]) AS k ORDER BY k) AS keys"
 )
 
+
+def advisory_locks(locks: AdvisoryLocks) -> None:
+    """Take ``locks`` in a statement of their own (PostgreSQL; nothing elsewhere)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql" and locks.keys:
+        with connection.cursor() as cursor:
+            cursor.execute(ADVISORY_LOCKS, [sorted(set(locks.keys))])
+
+
 LINKED_ROWS_MAX = 100  # beyond this, the parts go one statement each
 
 Linked = Part | Locked | AdvisoryLocks
@@ -348,9 +357,7 @@ def _link(obj: models.Model, part: Part, parts: Sequence[Linked]) -> None:
 def _linked_one_by_one(parts: Sequence[Linked], connection: Any) -> None:
     for part in parts:
         if isinstance(part, AdvisoryLocks):
-            if connection.vendor == "postgresql" and part.keys:  # many rows
-                with connection.cursor() as cursor:
-                    cursor.execute(ADVISORY_LOCKS, [sorted(set(part.keys))])
+            advisory_locks(part)
             continue
         if isinstance(part, Locked):
             if connection.features.has_select_for_update:

@@ -45,7 +45,8 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.repeats import repeat_check
 from tousu.complaints.search import document_for
-from tousu.complaints.similar import similar_index, similar_locks, similar_prepare
+from tousu.complaints.similar import similar_index, similar_locks
+from tousu.complaints.similar_keys import Indexing, similar_prepare
 from tousu.core.actors import MAIL, PORTAL, ComplainantActor, SystemActor, is_door
 from tousu.core.config import config_cached, config_scope
 from tousu.core.inputs import date_problem
@@ -406,7 +407,7 @@ def _register(
         **texts,
     )
     opened: list[Deadline] = []
-    indexing = None
+    indexing = Indexing([])
     if revision is not None:
         # The plan's first stage and its deadlines (the process's cached calendar).
         for name, value in workflow_start(complaint=complaint, revision=revision, at=now).items():

@@ -33,9 +33,8 @@ the window count. Complainants count once each (phone digest, else name digest).
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,111 +43,39 @@ from django.db import connection
 from django.db.models import Subquery
 from django.utils import timezone
 
-from tousu.audit.bulk import ADVISORY_LOCKS, AdvisoryLocks, Locked, Part, objects_insert_linked
+from tousu.audit.bulk import AdvisoryLocks, Locked, Part, advisory_locks, objects_insert_linked
 from tousu.complaints.models import (
     Complaint,
     ComplaintMatter,
     ComplaintSignature,
     SimilarityBand,
 )
-from tousu.complaints.shingles import normalised, shingles, signature, similarity
+from tousu.complaints.shingles import normalised, similarity
+from tousu.complaints.similar_keys import (
+    FIELD_BAND,
+    Facts,
+    Fields,
+    Indexing,
+    Scope,
+    bucket_key,
+    compares_text,
+    mass_rule,
+    mass_triggers,
+    scope_key,
+    similar_prepare,
+    trigger_scopes,
+)
 from tousu.deadlines.calendar import DEFAULT_BUSINESS_HOURS, SHANGHAI
 from tousu.deadlines.selectors import work_calendar_for
 from tousu.plans import schema
 from tousu.plans.choices import DeadlineUnit
 from tousu.plans.models import Category
 
-ROWS = 1
-BANDS = 8
-FIELD_BAND = BANDS  # the band of the rows keyed by the fields alone (similarity 0)
 CANDIDATES_PER_BAND = 64
 MEMBERS_LIMIT = 500
 
-_BAND_BYTES = ROWS * 4
 
-
-# The fields mass triggers compare ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the mass triggers compare of one complaint: merchant, product and place
-    normalised, the category's key and the department's id."""
-
-    merchant: str
-    product: str
-    place: str
-    category: str
-    department: int | None
-
-    @classmethod
-    def of(cls, complaint: Complaint) -> Facts:
-        return cls(
-            merchant=normalised(complaint.merchant),
-            product=normalised(complaint.product),
-            place=normalised(complaint.occurred_place),
-            category=complaint.category.key,
-            department=complaint.department_id,
-        )
-
-
-def _lineage(plan: schema.Plan) -> dict[str, tuple[str, ...]]:
-    """Each category key of the plan with its ancestors, nearest first."""
-    found: dict[str, tuple[str, ...]] = {}
-
-    def walk(nodes: Sequence[schema.Category], above: tuple[str, ...]) -> None:
-        for node in nodes:
-            found[node.key] = (node.key, *above)
-            walk(node.children, (node.key, *above))
-
-    walk(plan.categories, ())
-    return found
-
-
-class _Fields:
-    """Compares the fields of two complaints under one plan's category tree."""
-
-    def __init__(self, plan: schema.Plan):
-        self.lineage = _lineage(plan)
-
-    def value(self, field: str, facts: Facts) -> str:
-        """The value a bucket is keyed by; blank when the complaint has none. A category is
-        keyed by the root of its lineage, so a parent and its child meet in one bucket."""
-        if field == "category":
-            return self.lineage.get(facts.category, (facts.category,))[-1]
-        if field == "department":
-            return "" if facts.department is None else str(facts.department)
-        text: str = getattr(facts, field)
-        return text
-
-    def same(self, field: str, first: Facts, second: Facts) -> bool:
-        """Whether two complaints have the same ``field``; blank never matches, and a
-        category matches itself, its ancestors and its descendants."""
-        if field == "category":
-            a, b = first.category, second.category
-            return a == b or a in self.lineage.get(b, ()) or b in self.lineage.get(a, ())
-        if field == "department":
-            return first.department is not None and first.department == second.department
-        value = getattr(first, field)
-        return bool(value) and value == getattr(second, field)
-
-    def share(self, fields: Iterable[str], first: Facts, second: Facts) -> bool:
-        return all(self.same(field, first, second) for field in fields)
-
-
-# Plans ------------------------------------------------------------------------------
-
-
-def mass_triggers(plan: schema.Plan) -> list[schema.EmergencyTrigger]:
-    """The plan's triggers that count complaints about one matter."""
-    if plan.emergency is None:
-        return []
-    return [trigger for trigger in plan.emergency.triggers if trigger.mass is not None]
-
-
-def _mass(trigger: schema.EmergencyTrigger) -> schema.MassTrigger:
-    assert trigger.mass is not None  # only mass triggers reach here
-    return trigger.mass
+# Windows ----------------------------------------------------------------------------
 
 
 def window_start(within: schema.Duration, now: datetime) -> datetime:
@@ -173,61 +100,6 @@ def window_start(within: schema.Duration, now: datetime) -> datetime:
     return datetime.combine(day, local.timetz())
 
 
-def _text(trigger: schema.EmergencyTrigger) -> bool:
-    """Whether the trigger compares text (a similarity above 0) besides its fields."""
-    return _mass(trigger).similarity > 0
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """A set of fields the index keys buckets by: with ``text``, one row per band of the
-    signature (candidates of a matter); without, one row keyed by the fields alone."""
-
-    fields: tuple[str, ...]
-    text: bool
-
-
-def _scopes(triggers: Sequence[schema.EmergencyTrigger]) -> list[_Scope]:
-    """For the triggers that compare text, their smallest field sets (a candidate that
-    shares the merchant and the product also shares the merchant, so one scope serves
-    both); for those that group by their fields alone, each field set."""
-    text = {tuple(sorted(set(_mass(t).same))) for t in triggers if _text(t)}
-    smallest = sorted(s for s in text if not any(set(o) < set(s) for o in text))
-    alone = sorted({tuple(sorted(set(_mass(t).same))) for t in triggers if not _text(t)})
-    return [_Scope(s, True) for s in smallest] + [_Scope(s, False) for s in alone]
-
-
-def _bucket(*parts: bytes) -> int:
-    data = b"".join(len(part).to_bytes(4, "big") + part for part in parts)
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
-
-
-def _scope_key(plan: schema.Plan, scope: _Scope, fields: _Fields, facts: Facts) -> list[bytes]:
-    """What a scope's buckets are keyed by; empty when the complaint lacks a field."""
-    values = [fields.value(field, facts) for field in scope.fields]
-    if not all(values):
-        return []
-    return [plan.key.encode(), ",".join(scope.fields).encode(), *(v.encode() for v in values)]
-
-
-def _rows(
-    plan: schema.Plan, scopes: Sequence[_Scope], fields: _Fields, facts: Facts, sig: bytes
-) -> list[tuple[int, int]]:
-    """The (band, bucket) rows of a complaint; none for a scope whose fields it lacks."""
-    rows: list[tuple[int, int]] = []
-    for scope in scopes:
-        key = _scope_key(plan, scope, fields, facts)
-        if not key:
-            continue
-        if not scope.text:
-            rows.append((FIELD_BAND, _bucket(*key)))
-        elif sig:
-            for band in range(BANDS):
-                part = sig[band * _BAND_BYTES : (band + 1) * _BAND_BYTES]
-                rows.append((band, _bucket(*key, band.to_bytes(2, "big"), part)))
-    return list(dict.fromkeys(rows))
-
-
 # Index ------------------------------------------------------------------------------
 
 
@@ -240,18 +112,11 @@ class _Candidate:
     facts: Facts
 
 
-def _lock(buckets: Iterable[int]) -> None:
-    """Hold the buckets until the transaction ends (PostgreSQL), in one order for all."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(ADVISORY_LOCKS, [sorted(set(buckets))])
-
-
-def similar_locks(indexing: Indexing | None) -> AdvisoryLocks:
-    """The locks of the complaint's buckets, for its registration's first statement to
-    take (``objects_insert_linked``); ``similar_index`` is then told they are held."""
-    return AdvisoryLocks([bucket for _band, bucket in indexing.rows] if indexing else [])
+def similar_locks(indexing: Indexing) -> AdvisoryLocks:
+    """The locks of the complaint's buckets (PostgreSQL), in one order for all, held until
+    the transaction ends: for its registration's first statement to take
+    (``objects_insert_linked``), ``similar_index`` being told they are held."""
+    return AdvisoryLocks([bucket for _band, bucket in indexing.rows])
 
 
 def _facts(merchant: str, product: str, place: str, category: str, department: int) -> Facts:
@@ -323,37 +188,12 @@ def _candidates(rows: Sequence[tuple[int, int]], since: datetime) -> list[_Candi
     ]
 
 
-@dataclass(frozen=True)
-class Indexing:
-    """What indexing a complaint needs that reads nothing: its compared fields, its
-    text's signature and its (band, bucket) rows (``similar_prepare``)."""
-
-    fields: _Fields
-    facts: Facts
-    sig: bytes
-    rows: list[tuple[int, int]]
-
-
-def similar_prepare(*, complaint: Complaint, plan: schema.Plan) -> Indexing | None:
-    """The complaint's signature and index rows, from its fields alone: computed before
-    its registration's transaction, so that SQLite's one writer does not wait on it.
-    None when the plan has no mass trigger or the complaint lacks every compared field."""
-    triggers = mass_triggers(plan)
-    if not triggers:
-        return None
-    fields = _Fields(plan)
-    facts = Facts.of(complaint)
-    sig = signature(shingles(complaint.title, complaint.description, (complaint.merchant,)))
-    rows = _rows(plan, _scopes(triggers), fields, facts, sig)
-    return Indexing(fields, facts, sig, rows) if rows else None
-
-
 def similar_index(
     *,
     complaint: Complaint,
     plan: schema.Plan,
     now: datetime,
-    prepared: Indexing | None | bool = True,
+    prepared: Indexing | None = None,
     locked: bool = False,
 ) -> ComplaintMatter | None:
     """Index a newly registered complaint and put it in its matter; returns the matter.
@@ -366,16 +206,16 @@ def similar_index(
     window or starting a new ``ComplaintMatter``. On PostgreSQL it holds advisory locks
     on the complaint's buckets until the transaction ends. Returns None when the complaint
     is in no matter. ``prepared``: ``similar_prepare``'s answer for it, when the caller
-    took it before the transaction (True: take it here); ``locked``: the caller holds
-    its buckets' locks already (``similar_locks``), taken by an earlier statement of the
-    transaction.
+    took it before the transaction; ``locked``: the caller holds its buckets' locks
+    already (``similar_locks``), taken by an earlier statement of the transaction.
     """
-    indexing = similar_prepare(complaint=complaint, plan=plan) if prepared is True else prepared
-    if not isinstance(indexing, Indexing):
-        return None
+    indexing = prepared or similar_prepare(complaint=complaint, plan=plan)
     fields, facts, sig, rows = indexing.fields, indexing.facts, indexing.sig, indexing.rows
+    if not rows:
+        return None
+    assert fields is not None and facts is not None  # rows come with them
     if not locked:
-        _lock(bucket for _band, bucket in rows)
+        advisory_locks(similar_locks(indexing))
     text_rows = [row for row in rows if row[0] != FIELD_BAND]
     matter: ComplaintMatter | None = None
     parts: list[Part | Locked] = []
@@ -408,7 +248,7 @@ def similar_index(
 def _matter(
     complaint: Complaint,
     plan: schema.Plan,
-    fields: _Fields,
+    fields: Fields,
     facts: Facts,
     sig: bytes,
     rows: Sequence[tuple[int, int]],
@@ -417,14 +257,14 @@ def _matter(
     """The matter of the most similar candidate that shares the fields of a trigger that
     compares text and reaches its similarity (between equals, the earliest registered),
     the similarity and False; else a new matter (not written yet), 1 and True."""
-    text = [t for t in mass_triggers(plan) if _text(t)]
-    since = min(window_start(_mass(t).within, now) for t in text)
+    text = [t for t in mass_triggers(plan) if compares_text(t)]
+    since = min(window_start(mass_rule(t).within, now) for t in text)
     best: tuple[float, int, _Candidate] | None = None
     for candidate in _candidates(rows, since):
         score = similarity(sig, candidate.signature)
         if any(
-            score >= float(_mass(t).similarity)
-            and fields.share(_mass(t).same, facts, candidate.facts)
+            score >= float(mass_rule(t).similarity)
+            and fields.share(mass_rule(t).same, facts, candidate.facts)
             for t in text
         ):
             key = (score, -candidate.complaint_id, candidate)
@@ -526,7 +366,7 @@ def _matter_started(complaint: Complaint, facts: Facts) -> tuple[str, list[_Memb
 
 
 def _bucket_members(
-    bucket: int, scope: _Scope, complaint: Complaint, facts: Facts, since: datetime
+    bucket: int, scope: Scope, complaint: Complaint, facts: Facts, since: datetime
 ) -> list[_Member]:
     """The newest ``MEMBERS_LIMIT`` complaints of a fields-alone bucket received from
     ``since`` to the complaint, in one query over the index. They have the complaint's
@@ -563,12 +403,14 @@ def mass_firings(*, complaint: Complaint, plan: schema.Plan, now: datetime) -> l
     emergency = plan.emergency
     if not triggers or emergency is None:
         return []
-    fields = _Fields(plan)
+    fields = Fields(plan)
     facts = Facts.of(complaint)
-    starts = {t.key: window_start(_mass(t).within, now) for t in triggers}
-    text = [t for t in triggers if _text(t)]
+    starts = {t.key: window_start(mass_rule(t).within, now) for t in triggers}
+    text = [t for t in triggers if compares_text(t)]
     groups: dict[str, tuple[str, list[_Member]]] = {}
-    scopes = [(s, key) for s in _scopes(triggers) if (key := _scope_key(plan, s, fields, facts))]
+    scopes = [
+        (s, key) for s in trigger_scopes(triggers) if (key := scope_key(plan, s, fields, facts))
+    ]
     if any(scope.text for scope, _key in scopes):  # else it is in no matter
         matter = _matter_started(complaint, facts) or _matter_members(
             complaint, min(starts[t.key] for t in text)
@@ -580,14 +422,14 @@ def mass_firings(*, complaint: Complaint, plan: schema.Plan, now: datetime) -> l
         alone = [
             t
             for t in triggers
-            if not _text(t) and tuple(sorted(set(_mass(t).same))) == scope.fields
+            if not compares_text(t) and tuple(sorted(set(mass_rule(t).same))) == scope.fields
         ]
         since = min(starts[t.key] for t in alone)
-        members = _bucket_members(_bucket(*key), scope, complaint, facts, since)
+        members = _bucket_members(bucket_key(*key), scope, complaint, facts, since)
         groups.update((t.key, ("", members)) for t in alone)
     firings: list[MassFiring] = []
     for trigger in triggers:
-        rule = _mass(trigger)
+        rule = mass_rule(trigger)
         group_key, members = groups.get(trigger.key, ("", []))
         counted = [
             member

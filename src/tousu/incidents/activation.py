@@ -29,7 +29,7 @@ from tousu.complaints.workflow import complaint_emergency_set
 from tousu.core.actors import Actor
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.deadlines.selectors import work_calendar_cached
-from tousu.deadlines.services import DeadlineTerms, deadline_open, deadlines_open_new
+from tousu.deadlines.services import DeadlineTerms, deadlines_open_new
 from tousu.incidents.choices import IncidentStatus, ResponderPart
 from tousu.incidents.command import command_structure, is_commander, role_people
 from tousu.incidents.models import Incident, IncidentComplaint, Responder, Task, UpwardReport
@@ -394,16 +394,8 @@ def situation_clock(incident: Incident, plan: Plan, *, now: datetime):
     every = plan.emergency.situation_every if plan.emergency else None
     if every is None:
         return None
-    terms = _situation_terms(now, every)
-    return deadline_open(
-        incident=incident,
-        stage=terms["stage"],
-        kind=terms["kind"],
-        anchor_at=terms["anchor_at"],
-        amount=terms["amount"],
-        unit=terms["unit"],
-        business_hours=None,
-    )
+    (row,) = deadlines_open_new(incident=incident, terms=[_situation_terms(now, every)])
+    return row
 
 
 def _scale(incident: Incident, plan: Plan, complaint: Complaint, *, actor, now: datetime) -> None:

@@ -6,6 +6,7 @@ fails."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -27,6 +28,34 @@ pytestmark = pytest.mark.django_db
 
 def _person(name: str = "张伟") -> Complainant:
     return Complainant(name=name, phone="13912345678")
+
+
+@contextmanager
+def _held_by_another(write):
+    """Run ``write()`` in a transaction on another thread (its own connection) and keep
+    that transaction open while the block runs; raises what the thread raised."""
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                write()
+                holding.set()
+                assert release.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(10), errors
+        yield
+    finally:
+        release.set()
+        thread.join(30)
+    assert errors == []
 
 
 def _joining(complaint, matter: ComplaintMatter) -> list[Locked | Part]:
@@ -101,31 +130,15 @@ def test_the_locked_row_is_held_until_the_transaction_ends(org):
     matter = ComplaintMatter.objects.create(
         key="TS-HELD", plan_key="market", started_at=timezone.now()
     )
-    holding, release, errors = threading.Event(), threading.Event(), []
-
-    def hold():
-        try:
-            with transaction.atomic():
-                objects_insert_linked(_joining(complaint, matter))
-                holding.set()
-                assert release.wait(30)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(10), errors
-        with pytest.raises(OperationalError), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '200ms'")
-            list(ComplaintMatter.objects.select_for_update().filter(pk=matter.pk))
-    finally:
-        release.set()
-        thread.join(30)
-    assert errors == []
+    joining = _joining(complaint, matter)
+    with (
+        _held_by_another(lambda: objects_insert_linked(joining)),
+        pytest.raises(OperationalError),
+        transaction.atomic(),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '200ms'")
+        list(ComplaintMatter.objects.select_for_update().filter(pk=matter.pk))
     with transaction.atomic():
         assert list(ComplaintMatter.objects.select_for_update().filter(pk=matter.pk))
 
@@ -136,34 +149,20 @@ def test_advisory_locks_are_taken_in_the_statement_and_held_until_the_end(org):
     """A part of advisory locks costs no statement of its own, and another connection
     cannot take those locks until the transaction that took them ends."""
     keys = [-(2**62) + 7, 11, 11, 5]
-    holding, release, errors = threading.Event(), threading.Event(), []
+    statements: list[int] = []
 
-    def hold():
-        try:
-            with transaction.atomic():
-                with CaptureQueriesContext(connection) as queries:
-                    objects_insert_linked([Part([_person()]), AdvisoryLocks(keys)])
-                assert len(queries) == 1
-                holding.set()
-                assert release.wait(30)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
+    def write():
+        with CaptureQueriesContext(connection) as queries:
+            objects_insert_linked([Part([_person()]), AdvisoryLocks(keys)])
+        statements.append(len(queries))
 
     def free(key: int) -> bool:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
             return bool(cursor.fetchone()[0])
 
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(10), errors
+    with _held_by_another(write):
+        assert statements == [1]
         assert not any(free(key) for key in set(keys))
         assert free(12)
-    finally:
-        release.set()
-        thread.join(30)
-    assert errors == []
     assert all(free(key) for key in set(keys))

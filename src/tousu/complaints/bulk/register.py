@@ -27,7 +27,8 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.search import document_for
 from tousu.complaints.services import complaint_snapshot
-from tousu.complaints.similar import mass_triggers, similar_index, window_start
+from tousu.complaints.similar import similar_index, window_start
+from tousu.complaints.similar_keys import mass_triggers
 from tousu.core.actors import IMPORT, SystemActor
 from tousu.deadlines.choices import DEADLINE_OPENED
 from tousu.deadlines.models import Deadline

@@ -21,15 +21,8 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.services import ComplainantData, complaint_register
 from tousu.complaints.shingles import normalised, shingles, signature, similarity
-from tousu.complaints.similar import (
-    BANDS,
-    Facts,
-    _Fields,
-    mass_firings,
-    mass_triggers,
-    similar_index,
-    window_start,
-)
+from tousu.complaints.similar import mass_firings, similar_index, window_start
+from tousu.complaints.similar_keys import BANDS, Facts, Fields, mass_triggers
 from tousu.demo.loader import demo_organisation_create
 from tousu.plans import schema
 from tousu.plans.services import plan_load, template_source
@@ -166,7 +159,7 @@ def test_signatures_estimate_similarity():
 def test_merchants_compare_normalised_and_categories_by_lineage():
     assert normalised("惠民超市（城东店）") == normalised("惠民超市 城东店") == "惠民超市城东店"
     school = schema.Plan.model_validate(yaml.safe_load(template_source("school")))
-    fields = _Fields(school)
+    fields = Fields(school)
 
     def facts(category, merchant=""):
         return Facts(merchant=merchant, product="", place="", category=category, department=1)
