@@ -18,6 +18,7 @@ from tousu.config import (
     private_file,
     secret_from_env_or_file,
 )
+from tousu.core.postgresql import ENGINE as POSTGRESQL_ENGINE
 from tousu.core.sqlite import ENGINE as SQLITE_ENGINE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -130,7 +131,11 @@ def _database() -> dj_database_url.DBConfig:
             "timeout": 20,
         }
         config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    elif env_bool("DB_SERVER_SIDE_BINDING", True):
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with long statements' placeholders parsed once
+        # (tousu/core/postgresql/base.py).
+        config["ENGINE"] = POSTGRESQL_ENGINE
+    if config["ENGINE"] == POSTGRESQL_ENGINE and env_bool("DB_SERVER_SIDE_BINDING", True):
         # Values travel apart from the statement, and psycopg prepares a statement run
         # five times on a connection: PostgreSQL plans it once, not on every request.
         config["OPTIONS"] = {
