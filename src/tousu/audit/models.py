@@ -75,8 +75,15 @@ class AuditEvent(AppendOnlyModel):
     """
 
     seq = models.BigAutoField(_("sequence"), primary_key=True)
+    # The three keys below lead an index of Meta each (``audit_chain_seq``,
+    # ``audit_complaint_seq``, ``audit_incident_seq``), which serves their look-ups and
+    # cascades: a single-column index beside it would only be written, every event.
     chain = models.ForeignKey(
-        AuditChain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="events"
+        AuditChain,
+        verbose_name=_("chain"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     chain_seq = models.BigIntegerField(_("sequence in chain"))
     at = models.DateTimeField(_("at"), db_index=True)
@@ -98,6 +105,7 @@ class AuditEvent(AppendOnlyModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="events",
+        db_index=False,
     )
     incident = models.ForeignKey(
         "incidents.Incident",
@@ -106,6 +114,7 @@ class AuditEvent(AppendOnlyModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="events",
+        db_index=False,
     )
     # {"changes": {field: [before, after]}, ...}: code names only, never translated labels.
     data = models.JSONField(_("data"), default=dict)

@@ -29,13 +29,19 @@ class Complainant(models.Model):
     id_number = EncryptedTextField(_("ID number"), blank=True)
     address = EncryptedTextField(_("address"), blank=True)
     email = EncryptedTextField(_("email"), blank=True)
-    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
-    name_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    # Digests are only ever compared whole: a plain index each (``db_index`` would add a
+    # second, pattern-matching copy on PostgreSQL that no query uses).
+    phone_digest = models.CharField(max_length=64, blank=True)
+    name_digest = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("complainant")
         verbose_name_plural = _("complainants")
+        indexes = [
+            models.Index(fields=["phone_digest"], name="complainant_phone_digest"),
+            models.Index(fields=["name_digest"], name="complainant_name_digest"),
+        ]
 
     def __str__(self) -> str:
         return f"complainant {self.pk}"
@@ -48,11 +54,12 @@ class ComplainantKey(models.Model):
     complainant = models.ForeignKey(
         Complainant, on_delete=models.CASCADE, related_name="keys", verbose_name=_("complainant")
     )
-    digest = models.CharField(max_length=64, db_index=True)
+    digest = models.CharField(max_length=64)  # compared whole: one plain index, below
 
     class Meta:
         verbose_name = _("complainant look-up key")
         verbose_name_plural = _("complainant look-up keys")
+        indexes = [models.Index(fields=["digest"], name="complainantkey_digest")]
 
     def __str__(self) -> str:
         return f"key of complainant {self.complainant_id}"
