@@ -135,14 +135,15 @@ def _database() -> dj_database_url.DBConfig:
         # Django's backend, with long statements' placeholders parsed once
         # (tousu/core/postgresql/base.py).
         config["ENGINE"] = POSTGRESQL_ENGINE
-    if config["ENGINE"] == POSTGRESQL_ENGINE and env_bool("DB_SERVER_SIDE_BINDING", True):
-        # Values travel apart from the statement, and psycopg prepares a statement run
-        # five times on a connection: PostgreSQL plans it once, not on every request.
-        config["OPTIONS"] = {
-            **config.get("OPTIONS", {}),
-            "server_side_binding": True,
-            "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5),
-        }
+        if env_bool("DB_SERVER_SIDE_BINDING", True):
+            # Values travel apart from the statement, and psycopg prepares a statement
+            # run five times on a connection: PostgreSQL plans it once, not on every
+            # request.
+            config["OPTIONS"] = {
+                **config.get("OPTIONS", {}),
+                "server_side_binding": True,
+                "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5),
+            }
     return config
 
 

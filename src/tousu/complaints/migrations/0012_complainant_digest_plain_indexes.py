@@ -20,33 +20,40 @@ DIGESTS = [
 ]
 
 
-def _rename(apps, schema_editor, *, forward: bool) -> None:
+def _old(schema_editor, table: str, column: str) -> str:
+    """The name ``db_index`` gave the plain index (its pattern copy adds ``_like``)."""
+    return schema_editor._create_index_name(table, [column])
+
+
+def _remake(schema_editor, table: str, column: str, source: str, target: str) -> None:
     quote = schema_editor.quote_name
-    for table, column, new in DIGESTS:
-        old = schema_editor._create_index_name(table, [column])
-        source, target = (old, new) if forward else (new, old)
-        if schema_editor.connection.vendor == "postgresql":
-            if forward:
-                schema_editor.execute(f"DROP INDEX IF EXISTS {quote(old + '_like')}")
-            schema_editor.execute(f"ALTER INDEX {quote(source)} RENAME TO {quote(target)}")
-            if not forward:
-                schema_editor.execute(
-                    f"CREATE INDEX {quote(old + '_like')} ON {quote(table)}"
-                    f" ({quote(column)} varchar_pattern_ops)"
-                )
-        else:
-            schema_editor.execute(f"DROP INDEX {quote(source)}")
-            schema_editor.execute(
-                f"CREATE INDEX {quote(target)} ON {quote(table)} ({quote(column)})"
-            )
+    schema_editor.execute(f"DROP INDEX {quote(source)}")
+    schema_editor.execute(f"CREATE INDEX {quote(target)} ON {quote(table)} ({quote(column)})")
 
 
 def forwards(apps, schema_editor):
-    _rename(apps, schema_editor, forward=True)
+    quote = schema_editor.quote_name
+    for table, column, new in DIGESTS:
+        old = _old(schema_editor, table, column)
+        if schema_editor.connection.vendor != "postgresql":
+            _remake(schema_editor, table, column, old, new)
+            continue
+        schema_editor.execute(f"DROP INDEX IF EXISTS {quote(old + '_like')}")
+        schema_editor.execute(f"ALTER INDEX {quote(old)} RENAME TO {quote(new)}")
 
 
 def backwards(apps, schema_editor):
-    _rename(apps, schema_editor, forward=False)
+    quote = schema_editor.quote_name
+    for table, column, new in DIGESTS:
+        old = _old(schema_editor, table, column)
+        if schema_editor.connection.vendor != "postgresql":
+            _remake(schema_editor, table, column, new, old)
+            continue
+        schema_editor.execute(f"ALTER INDEX {quote(new)} RENAME TO {quote(old)}")
+        schema_editor.execute(
+            f"CREATE INDEX {quote(old + '_like')} ON {quote(table)}"
+            f" ({quote(column)} varchar_pattern_ops)"
+        )
 
 
 class Migration(migrations.Migration):

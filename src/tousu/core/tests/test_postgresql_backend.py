@@ -5,7 +5,7 @@ bound are parsed afresh each time as psycopg does."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection
 from psycopg import _queries, adapt
 
 from tousu.core.postgresql.base import (
@@ -67,5 +67,8 @@ def test_short_and_oversized_statements_are_left_to_psycopg():
 
 def test_a_bad_long_statement_fails_as_psycopg_fails():
     sql, params = _sum_of(400)
-    with connection.cursor() as cursor, pytest.raises(Exception, match="parameter"):
+    with (
+        connection.cursor() as cursor,
+        pytest.raises(ProgrammingError, match="400 placeholders but 399 parameters"),
+    ):
         cursor.execute(sql, params[:-1])  # one placeholder without its value
