@@ -25,30 +25,13 @@ from tousu.complaints.models import Complaint
 from tousu.core.problems import InvalidInput
 from tousu.deadlines.models import Deadline
 from tousu.incidents.models import Incident
-from tousu.plans.tests.scenario import api, clock, registrar, step, worker
 from tousu.reports.analysis.figures import analysis_figures
 from tousu.reports.analysis.scope import SYSTEM
 from tousu.reports.models import ReportJob
-from tousu.reports.periods import month, period_parse
+from tousu.reports.periods import period_parse
+from tousu.reports.tests.analysis_setup import OCTOBER, in_october, october_build
 
-OCTOBER = month(2026, 10)
 QUERIES = 45  # 38 today, with 7 complaints, 7 incidents and ~40 deadline rows
-register = registrar(
-    {
-        "channel": "phone",
-        "title": "智能门锁指纹识别经常失灵",
-        "description": "指纹识别成功率明显下降，老人多次被锁在门外，软件升级后仍未改善。",
-        "category": "product_function",
-        "product": "安居S3智能门锁",
-        "merchant": "华宸官方旗舰店",
-        "complainant": {"name": "周女士", "phone": "13607100000"},
-    }
-)
-
-
-def _in_october(count_field: str = "received_at"):
-    start, end = OCTOBER.bounds()
-    return {f"{count_field}__gte": start, f"{count_field}__lt": end}
 
 
 @pytest.fixture(scope="module")
@@ -61,131 +44,13 @@ def october(django_db_setup, django_db_blocker):
     Built once for the module, in a transaction rolled back after its last test (each
     test's own transaction is a savepoint inside it)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield _october()
+        yield october_build()
         transaction.set_rollback(True)
-
-
-def _october():
-    from tousu.demo.loader import demo_organisation_create
-
-    users = demo_organisation_create("assurance")
-    clerk, head, handler = api(users["clerk"]), api(users["head"]), api(users["handler"])
-    with clock("2026-09-20T10:00:00+08:00"):
-        register(clerk, received_at="2026-09-20T10:00:00+08:00", title="九月的投诉")
-    with clock("2026-10-08T09:00:00+08:00"):
-        walked = register(clerk, received_at="2026-10-08T09:00:00+08:00")
-        step(head, walked, "assign", "intake", assignee="handler")
-        step(handler, walked, "first_response", "confirmation", reply="您好，已收到。")
-        step(handler, walked, "confirm", "confirmation", findings="指纹模组老化")
-        step(handler, walked, "initial_plan", "handling", opinion="上门更换指纹模组")
-        step(handler, walked, "execute", "handling", measure="replace", result="已更换")
-        step(handler, walked, "result_reply", "feedback", reply="已更换指纹模组。")
-        step(clerk, walked, "satisfaction", "analysis", satisfaction="satisfied")
-        step(head, walked, "improvement", "closed", measure="rectify", result="改进供应商")
-    with clock("2026-10-12T12:00:00+08:00"):
-        register(clerk, received_at="2026-10-12T11:00:00+08:00")  # the repeat
-        register(
-            clerk,
-            received_at="2026-10-12T11:30:00+08:00",
-            category="product_quality",
-            channel="email",
-            product="净洁D8嵌入式洗碗机",
-            merchant="",
-            occurred_place="杭州市西湖区",
-            complainant={"name": "李先生", "phone": "13900001111"},
-        )
-        register(
-            clerk,
-            received_at="2026-10-12T12:00:00+08:00",
-            category="service_attitude",
-            channel="chat",
-            department="installation",
-            product="",
-            merchant="",
-            complainant={"name": "王女士", "phone": "13700002222"},
-        )
-    with clock("2026-10-20T17:00:00+08:00"):
-        register(
-            clerk,
-            received_at="2026-10-20T15:00:00+08:00",
-            category="product_quality",
-            severity="urgent",
-            title="扫地机器人充电时电池鼓包发烫",
-            product="智扫X7扫地机器人",
-            complainant={"name": "赵先生", "phone": "13500003333"},
-        )
-        for hour in (16, 17):
-            register(
-                clerk,
-                received_at=f"2026-10-20T{hour}:00:00+08:00",
-                channel="web",
-                complainant={"name": "钱女士", "phone": f"1360000{hour}00"},
-            )
-    with clock("2026-11-03T10:00:00+08:00"):
-        register(clerk, received_at="2026-11-03T10:00:00+08:00", title="十一月的投诉")
-    worker("2026-10-31T12:00:00+08:00")
-    _appeal_and_improvements(users, walked)
-    return users
-
-
-def _appeal_and_improvements(users, walked: str) -> None:
-    """An appeal on the closed complaint (the assurance plan has no appeal action: the
-    event a plan's appeal action writes, recorded as the engine does) and four
-    improvement actions: one on a 客服部 complaint (done), one on the installation
-    centre's, one from a report, one outside October."""
-    from tousu.audit.services import audit_record
-    from tousu.complaints.choices import EventAction
-    from tousu.incidents.improvements import improvement_add, improvement_complete
-
-    closed = Complaint.objects.get(tracking_no=walked)
-    installation = Complaint.objects.get(department__code="installation")
-    leader = users["leader"]
-    with clock("2026-10-14T10:00:00+08:00"), transaction.atomic():
-        audit_record(
-            actor=users["clerk"],
-            action=EventAction.ACTION,
-            object_type="complaint",
-            object_id=closed.tracking_no,
-            complaint=closed,
-            data={"action": "appeal", "type": "appeal", "label": "申诉"},
-        )
-        done = improvement_add(
-            title="更换指纹模组供应商",
-            owner=users["handler"],
-            due_on=date(2026, 10, 25),
-            actor=leader,
-            complaint=closed,
-            category_key="product_function",
-        )
-        improvement_add(
-            title="安装人员服务规范培训",
-            owner=users["head"],
-            due_on=date(2026, 10, 28),
-            actor=leader,
-            complaint=installation,
-        )
-        improvement_add(
-            title="十月分析报告的整改",
-            owner=leader,
-            due_on=date(2026, 10, 30),
-            actor=leader,
-            source_ref="客诉分析报告-2026-09",
-        )
-    with clock("2026-10-18T10:00:00+08:00"):
-        improvement_complete(action=done, actor=users["handler"], note="已更换供应商")
-    with clock("2026-11-20T10:00:00+08:00"):
-        improvement_add(
-            title="十二月的整改",
-            owner=leader,
-            due_on=date(2026, 12, 20),
-            actor=leader,
-            source_ref="客诉分析报告-2026-11",
-        )
 
 
 def test_the_figures_equal_direct_counts(october, db):
     figures = analysis_figures(OCTOBER, user=SYSTEM)
-    received = Complaint.objects.filter(**_in_october())
+    received = Complaint.objects.filter(**in_october())
     summary = figures["summary"]
     assert summary["total"] == received.count() == 7
     assert summary["previous"] == 1 and summary["change"] == 6
@@ -233,7 +98,7 @@ def test_the_figures_equal_direct_counts(october, db):
     satisfaction = figures["satisfaction"]
     assert satisfaction["rated"] == 1 and satisfaction["rate"] == 100.0
     assert figures["repeats"]["repeats"] == 1
-    incidents = Incident.objects.filter(**_in_october("opened_at")).count()
+    incidents = Incident.objects.filter(**in_october("opened_at")).count()
     assert figures["incidents"]["count"] == incidents >= 1  # the urgent one, and escalations
     assert sum(r["count"] for r in figures["incidents"]["by_level"]) == incidents
     start, end = OCTOBER.bounds()
@@ -266,7 +131,7 @@ def test_a_person_sees_only_their_departments(october, db):
     theirs = analysis_figures(OCTOBER, user=production)
     assert (
         theirs["summary"]["total"]
-        == Complaint.objects.visible_to(production).filter(**_in_october()).count()
+        == Complaint.objects.visible_to(production).filter(**in_october()).count()
     )
     assert theirs["summary"]["total"] < 7
     with pytest.raises(InvalidInput) as refused:
@@ -599,7 +464,7 @@ def test_a_person_who_sees_less_gets_less(october, db):
     start, end = OCTOBER.bounds()
     figures = analysis_figures(OCTOBER, user=handler)
     assert figures["penalties"]["own_only"] and figures["improvements"]["count"] == 0
-    every = Incident.objects.filter(**_in_october("opened_at")).count()
+    every = Incident.objects.filter(**in_october("opened_at")).count()
     for name in ("production_handler", "handler", "clerk", "recorder"):
         person = october[name]
         gated = incidents_visible(person).filter(opened_at__gte=start, opened_at__lt=end)
