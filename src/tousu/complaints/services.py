@@ -415,7 +415,7 @@ def _register(
         opened = workflow_deadlines(complaint=complaint, at=now)
         indexing = similar_prepare(complaint=complaint, plan=plan)
     # Held for the answer; what changes them below (an emergency's factor) changes these
-    # objects (``deadlines_scale``).
+    # objects (``deadlines_scale``, which reads none back while ``registering``).
     complaint.deadlines_opened = opened  # type: ignore[attr-defined]
     document = document_for(*(getattr(complaint, f) for f in TEXT_FIELDS))
     try:
@@ -442,6 +442,7 @@ def _register(
                 ]
             )
             # The new complaint's chain is written with all its events when this ends.
+            complaint.registering = True  # type: ignore[attr-defined]
             with audit_chain_new(complaint_id=complaint.pk):
                 if revision is not None:
                     deadlines_opened_record(opened)
@@ -475,5 +476,7 @@ def _register(
         for name in stored:
             default_storage.delete(name)
         raise
+    finally:
+        complaint.registering = False  # type: ignore[attr-defined]
     complaint.access_code = access_code  # type: ignore[attr-defined]
     return complaint

@@ -98,14 +98,21 @@ def deadlines_scale(
     from tousu.deadlines.services import deadline_recompute
 
     moved = []
-    rows = Deadline.objects.select_for_update().filter(
-        complaint_id=complaint.pk, closed_at__isnull=True
-    )
     # Rows the complaint's registration opened in this transaction and holds for its
-    # answer are changed in place, so that the answer shows where they moved.
-    held = {row.pk: row for row in getattr(complaint, "deadlines_opened", ())}
-    for found in rows.exclude(kind=FOLLOW_UP).order_by("pk"):
-        row: Deadline = held.get(found.pk, found)
+    # answer are changed in place, so that the answer shows where they moved. While it
+    # registers they are all the rows it has, and nobody else sees them yet: none is
+    # read back or locked.
+    opened: list[Deadline] = getattr(complaint, "deadlines_opened", [])
+    running: list[Deadline]
+    if getattr(complaint, "registering", False):
+        running = [r for r in opened if r.closed_at is None and r.kind != FOLLOW_UP]
+    else:
+        held = {row.pk: row for row in opened}
+        rows = Deadline.objects.select_for_update().filter(
+            complaint_id=complaint.pk, closed_at__isnull=True
+        )
+        running = [held.get(f.pk, f) for f in rows.exclude(kind=FOLLOW_UP).order_by("pk")]
+    for row in sorted(running, key=lambda r: r.pk):
         base = row.base_amount if row.base_amount is not None else row.amount
         amount = scaled(base, factor)
         if amount == row.amount:
