@@ -1,12 +1,12 @@
 """Per-process caches of configuration, valid on every host at once.
 
 Configuration (the plan and its revisions, categories, departments, the working
-calendar, groups and permissions, who is active where) changes rarely and is read on
-every registration. Each process keeps what it built in memory, stamped with the
-``ConfigGeneration`` token it read first; database triggers give that token a new random
-value in the transaction of any write to those tables, ``.update()`` and raw SQL
-included, so a process on any host sees the change on its next read of the token and
-builds again. A missing row (a flushed test database) caches nothing.
+calendar, groups and permissions, who is active where, where staff are told) changes
+rarely and is read on every registration. Each process keeps what it built in memory,
+stamped with the ``ConfigGeneration`` token it read first; database triggers give that
+token a new random value in the transaction of any write to those tables, ``.update()``
+and raw SQL included, so a process on any host sees the change on its next read of the
+token and builds again. A missing row (a flushed test database) caches nothing.
 
 The token is read once per ``config_scope()`` (a registration), outside one at every
 use. A request's authentication reads it for the permissions it caches and hands it to
@@ -35,7 +35,15 @@ WATCHED: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     (
         "accounts",
         "User",
-        ("is_active", "is_superuser", "department_id", "username", "first_name", "last_name"),
+        (
+            "is_active",
+            "is_superuser",
+            "department_id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",  # the address staff are told at when they chose no channel
+        ),
     ),
     ("auth", "Group", None),
     ("auth", "Permission", None),
@@ -44,6 +52,8 @@ WATCHED: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("plans", "Category", None),
     ("deadlines", "CalendarOverride", None),
     ("deadlines", "CalendarYear", None),
+    # Where staff are told: kept with the people of a response (``incidents.command``).
+    ("notifications", "UserChannel", None),
 )
 
 _local = threading.local()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from tousu.accounts.models import User
+from tousu.core.config import config_cached
 from tousu.incidents.choices import ResponderPart
 from tousu.incidents.models import Incident, Responder
 from tousu.plans.definition import Case
@@ -21,16 +22,23 @@ def _codes_up(user: User) -> set[str]:
 
 
 def staff_of_roles(system_roles: set[str]) -> dict[str, list[User]]:
-    """The active staff of each of ``system_roles`` (by username), read at once: what
-    ``role_people`` takes as ``staff``."""
-    users = list(
-        User.objects.filter(is_active=True, groups__name__in=system_roles)
-        .distinct()
-        .select_related("department__parent")
-        .prefetch_related("notification_channels", "groups")
-        .order_by("username")
-    )
-    return {role: [u for u in users if role in u.role_codes()] for role in system_roles}
+    """The active staff of each of ``system_roles`` (by username), with their departments,
+    roles and notification channels: what ``role_people`` takes as ``staff``. Read at
+    once, and kept in this process until the configuration changes (users, their roles,
+    departments and channels are watched). The people are shared: callers must not
+    change them; the dict is the caller's own."""
+
+    def build() -> dict[str, list[User]]:
+        users = list(
+            User.objects.filter(is_active=True, groups__name__in=system_roles)
+            .distinct()
+            .select_related("department__parent")
+            .prefetch_related("notification_channels", "groups")
+            .order_by("username")
+        )
+        return {role: [u for u in users if role in u.role_codes()] for role in system_roles}
+
+    return dict(config_cached(f"incidents.staff:{','.join(sorted(system_roles))}", build))
 
 
 def role_people(plan: Plan, role_key: str, case: Case | None, staff: dict) -> list[User]:

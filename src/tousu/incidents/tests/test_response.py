@@ -13,10 +13,10 @@ from tousu.audit.models import AuditEvent
 from tousu.complaints.models import Complaint
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
 from tousu.deadlines.models import Deadline
-from tousu.incidents import activation, response, review, triggers
+from tousu.incidents import activation, command, response, review, triggers
 from tousu.incidents.choices import IncidentSource, IncidentStatus, StatementStatus
 from tousu.incidents.models import Incident
-from tousu.notifications.models import Notification
+from tousu.notifications.models import Notification, UserChannel
 from tousu.plans.models import PlanRevision
 from tousu.plans.tests.scenario import at, clients, clock, registrar, worker
 
@@ -295,3 +295,34 @@ def test_a_proposed_revision_activated_by_the_administrator_is_announced(enterpr
     assert heads and heads == set(
         User.objects.filter(groups__name="department_head").values_list("username", flat=True)
     )
+
+
+def test_the_next_response_follows_who_left_and_where_they_are_told(enterprise):
+    """The people of a command structure are kept in the process between incidents; a
+    commander's new address, and a member who leaves, reach the next incident at once."""
+    with clock("2026-03-02T09:00:00+08:00"):
+        register(enterprise["clerk"])
+    first = Incident.objects.get()
+    leaving = first.responders.exclude(user__username="leader").order_by("position")[0].user
+    role = next(iter(leaving.role_codes()))
+    # Kept: asked again without a change, the same people answer.
+    kept, again = command.staff_of_roles({role})[role], command.staff_of_roles({role})[role]
+    assert kept and all(a is b for a, b in zip(kept, again, strict=True))
+
+    def next_incident(hour: int, phone: str) -> Incident:
+        with clock(f"2026-03-02T{hour}:00:00+08:00"):
+            register(enterprise["clerk"], complainant={"name": "王强", "phone": phone})
+        return Incident.objects.order_by("-pk")[0]
+
+    UserChannel.objects.create(user=user("leader"), channel="email", address="zong@example.cn")
+    second = next_incident(10, "13912345679")
+    emailed = Notification.objects.get(
+        incident=second, channel="email", recipient__username="leader", key__contains=":activated"
+    )
+    assert emailed.address == "zong@example.cn"
+    assert leaving.username in {r.user.username for r in second.responders.all()}
+
+    leaving.is_active = False
+    leaving.save(update_fields=["is_active"])
+    third = next_incident(11, "13912345680")
+    assert leaving.username not in {r.user.username for r in third.responders.all()}
