@@ -235,9 +235,10 @@ def test_joining_a_running_mass_incident_takes_a_fixed_number_of_queries():
 
 # Opening an incident at registration (an urgent complaint, the market plan's level III):
 # the registration's own queries, the incident and its number, its link, the command
-# structure's staff (three queries for every role at once, not three a role), the
-# responders, the level's tasks and upward reports with their deadlines (one statement
-# each, not one a task), the complaint's emergency state and re-timed deadlines, the
+# structure's staff (three queries for every role at once, not three a role; none when
+# the process keeps them, which a test's new configuration never has), the responders,
+# the level's tasks and upward reports with their deadlines (one statement each, not one
+# a task), the complaint's emergency state and re-timed deadlines, the
 # responders told, the chains. 103 before the speed issue's third pass; 54 since a
 # matter the registration starts, and an incident it opens (its case, media, people,
 # tasks and reports), are not read back; 43 since the new incident is written activated,
