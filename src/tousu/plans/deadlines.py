@@ -105,14 +105,17 @@ def deadlines_scale(
     opened: list[Deadline] = getattr(complaint, "deadlines_opened", [])
     running: list[Deadline]
     if getattr(complaint, "registering", False):
-        running = [r for r in opened if r.closed_at is None and r.kind != FOLLOW_UP]
+        running = sorted(
+            (r for r in opened if r.closed_at is None and r.kind != FOLLOW_UP),
+            key=lambda r: r.pk,
+        )
     else:
         held = {row.pk: row for row in opened}
         rows = Deadline.objects.select_for_update().filter(
             complaint_id=complaint.pk, closed_at__isnull=True
         )
         running = [held.get(f.pk, f) for f in rows.exclude(kind=FOLLOW_UP).order_by("pk")]
-    for row in sorted(running, key=lambda r: r.pk):
+    for row in running:
         base = row.base_amount if row.base_amount is not None else row.amount
         amount = scaled(base, factor)
         if amount == row.amount:
