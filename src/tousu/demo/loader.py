@@ -8,7 +8,6 @@ import random
 from datetime import timedelta
 from importlib import resources
 
-import yaml
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from tousu.complaints.validators import _ID_CHECK, _ID_WEIGHTS
 from tousu.complaints.workflow import complaint_act
 from tousu.core.actors import IMPORT, INBOUND, MAIL, PORTAL
 from tousu.core.problems import ServiceError
+from tousu.core.yamlload import yaml_safe_load
 from tousu.plans.choices import MONEY_MEASURES, ActionType, Satisfaction
 from tousu.plans.engine import actions_available
 
@@ -101,7 +101,7 @@ def demo_data(plan_key: str) -> dict:
     """The shipped demo file of a template (organisation, departments, users, stories)."""
     path = resources.files("tousu.plans").joinpath(f"templates_yaml/{plan_key}.demo.yaml")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RuntimeError(f"no demo for plan {plan_key!r}") from exc
 

@@ -11,6 +11,8 @@ import yaml
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tousu.core.yamlload import yaml_safe_load
+
 FieldName = Literal[
     "source_id",
     "title",
@@ -95,7 +97,7 @@ class Mapping(_Strict):
 def mapping_load(path: Path) -> Mapping:
     """Read and check a mapping file; ``MappingError`` says what is wrong with it."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = yaml_safe_load(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise MappingError(
             _("Cannot read the mapping file %(path)s: %(error)s")

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from tousu.core.yamlload import yaml_safe_load
 from tousu.plans.checker import Checker, PlanError, category_keys
 from tousu.plans.choices import MESSAGE_PLACEHOLDERS, ActionType
 from tousu.plans.schema import KEY, Plan
@@ -92,18 +93,6 @@ class ParseResult:
         return self.plan is not None and not self.errors
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases (no "billion laughs")."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) are not allowed in plan files", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
 def _dotted(loc) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -136,7 +125,7 @@ def plan_parse(raw: bytes | str) -> ParseResult:
             errors=[PlanError("", f"the file is not UTF-8 (bad byte at offset {exc.start})")]
         )
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml_safe_load(text, aliases=False)  # no "billion laughs"
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tousu.core.problems import InvalidInput
+from tousu.core.yamlload import yaml_safe_load
 from tousu.plans import schema
 
 _OFFSET = re.compile(r"^\+?(\d{1,4}):([0-5]\d):([0-5]\d)$")
@@ -219,7 +220,7 @@ def shipped_scenarios() -> dict[str, str]:
     found = {}
     for entry in sorted(resources.files(SHIPPED).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+            data = yaml_safe_load(entry.read_text(encoding="utf-8")) or {}
             found[entry.name] = str(data.get("title") or entry.name)
     return found
 
@@ -257,7 +258,7 @@ def scenario_parse(
     another start. Raises ``InvalidInput`` naming every problem with its line."""
     problems = _Problems(source)
     try:
-        data = yaml.safe_load(source)
+        data = yaml_safe_load(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         message = _("Not a YAML file: %(error)s") % {"error": getattr(exc, "problem", exc)}

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, Organisation, User
 from tousu.core.problems import Conflict, InvalidInput, NotAllowed
+from tousu.core.yamlload import yaml_safe_load
 from tousu.incidents.choices import DrillStatus
 from tousu.incidents.drills.configuration import configuration_export
 from tousu.incidents.drills.report import drill_evaluate, report_html, report_pdf
@@ -98,7 +99,7 @@ def demo_staffed(plan: Plan) -> bool:
 
 def _demo_departments(plan_key: str) -> set[str]:
     path = resources.files("tousu.plans").joinpath(f"templates_yaml/{plan_key}.demo.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml_safe_load(path.read_text(encoding="utf-8"))
     return {department["code"] for department in data.get("departments", [])}
 
 
@@ -111,7 +112,7 @@ def _departments(plan_key: str) -> set[str]:
 
 def _mapping(source: str) -> bool:
     try:
-        return isinstance(yaml.safe_load(source), dict)
+        return isinstance(yaml_safe_load(source), dict)
     except yaml.YAMLError:
         return False
 
@@ -120,7 +121,7 @@ def scenario_check(
     source: str, *, plan_key: str = "", start: datetime | None = None
 ) -> tuple[Scenario, PlanModel]:
     """Validate a scenario against the real plan and departments (nothing is written)."""
-    key = plan_key or ((yaml.safe_load(source) or {}).get("plan") if _mapping(source) else "")
+    key = plan_key or ((yaml_safe_load(source) or {}).get("plan") if _mapping(source) else "")
     scenario, plan = scenario_parse(
         source,
         plan_of=_revision_plan,
