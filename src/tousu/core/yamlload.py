@@ -17,7 +17,11 @@ def yaml_safe_load(text: str, *, aliases: bool = True) -> Any:
     if not aliases:
         for event in yaml.parse(text, Loader=SafeLoader):
             if isinstance(event, yaml.AliasEvent):
+                at = event.start_mark  # libyaml's own mark class: copied into PyYAML's
+                mark = None
+                if at is not None:
+                    mark = yaml.error.Mark(at.name, at.index, at.line, at.column, None, 0)
                 raise yaml.constructor.ConstructorError(
-                    None, None, "aliases (*name) are not allowed in this file", event.start_mark
+                    None, None, "aliases (*name) are not allowed in this file", mark
                 )
     return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
