@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, override_settings
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import Department, User
@@ -51,6 +51,18 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+# Password hashing is not under test; the default costs ~0.25 s per user.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """For the module and session fixtures too (a demo organisation's users), which are
+    made before any test's own settings."""
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _audit_log_flushable():
     """Let the flush after a transactional test empty the append-only audit tables.
@@ -76,8 +88,7 @@ def _test_settings(tmp_path, settings):
     # The SQLite and PostgreSQL legs run at once: their drills (numbered alike) must not
     # share directories.
     settings.DRILLS_DIR = settings.VAR_DIR / f"drills-{connection.vendor}"
-    # Password hashing is not under test; the default costs ~0.2 s per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     # Every test client builds its own middleware, and WhiteNoise's scans the ~1,500
     # static files for its table each time (~90 ms a client); looking a file up when it is
     # asked for, as in development, serves the same files.
