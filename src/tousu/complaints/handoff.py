@@ -10,10 +10,10 @@ from tousu.complaints.models import Complaint
 from tousu.complaints.notify import staff_notify
 from tousu.deadlines.models import Deadline
 from tousu.plans.definition import condition_holds, user_plays
-from tousu.plans.people import PeopleCache, people_for
+from tousu.plans.people import people_for
 
 
-def people_with_actions(complaint: Complaint, cache: PeopleCache | None = None) -> list:
+def people_with_actions(complaint: Complaint) -> list:
     """Active staff who have at least one action on ``complaint`` in its stage now."""
     plan = complaint.plan
     roles: list[str] = []
@@ -24,7 +24,7 @@ def people_with_actions(complaint: Complaint, cache: PeopleCache | None = None) 
     # here only those who really play one of the roles count.
     return [
         p
-        for p in people_for(complaint, roles, plan, cache)
+        for p in people_for(complaint, roles, plan)
         if any(user_plays(p, role, complaint, plan) for role in roles)
     ]
 

@@ -9,7 +9,7 @@ from tousu.core.config import config_cached
 from tousu.incidents.choices import ResponderPart
 from tousu.incidents.models import Incident, Responder
 from tousu.plans.definition import Case
-from tousu.plans.people import people_for
+from tousu.plans.people import people_for, staff_with_role
 from tousu.plans.schema import Plan
 
 
@@ -51,12 +51,7 @@ def role_people(plan: Plan, role_key: str, case: Case | None, staff: dict) -> li
         return people_for(case, [role_key], plan) if case is not None else []
     candidates = staff.get(role.system_role)
     if candidates is None:
-        candidates = staff[role.system_role] = list(
-            User.objects.filter(is_active=True, groups__name=role.system_role)
-            .select_related("department__parent")
-            .prefetch_related("notification_channels", "groups")
-            .order_by("username")
-        )
+        candidates = staff[role.system_role] = staff_with_role(role.system_role)
     return [u for u in candidates if not role.department or role.department in _codes_up(u)]
 
 

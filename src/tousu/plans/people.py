@@ -6,11 +6,27 @@ from collections.abc import Sequence
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import Department, User
+from tousu.core.config import config_cached
 from tousu.plans.definition import Case, user_plays
 from tousu.plans.schema import Plan
 
-# Staff by system role, read once for a batch (e.g. one sweep of the worker).
-PeopleCache = dict[str, list[User]]
+
+def staff_with_role(system_role: str) -> list[User]:
+    """The active staff holding ``system_role``, with their departments, roles and
+    notification channels. Inside a ``config_scope`` (a request, a worker's chunk) kept in
+    this process until the configuration changes (users, their roles, departments and
+    channels are watched), so an action's hand-off reads nobody. Shared: callers must
+    not change the list or the people."""
+
+    def build() -> list[User]:
+        return list(
+            User.objects.filter(is_active=True, groups__name=system_role)
+            .select_related("department__parent")
+            .prefetch_related("groups", "notification_channels")
+            .order_by("username")
+        )
+
+    return config_cached(f"plans.staff:{system_role}", build)
 
 
 def department_heads(complaint: Case) -> list[User]:
@@ -46,14 +62,9 @@ def direct_superiors(person: User) -> list[User]:
     return _heads_from(person.department, besides=person.pk)
 
 
-def people_for(
-    complaint: Case, role_keys: list[str], plan: Plan, cache: PeopleCache | None = None
-) -> list[User]:
-    """Active staff who play any of ``role_keys`` for ``complaint``.
-
-    ``cache`` (a dict the caller keeps for a batch, e.g. one sweep) holds the staff of
-    each system role, so a batch reads them once, not once per complaint."""
-    cache = {} if cache is None else cache
+def people_for(complaint: Case, role_keys: list[str], plan: Plan) -> list[User]:
+    """Active staff who play any of ``role_keys`` for ``complaint`` (the staff of each
+    system role as ``staff_with_role`` keeps them)."""
     found: dict[int, User] = {}
     people: Sequence[User | None]
     for key in role_keys:
@@ -78,13 +89,7 @@ def people_for(
             role = plan.roles.get(key)
             if role is None:
                 continue
-            candidates = cache.get(role.system_role)
-            if candidates is None:
-                candidates = cache[role.system_role] = list(
-                    User.objects.filter(is_active=True, groups__name=role.system_role)
-                    .select_related("department__parent")
-                    .prefetch_related("groups", "notification_channels")
-                )
+            candidates = staff_with_role(role.system_role)
             people = [u for u in candidates if user_plays(u, key, complaint, plan)]
         for person in people:
             if person is not None and person.is_active:

@@ -31,7 +31,7 @@ from tousu.incidents.chase import improvement_deadline_chase, incident_deadline_
 from tousu.incidents.triggers import breach_weighed
 from tousu.notifications.services import notify_complainant
 from tousu.plans.definition import condition_holds
-from tousu.plans.people import PeopleCache, people_for
+from tousu.plans.people import people_for
 from tousu.plans.schema import Plan
 from tousu.plans.selectors import revision_cached
 
@@ -86,7 +86,7 @@ def _lock(pks: list[int], **open_filter) -> list[Deadline]:
     return rows
 
 
-def _escalate(row: Deadline, at: str, now: datetime, cache: PeopleCache) -> dict:
+def _escalate(row: Deadline, at: str, now: datetime) -> dict:
     """Run the plan's escalation rules for this deadline at ``at`` (warning/breach).
 
     Escalation adds, never takes away: it tells people, may raise the severity through
@@ -103,7 +103,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: PeopleCache) -> dict
             continue
         if not condition_holds(escalation.when, complaint):
             continue
-        for person in people_for(complaint, escalation.notify, plan, cache):
+        for person in people_for(complaint, escalation.notify, plan):
             notified[person.pk] = person
         if escalation.raise_severity:
             keys = plan.keys_of("severities")
@@ -116,7 +116,7 @@ def _escalate(row: Deadline, at: str, now: datetime, cache: PeopleCache) -> dict
         if group and group.lead:
             target_role = target_role or group.lead
         if target_role:
-            people = people_for(complaint, [target_role], plan, cache)
+            people = people_for(complaint, [target_role], plan)
             if people and people[0].pk not in (complaint.assignee_id,):
                 co_owners[people[0].pk] = people[0]
     result = complaint_escalate(
@@ -149,11 +149,11 @@ def _overdue(due_at: datetime, now: datetime) -> str:
     return timesince(due_at, now, depth=2)
 
 
-def _follow_up_due(row: Deadline, now: datetime, cache: PeopleCache) -> None:
+def _follow_up_due(row: Deadline, now: datetime) -> None:
     complaint = _complaint(row)
     plan = _plan(row)
     people = staff_notify(
-        users=people_for(complaint, plan.follow_up.by if plan.follow_up else [], plan, cache),
+        users=people_for(complaint, plan.follow_up.by if plan.follow_up else [], plan),
         key=f"deadline:{row.pk}:follow_up",
         complaint=complaint,
         event="follow_up",
@@ -238,7 +238,6 @@ def deadlines_sweep(*, now: datetime, batch: int = 200, chunk: int = 50) -> dict
     whose handling raises is left for the next pass and, once every other row is done,
     its error raised."""
     counts = {"warned": 0, "breached": 0, "follow_ups": 0, "penalties": 0}
-    cache: PeopleCache = {}  # staff by system role, read once per sweep
 
     def warn(row: Deadline) -> None:
         if row.improvement_id is not None:
@@ -252,7 +251,7 @@ def deadlines_sweep(*, now: datetime, batch: int = 200, chunk: int = 50) -> dict
         # A worker catching up after downtime does not warn of a limit already past: the
         # breach that follows in this pass says so instead.
         if row.kind != FOLLOW_UP and row.due_at > now:
-            _escalate(row, "warning", now, cache)
+            _escalate(row, "warning", now)
         counts["warned"] += 1
 
     def breach(row: Deadline) -> None:
@@ -265,10 +264,10 @@ def deadlines_sweep(*, now: datetime, batch: int = 200, chunk: int = 50) -> dict
             counts["breached"] += 1
             return
         if row.kind == FOLLOW_UP:
-            _follow_up_due(row, now, cache)
+            _follow_up_due(row, now)
             counts["follow_ups"] += 1
         else:
-            _escalate(row, "breach", now, cache)
+            _escalate(row, "breach", now)
             counts["penalties"] += penalties_for_breach(deadline=row, now=now)
             # A plan trigger on this deadline opens (or raises) the emergency response.
             breach_weighed(deadline=row, now=now)
