@@ -52,7 +52,7 @@ from tousu.core.config import config_cached, config_scope
 from tousu.core.inputs import date_problem
 from tousu.core.problems import NotAllowed
 from tousu.deadlines.models import Deadline
-from tousu.deadlines.services import deadlines_opened_record
+from tousu.deadlines.services import deadline_opened_data
 from tousu.notifications.services import notify_complainant
 from tousu.plans.engine import workflow_deadlines, workflow_start
 from tousu.plans.models import Category, PlanRevision
@@ -441,11 +441,13 @@ def _register(
                     similar_locks(indexing),
                 ]
             )
+            # The deadlines as they opened, before an emergency's factor may shorten them:
+            # the registration's event lists them (one event for the registration).
+            deadlines = [{"deadline": row.pk, **deadline_opened_data(row)} for row in opened]
             # The new complaint's chain is written with all its events when this ends.
             complaint.registering = True  # type: ignore[attr-defined]
             with audit_chain_new(complaint_id=complaint.pk):
                 if revision is not None:
-                    deadlines_opened_record(opened)
                     repeat_check(complaint=complaint, now=now)
                     similar_index(  # mass complaints
                         complaint=complaint, plan=plan, now=now, prepared=indexing, locked=True
@@ -465,6 +467,7 @@ def _register(
                     complaint=complaint,
                     data={
                         "fields": complaint_snapshot(complaint),
+                        **({"deadlines": deadlines} if deadlines else {}),
                         **({"consent": consent} if consent else {}),
                     },
                 )

@@ -199,7 +199,7 @@ def workflow_start(*, complaint: Case, revision: PlanRevision, at: datetime) -> 
 def workflow_deadlines(*, complaint: Case, at: datetime) -> list[Any]:
     """The deadline rows of a new complaint's first stage (``workflow_start``'s values
     set on it), not written: the caller writes them with the complaint and records them
-    (``deadlines_opened_record``) in its transaction. Reads nothing: the process's cached
+    in the registration's event in its transaction. Reads nothing: the process's cached
     calendar."""
     from tousu.deadlines.selectors import work_calendar_cached
     from tousu.deadlines.services import deadlines_new

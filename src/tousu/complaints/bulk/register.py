@@ -30,8 +30,8 @@ from tousu.complaints.services import complaint_snapshot
 from tousu.complaints.similar import similar_index, window_start
 from tousu.complaints.similar_keys import mass_triggers
 from tousu.core.actors import IMPORT, SystemActor
-from tousu.deadlines.choices import DEADLINE_OPENED
 from tousu.deadlines.models import Deadline
+from tousu.deadlines.services import deadline_opened_data
 from tousu.plans.engine import TIMELINE_ACTION, workflow_start
 from tousu.plans.schema import Plan
 
@@ -190,16 +190,20 @@ def complaints_register_bulk(
     chains = []
     for row, complaint in zip(rows, complaints, strict=True):
         found = deadlines.get(complaint.pk, [])
-        events = [_opened(d) for d in found]
-        events.append(
+        # One event for the registration, listing the deadlines it opened.
+        opened = [{"deadline": d.pk, **deadline_opened_data(d)} for d in found]
+        events = [
             ChainEvent(
                 actor=actor,
                 action=EventAction.REGISTERED,
                 object_type="complaint",
                 object_id=complaint.tracking_no,
-                data={"fields": complaint_snapshot(complaint)},
+                data={
+                    "fields": complaint_snapshot(complaint),
+                    **({"deadlines": opened} if opened else {}),
+                },
             )
-        )
+        ]
         events += [_breached(actor, complaint, d, plan) for d in found if d.breached_at]
         if row.closed and (row.reply or row.result):
             events.append(_answered(actor, complaint, row, plan))
@@ -211,27 +215,6 @@ def complaints_register_bulk(
             similar_index(complaint=complaint, plan=plan, now=complaint.received_at)
             outcome.indexed += 1
     return outcome
-
-
-def _opened(row: Deadline) -> ChainEvent:
-    """As ``deadline_open`` records it: opened by the system (no actor)."""
-    return ChainEvent(
-        actor=None,
-        action=DEADLINE_OPENED,
-        object_type="deadline",
-        object_id=str(row.pk),
-        data={
-            "stage": row.stage,
-            "kind": row.kind,
-            "anchor_at": row.anchor_at,
-            "amount": row.amount,
-            "unit": row.unit,
-            "business_hours": row.business_hours,
-            "due_at": row.due_at,
-            "provisional": row.provisional,
-            "warn_at": row.warn_at,
-        },
-    )
 
 
 def _breached(actor: SystemActor, complaint: Complaint, row: Deadline, plan: Plan) -> ChainEvent:

@@ -11,12 +11,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.dateparse import parse_datetime
 
 from tousu.accounts.models import Department
 from tousu.accounts.services import token_create
 from tousu.audit.models import AuditEvent
 from tousu.audit.services import audit_verify
 from tousu.complaints.models import Complaint
+from tousu.deadlines.models import Deadline
 from tousu.demo.loader import demo_organisation_create
 from tousu.plans.models import Category
 
@@ -139,8 +141,16 @@ def test_registrations_keep_the_audit_log_valid(db):
     assert report.ok, report
     complaint = Complaint.objects.get(tracking_no=numbers[-1])
     events = AuditEvent.objects.filter(complaint_id=complaint.pk).order_by("chain_seq")
-    actions = [e.action for e in events]
-    # The deadlines opened on intake, then the registration, as before.
-    assert actions[-1] == "complaint.registered"
-    assert actions[:-1] and set(actions[:-1]) == {"deadline.opened"}
-    assert [e.chain_seq for e in events] == list(range(1, len(actions) + 1))
+    # One event for the registration: it lists the deadlines it opened, with their times.
+    assert [(e.action, e.chain_seq) for e in events] == [("complaint.registered", 1)]
+    listed = events[0].data["deadlines"]
+    rows = Deadline.objects.filter(complaint=complaint).order_by("pk")
+    assert rows.exists()
+    assert [d["deadline"] for d in listed] == [row.pk for row in rows]
+    for entry, row in zip(listed, rows, strict=True):
+        assert (entry["stage"], entry["kind"], entry["unit"]) == (row.stage, row.kind, row.unit)
+        for name in ("due_at", "anchor_at", "warn_at"):  # JSON keeps milliseconds
+            kept = getattr(row, name)
+            kept = kept.replace(microsecond=kept.microsecond // 1000 * 1000)
+            assert parse_datetime(entry[name]) == kept, name
+    assert not AuditEvent.objects.filter(action="deadline.opened").exists()

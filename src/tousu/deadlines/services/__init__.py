@@ -10,13 +10,13 @@ from tousu.deadlines.services.deadlines import (
     DeadlineTerms,
     deadline_close,
     deadline_open,
+    deadline_opened_data,
     deadline_pause,
     deadline_recompute,
     deadline_resume,
     deadline_schedule,
     deadlines_new,
     deadlines_open_new,
-    deadlines_opened_record,
 )
 
 __all__ = [
@@ -27,11 +27,11 @@ __all__ = [
     "calendar_year_enter",
     "deadline_close",
     "deadline_open",
+    "deadline_opened_data",
     "deadline_pause",
     "deadline_recompute",
     "deadline_resume",
     "deadline_schedule",
     "deadlines_new",
     "deadlines_open_new",
-    "deadlines_opened_record",
 ]

@@ -252,6 +252,22 @@ def _row_build(
     )
 
 
+def deadline_opened_data(row: Deadline) -> dict[str, Any]:
+    """What the audit log keeps of a deadline as it opened: its terms and its times (a
+    ``deadline.opened`` event's data; a registration's event lists them)."""
+    return {
+        "stage": row.stage,
+        "kind": row.kind,
+        "anchor_at": row.anchor_at,
+        "amount": row.amount,
+        "unit": row.unit,
+        "business_hours": row.business_hours,
+        "due_at": row.due_at,
+        "provisional": row.provisional,
+        "warn_at": row.warn_at,
+    }
+
+
 def _opened_record(row: Deadline, actor: Actor | None) -> None:
     audit_record(
         actor=actor,
@@ -260,17 +276,7 @@ def _opened_record(row: Deadline, actor: Actor | None) -> None:
         object_id=str(row.pk),
         complaint=row.complaint,
         incident=row.incident,
-        data={
-            "stage": row.stage,
-            "kind": row.kind,
-            "anchor_at": row.anchor_at,
-            "amount": row.amount,
-            "unit": row.unit,
-            "business_hours": row.business_hours,
-            "due_at": row.due_at,
-            "provisional": row.provisional,
-            "warn_at": row.warn_at,
-        },
+        data=deadline_opened_data(row),
     )
 
 
@@ -303,7 +309,8 @@ def deadlines_open_new(
     rows = deadlines_new(complaint=complaint, incident=incident, terms=terms, calendar=calendar)
     if rows:
         objects_insert(rows)
-    deadlines_opened_record(rows, actor)
+    for row in rows:
+        _opened_record(row, actor)
     return rows
 
 
@@ -315,8 +322,9 @@ def deadlines_new(
     calendar: WorkCalendar | None = None,
 ) -> list[Deadline]:
     """``deadlines_open_new``'s rows, not written: for a caller that writes them with
-    other rows (``audit.bulk.objects_insert_linked``) and then records them with
-    ``deadlines_opened_record``. Reads nothing when given ``calendar``."""
+    other rows (``audit.bulk.objects_insert_linked``) and records them in its own event
+    (``deadline_opened_data`` of each: a registration). Reads nothing when given
+    ``calendar``."""
     rows = []
     for given in terms:
         spec = dict(given)
@@ -330,12 +338,6 @@ def deadlines_new(
         row.due_at, row.provisional = due.at, due.provisional
         rows.append(row)
     return rows
-
-
-def deadlines_opened_record(rows: Sequence[Deadline], actor: Actor | None = None) -> None:
-    """The opening events of ``rows``, written (with their keys) in this transaction."""
-    for row in rows:
-        _opened_record(row, actor)
 
 
 def _moment(at: dt.datetime | None, name: str = "at") -> dt.datetime:

@@ -40,7 +40,17 @@ TERMS = (
 
 
 def _events(complaint: Complaint) -> list[tuple[str, dict]]:
-    return [(e.action, e.data) for e in AuditEvent.objects.filter(complaint=complaint)]
+    """The complaint's events; the registration's list of deadlines is checked against
+    the complaint's rows and then named by kind, so two complaints' compare."""
+    events = []
+    rows = {row.pk: row.kind for row in Deadline.objects.filter(complaint=complaint)}
+    for event in AuditEvent.objects.filter(complaint=complaint).order_by("chain_seq"):
+        data = dict(event.data)
+        if "deadlines" in data:
+            assert sorted(d["deadline"] for d in data["deadlines"]) == sorted(rows)
+            data["deadlines"] = [{**d, "deadline": rows[d["deadline"]]} for d in data["deadlines"]]
+        events.append((event.action, data))
+    return events
 
 
 def test_a_bulk_registration_writes_what_complaint_register_writes(db, tmp_path):
