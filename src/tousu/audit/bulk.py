@@ -351,7 +351,15 @@ def _link(obj: models.Model, part: Part, parts: Sequence[Linked]) -> None:
             setattr(obj, attname, target.pk)
             continue
         assert isinstance(target, Part)
-        setattr(obj, obj._meta.get_field(attname).name, target.objects[0])
+        # What the descriptor's ``__set__`` does for a new row of this transaction's
+        # database, without its router calls and cache churn: the key, then the cache.
+        related = target.objects[0]
+        link = obj._meta.get_field(attname)
+        for own, theirs in link.related_fields:  # type: ignore[union-attr]
+            obj.__dict__[own.attname] = getattr(related, theirs.attname)
+        link.set_cached_value(obj, related)  # type: ignore[union-attr]
+        if not link.remote_field.multiple:  # one-to-one: the other side knows it too
+            link.remote_field.set_cached_value(related, obj)  # type: ignore[union-attr]
 
 
 def _linked_one_by_one(parts: Sequence[Linked], connection: Any) -> None:
