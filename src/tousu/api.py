@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.renderers import BaseRenderer
-from ninja.responses import NinjaJSONEncoder
 
 from tousu.accounts.auth import api_auth
 from tousu.complaints.api import router as complaints_router
+from tousu.core.jsonrender import RENDERER
 from tousu.core.problems import ServiceError
 from tousu.inbound.api import router as inbound_router
 from tousu.incidents.api import router as incidents_router
@@ -21,19 +19,6 @@ from tousu.portal.api import router as portal_router
 from tousu.reports.dashboard.api import router as stats_router
 
 PROBLEM_JSON = "application/problem+json"
-
-
-class JSONRenderer(BaseRenderer):
-    """Ninja's JSON answers through orjson, in UTF-8 (not ``\\u`` escapes, half the bytes
-    of Chinese text): the same values, with times and decimals written by Django's
-    encoder as before."""
-
-    media_type = "application/json"
-    _default = NinjaJSONEncoder().default
-    _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
-
-    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
-        return orjson.dumps(data, default=self._default, option=self._options)
 
 
 class TousuAPI(NinjaAPI):
@@ -70,7 +55,7 @@ api = TousuAPI(
     description="Complaint intake, lists and assignment. Authenticate with `Authorization: "
     "Bearer <token>` (`tousu users token USERNAME` prints one) or a staff session.",
     auth=api_auth,
-    renderer=JSONRenderer(),
+    renderer=RENDERER,
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",

@@ -18,6 +18,7 @@ from tousu.accounts.services import token_create
 from tousu.audit.models import AuditEvent
 from tousu.audit.services import audit_verify
 from tousu.complaints.models import Complaint
+from tousu.complaints.schemas import ComplaintOut
 from tousu.deadlines.models import Deadline
 from tousu.demo.loader import demo_organisation_create
 from tousu.plans.models import Category
@@ -154,3 +155,31 @@ def test_registrations_keep_the_audit_log_valid(db):
             kept = kept.replace(microsecond=kept.microsecond // 1000 * 1000)
             assert parse_datetime(entry[name]) == kept, name
     assert not AuditEvent.objects.filter(action="deadline.opened").exists()
+
+
+def test_the_registration_answer_is_the_schema_s_answer(db):
+    """The 201 body is rendered from what registration wrote, without ninja's validation
+    of it: it must be exactly what the schema makes of the same complaint read back
+    (``GET``, which goes through it), every field of the schema and no other."""
+    users = demo_organisation_create("market")
+    client = _client(users)
+    full = {
+        **BODY,
+        "severity": "major",
+        "occurred_at": "2026-03-01T09:30:00+08:00",
+        "occurred_place": "A区12号",
+        "merchant": "好运家电",
+        "product": "电热水壶",
+        "amount_involved": "129.50",
+        "people_injured": 1,
+        "media_involved": True,
+    }
+    created = _post(client, full)
+    assert created.status_code == 201, created.content
+    assert created["Content-Type"] == "application/json"
+    answer = created.json()
+    assert set(answer) == set(ComplaintOut.model_fields)
+    assert answer["deadlines"] and answer["amount_involved"] == "129.50"
+    read = client.get(f"/api/v1/complaints/{answer['tracking_no']}")
+    assert read.status_code == 200
+    assert answer == read.json()
