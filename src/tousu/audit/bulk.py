@@ -201,6 +201,20 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """New rows of ``model`` for ``objects_insert_linked`` given as values, without
+    instances (nothing is read back or set on them): each of ``rows`` holds the values of
+    the fields ``names`` in order, prepared by each field as ``rows_insert`` prepares
+    them. ``links`` maps a foreign key's attribute name to the index of an earlier part
+    of one row, whose primary key each row takes; those fields are not in ``names``."""
+
+    model: type[models.Model]
+    names: tuple[str, ...]
+    rows: Sequence[Sequence[Any]]
+    links: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Locked:
     """An existing row for ``objects_insert_linked``: locked FOR UPDATE until the
     transaction ends (where the database has row locks), and linkable like a new one."""
@@ -235,7 +249,13 @@ def advisory_locks(locks: AdvisoryLocks) -> None:
 
 LINKED_ROWS_MAX = 100  # beyond this, the parts go one statement each
 
-Linked = Part | Locked | AdvisoryLocks
+Linked = Part | Rows | Locked | AdvisoryLocks
+
+
+def _new_rows(part: Linked) -> int:
+    if isinstance(part, Part):
+        return len(part.objects)
+    return len(part.rows) if isinstance(part, Rows) else 0
 
 
 def objects_insert_linked(parts: Sequence[Linked]) -> None:
@@ -243,18 +263,18 @@ def objects_insert_linked(parts: Sequence[Linked]) -> None:
     primary key of an earlier part's one row: on PostgreSQL one statement (each part an
     INSERT … RETURNING in a WITH, a link a sub-select of it), elsewhere a statement a part
     as ``objects_insert`` writes it. Inside the caller's transaction; primary keys and
-    links are set on the instances either way. A call with no new rows writes, and
-    locks, nothing."""
-    if not any(isinstance(p, Part) and p.objects for p in parts):
+    links are set on the instances either way (``Rows`` have none). A call with no new
+    rows writes, and locks, nothing."""
+    if not any(_new_rows(p) for p in parts):
         return
     for part in parts:
-        for index in part.links.values() if isinstance(part, Part) and part.objects else ():
+        for index in part.links.values() if isinstance(part, Part | Rows) else ():
             target = parts[index]
             assert isinstance(target, Locked) or (
                 isinstance(target, Part) and len(target.objects) == 1
             ), "a link points at a part of one row"
     connection = connections[DEFAULT_DB_ALIAS]
-    rows = sum(len(p.objects) for p in parts if isinstance(p, Part))
+    rows = sum(_new_rows(p) for p in parts)
     if connection.vendor != "postgresql" or rows > LINKED_ROWS_MAX:
         _linked_one_by_one(parts, connection)
         return
@@ -282,6 +302,12 @@ def objects_insert_linked(parts: Sequence[Linked]) -> None:
             # Read in the result, so the lock is taken even if no part links to it.
             selects.append(f"SELECT {index} AS part, pk FROM p{index}")  # noqa: S608
             continue
+        if isinstance(part, Rows):
+            if part.rows:  # written though nothing reads it (so PostgreSQL's WITH does)
+                sql, values = _rows_linked_insert(part, index, connection)
+                steps.append(sql)
+                params += values
+            continue
         if not part.objects:
             continue
         sql, values = _linked_insert(part, index, connection)
@@ -290,7 +316,8 @@ def objects_insert_linked(parts: Sequence[Linked]) -> None:
         selects.append(f"SELECT {index} AS part, pk FROM p{index}")  # noqa: S608
     with connection.cursor() as cursor:
         # Names from the models; every value is bound.
-        cursor.execute("WITH " + ", ".join(steps) + " " + " UNION ALL ".join(selects), params)
+        answer = " UNION ALL ".join(selects) or "SELECT 0 AS part, 0 AS pk WHERE false"
+        cursor.execute("WITH " + ", ".join(steps) + " " + answer, params)
         back = cursor.fetchall()
     keys: dict[int, list[Any]] = {}
     for index, key in back:  # an advisory part's is its count
@@ -329,6 +356,24 @@ def _linked_insert(part: Part, index: int, connection: Any) -> tuple[str, list[A
     return f"p{index} AS ({insert.head}{rows} RETURNING {returning} AS pk)", values
 
 
+def _rows_linked_insert(part: Rows, index: int, connection: Any) -> tuple[str, list[Any]]:
+    """One ``Rows`` part's ``pN AS (INSERT …)`` and its values: the links first."""
+    linked = _link_names(part)
+    insert = _insert(part.model, linked + part.names, None, False)
+    prepare = insert.prepare[len(linked) :]
+    one = ", ".join(
+        [f"(SELECT pk FROM p{target})" for target in part.links.values()]  # noqa: S608
+        + ["%s"] * len(part.names)
+    )
+    values = [
+        value if step is None else step(value, connection)
+        for row in part.rows
+        for step, value in zip(prepare, row, strict=True)
+    ]
+    rows = ", ".join([f"({one})"] * len(part.rows))
+    return f"p{index} AS ({insert.head}{rows})", values
+
+
 def _linked_done(part: Part, keys: list[Any], parts: Sequence[Linked]) -> None:
     """Set the primary keys written and the links taken on ``part``'s instances."""
     plan = _objects(type(part.objects[0]))
@@ -354,18 +399,24 @@ def _link(obj: models.Model, part: Part, parts: Sequence[Linked]) -> None:
         # What the descriptor's ``__set__`` does for a new row of this transaction's
         # database, without its router calls and cache churn: the key, then the cache.
         related = target.objects[0]
-        link = obj._meta.get_field(attname)
-        for own, theirs in link.related_fields:  # type: ignore[union-attr]
+        link: Any = obj._meta.get_field(attname)  # a ForeignKey or a OneToOneField
+        for own, theirs in link.related_fields:
             obj.__dict__[own.attname] = getattr(related, theirs.attname)
-        link.set_cached_value(obj, related)  # type: ignore[union-attr]
+        link.set_cached_value(obj, related)
         if not link.remote_field.multiple:  # one-to-one: the other side knows it too
-            link.remote_field.set_cached_value(related, obj)  # type: ignore[union-attr]
+            link.remote_field.set_cached_value(related, obj)
 
 
 def _linked_one_by_one(parts: Sequence[Linked], connection: Any) -> None:
     for part in parts:
         if isinstance(part, AdvisoryLocks):
             advisory_locks(part)
+            continue
+        if isinstance(part, Rows):
+            if part.rows:
+                targets = [_target_pk(parts[target]) for target in part.links.values()]
+                rows = [(*targets, *row) for row in part.rows]
+                rows_insert(part.model, _link_names(part) + part.names, rows)
             continue
         if isinstance(part, Locked):
             if connection.features.has_select_for_update:
@@ -375,6 +426,20 @@ def _linked_one_by_one(parts: Sequence[Linked], connection: Any) -> None:
         for obj in part.objects:
             _link(obj, part, parts)
         objects_insert(part.objects)
+
+
+def _link_names(part: Rows) -> tuple[str, ...]:
+    """The names of the fields ``part``'s links fill, in the order of its links."""
+    meta = part.model._meta
+    return tuple(meta.get_field(attname).name for attname in part.links)
+
+
+def _target_pk(target: Linked) -> Any:
+    """The primary key a link to ``target`` (a locked row, or a new one written) takes."""
+    if isinstance(target, Locked):
+        return target.pk
+    assert isinstance(target, Part)
+    return target.objects[0].pk
 
 
 def _json_native(value: Any) -> bool:

@@ -42,12 +42,17 @@ def name_key(name: str) -> str:
     return blind_index(name, purpose="name")
 
 
+def phone_key_digests(phone: str) -> list[str]:
+    """The look-up digests of a phone number and each of its suffixes of 4+ digits."""
+    digits = phone_digits(phone)
+    return [phone_key(digits[-n:]) for n in range(PHONE_SUFFIX_MIN, len(digits) + 1)]
+
+
 def complainant_keys(person: Complainant) -> list[ComplainantKey]:
     """The digest rows of the phone number and each of its suffixes of 4+ digits."""
-    digits = phone_digits(person.phone)
     return [
-        ComplainantKey(complainant=person, digest=phone_key(digits[-n:]))
-        for n in range(PHONE_SUFFIX_MIN, len(digits) + 1)
+        ComplainantKey(complainant=person, digest=digest)
+        for digest in phone_key_digests(person.phone)
     ]
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.selectors import departments_cached
-from tousu.audit.bulk import Part, audit_chain_new, objects_insert_linked
+from tousu.audit.bulk import Part, Rows, audit_chain_new, objects_insert_linked
 from tousu.audit.services import audit_record
 from tousu.complaints.access import access_code_new, access_digest
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate
@@ -37,9 +37,10 @@ from tousu.complaints.choices import (
 )
 from tousu.complaints.evidence import attachment_store
 from tousu.complaints.hooks import complaint_happened
-from tousu.complaints.lookup import complainant_digests, complainant_keys
+from tousu.complaints.lookup import complainant_digests, phone_key_digests
 from tousu.complaints.models import (
     Complainant,
+    ComplainantKey,
     Complaint,
     ComplaintSearchDocument,
 )
@@ -429,7 +430,12 @@ def _register(
             objects_insert_linked(
                 [
                     Part([person_row]),
-                    Part(complainant_keys(person_row), links={"complainant_id": 0}),
+                    Rows(
+                        ComplainantKey,
+                        ("digest",),
+                        [(digest,) for digest in phone_key_digests(person.phone)],
+                        links={"complainant_id": 0},
+                    ),
                     Part([complaint], links={"complainant_id": 0}),
                     Part(
                         [ComplaintSearchDocument(complaint=complaint, document=document)],

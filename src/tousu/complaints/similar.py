@@ -42,7 +42,14 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from tousu.audit.bulk import AdvisoryLocks, Locked, Part, advisory_locks, objects_insert_linked
+from tousu.audit.bulk import (
+    AdvisoryLocks,
+    Locked,
+    Part,
+    Rows,
+    advisory_locks,
+    objects_insert_linked,
+)
 from tousu.complaints.models import (
     Complainant,
     Complaint,
@@ -188,6 +195,9 @@ def _candidates(rows: Sequence[tuple[int, int]], since: datetime) -> list[_Candi
     ]
 
 
+_BAND_FIELDS = ("complaint", "band", "bucket", "received_at")
+
+
 def similar_index(
     *,
     complaint: Complaint,
@@ -218,7 +228,7 @@ def similar_index(
         advisory_locks(similar_locks(indexing))
     text_rows = [row for row in rows if row[0] != FIELD_BAND]
     matter: ComplaintMatter | None = None
-    parts: list[Part | Locked] = []
+    parts: list[Part | Rows | Locked] = []
     if text_rows:
         matter, score, new = _matter(complaint, plan, fields, facts, sig, text_rows, now)
         # Those who join one matter take their turn until they commit: the count each
@@ -233,15 +243,10 @@ def similar_index(
         )
         # The complaint holds its signature: see ``_matter_started``.
         parts.append(Part([written], links={"matter_id": 0}))
-    bands = [
-        SimilarityBand(
-            complaint=complaint, band=band, bucket=bucket, received_at=complaint.received_at
-        )
-        for band, bucket in rows
-    ]
+    bands = [(complaint.pk, band, bucket, complaint.received_at) for band, bucket in rows]
     # The matter (new, or locked), the signature and the bands: one statement on
     # PostgreSQL.
-    objects_insert_linked([*parts, Part(bands)])
+    objects_insert_linked([*parts, Rows(SimilarityBand, _BAND_FIELDS, bands)])
     return matter
 
 

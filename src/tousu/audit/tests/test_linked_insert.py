@@ -13,13 +13,14 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tousu.audit.bulk import AdvisoryLocks, Locked, Part, objects_insert_linked
+from tousu.audit.bulk import AdvisoryLocks, Locked, Part, Rows, objects_insert_linked
 from tousu.audit.models import AuditChain
 from tousu.complaints.models import (
     Complainant,
     ComplainantKey,
     ComplaintMatter,
     ComplaintSignature,
+    SimilarityBand,
 )
 from tousu.complaints.tests.factories import complaint_make
 
@@ -87,6 +88,34 @@ def test_linked_rows_get_their_keys_and_links_in_one_statement_on_postgresql(org
     with CaptureQueriesContext(connection) as queries:
         assert keys[0].complainant is person
     assert len(queries) == 0
+
+
+def test_rows_given_as_values_take_the_key_of_the_row_they_link_to(org):
+    """``Rows``: values, no instances — the link is the new row's key, the time is stored
+    as its field stores it, in the same one statement on PostgreSQL."""
+    person, other = _person(), Complainant.objects.create(name="李娜", phone="13800001111")
+    digests = Rows(ComplainantKey, ("digest",), [("r0",), ("r1",)], links={"complainant_id": 0})
+    with CaptureQueriesContext(connection) as queries:
+        objects_insert_linked([Part([person]), digests])
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert sorted(
+        ComplainantKey.objects.filter(complainant=person).values_list("digest", flat=True)
+    ) == ["r0", "r1"]
+    assert not ComplainantKey.objects.filter(complainant=other, digest__startswith="r").exists()
+    # Rows alone (nothing to read back), their own keys and a time given in China.
+    complaint = complaint_make(org.clerk)
+    at = timezone.localtime(timezone.now())
+    objects_insert_linked(
+        [
+            Rows(
+                SimilarityBand,
+                ("complaint", "band", "bucket", "received_at"),
+                [(complaint.pk, 7, -5, at)],
+            )
+        ]
+    )
+    band = SimilarityBand.objects.get(complaint=complaint, band=7)
+    assert (band.bucket, band.received_at) == (-5, at)
 
 
 def test_a_part_may_link_to_a_locked_existing_row(org):

@@ -17,7 +17,7 @@ from tousu.complaints.bulk.clocks import deadline_rows
 from tousu.complaints.bulk.intake import BulkComplaint, BulkIntake
 from tousu.complaints.checks import TEXT_FIELDS
 from tousu.complaints.choices import EventAction
-from tousu.complaints.lookup import PHONE_SUFFIX_MIN, complainant_digests, phone_digits, phone_key
+from tousu.complaints.lookup import complainant_digests, phone_key_digests
 from tousu.complaints.models import (
     Complainant,
     ComplainantKey,
@@ -114,8 +114,7 @@ def _complaint(intake: BulkIntake, row: BulkComplaint, person: Complainant, no: 
 
 def _keys(person: Complainant) -> list[tuple[int, str]]:
     """``complainant_keys`` as rows: the digests of the phone number's suffixes."""
-    digits = phone_digits(person.phone)
-    return [(person.pk, phone_key(digits[-n:])) for n in range(PHONE_SUFFIX_MIN, len(digits) + 1)]
+    return [(person.pk, digest) for digest in phone_key_digests(person.phone)]
 
 
 def _mass_since(plan: Plan, now: dt.datetime) -> dt.datetime | None:
