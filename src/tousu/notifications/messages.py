@@ -6,7 +6,9 @@ from __future__ import annotations
 import string
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tousu.core.masks import mask_name
 
@@ -68,40 +70,42 @@ INCIDENT_KINDS = frozenset(
 )
 
 
-def _complainant_defaults() -> dict[str, str]:
-    return {
-        "received": _("Your complaint {tracking_no} has been received; we will handle it on time."),
-        "accepted": _(
-            "Your complaint {tracking_no} ({title}) has been accepted; we will tell you the "
-            "result in time."
-        ),
-        "refused": _(
-            "Your complaint {tracking_no} ({title}) is not accepted: {reason}. You may also "
-            "turn to the consumer association, the 12315 hotline or the competent "
-            "administrative department."
-        ),
-        "transferred": _(
-            "Your complaint {tracking_no} ({title}) has been passed to {department}, which "
-            "will handle it."
-        ),
-        "extended": _(
-            "The time limit for handling your complaint {tracking_no} ({title}) has been "
-            "extended to {due_at}: {reason}"
-        ),
-        "appeal_received": _(
-            "Your appeal on complaint {tracking_no} has been received and will be reviewed."
-        ),
-        "reply": _("Reply to your complaint {tracking_no}: {reply}"),
-        "closed": _("Your complaint {tracking_no} has been closed. Thank you."),
-        "follow_up": _(
-            "About your complaint {tracking_no} ({title}): are you satisfied with how it "
-            "was handled? We will call you to ask."
-        ),
-        "one_time_code": _(
-            "Your one-time code for complaint {tracking_no} is {code}. It is valid for "
-            "{minutes} minutes; do not give it to anyone."
-        ),
-    }
+# Tousu's own wording, translated when a message is made (one text, not all of them).
+_COMPLAINANT_DEFAULTS: dict[str, Promise] = {
+    "received": gettext_lazy(
+        "Your complaint {tracking_no} has been received; we will handle it on time."
+    ),
+    "accepted": gettext_lazy(
+        "Your complaint {tracking_no} ({title}) has been accepted; we will tell you the "
+        "result in time."
+    ),
+    "refused": gettext_lazy(
+        "Your complaint {tracking_no} ({title}) is not accepted: {reason}. You may also "
+        "turn to the consumer association, the 12315 hotline or the competent "
+        "administrative department."
+    ),
+    "transferred": gettext_lazy(
+        "Your complaint {tracking_no} ({title}) has been passed to {department}, which "
+        "will handle it."
+    ),
+    "extended": gettext_lazy(
+        "The time limit for handling your complaint {tracking_no} ({title}) has been "
+        "extended to {due_at}: {reason}"
+    ),
+    "appeal_received": gettext_lazy(
+        "Your appeal on complaint {tracking_no} has been received and will be reviewed."
+    ),
+    "reply": gettext_lazy("Reply to your complaint {tracking_no}: {reply}"),
+    "closed": gettext_lazy("Your complaint {tracking_no} has been closed. Thank you."),
+    "follow_up": gettext_lazy(
+        "About your complaint {tracking_no} ({title}): are you satisfied with how it "
+        "was handled? We will call you to ask."
+    ),
+    "one_time_code": gettext_lazy(
+        "Your one-time code for complaint {tracking_no} is {code}. It is valid for "
+        "{minutes} minutes; do not give it to anyone."
+    ),
+}
 
 
 def portal_url(tracking_no: str, code: str = "") -> str:
@@ -112,32 +116,31 @@ def portal_url(tracking_no: str, code: str = "") -> str:
     return f"{url}?code={code}" if code else url
 
 
-def _staff_defaults() -> dict[str, str]:
-    return {
-        "warning": _(
-            "Complaint {tracking_no} ({title}): “{deadline}” runs out at {due_at} (stage: {stage})."
-        ),
-        "breach": _(
-            "Complaint {tracking_no} ({title}): “{deadline}” ran out at {due_at}, {overdue} ago "
-            "(stage: {stage})."
-        ),
-        "reminder": _(
-            "Reminder (催办): complaint {tracking_no} ({title}) — {stage}, due {due_at}."
-        ),
-        "supervision": _(
-            "Supervision notice (督办单): complaint {tracking_no} ({title}) must be "
-            "handled by {due_at}."
-        ),
-        "follow_up": _("Follow-up visit due for complaint {tracking_no} ({title})."),
-        "handoff": _(
-            "Complaint {tracking_no} ({title}) is now yours to act on: {stage}. "
-            "Next deadline: {due_at}. {url}"
-        ),
-        "co_owner": _(
-            "You now supervise complaint {tracking_no} ({title}) beside {department}: "
-            "{stage}, due {due_at}. {url}"
-        ),
-    }
+_STAFF_DEFAULTS: dict[str, Promise] = {
+    "warning": gettext_lazy(
+        "Complaint {tracking_no} ({title}): “{deadline}” runs out at {due_at} (stage: {stage})."
+    ),
+    "breach": gettext_lazy(
+        "Complaint {tracking_no} ({title}): “{deadline}” ran out at {due_at}, {overdue} ago "
+        "(stage: {stage})."
+    ),
+    "reminder": gettext_lazy(
+        "Reminder (催办): complaint {tracking_no} ({title}) — {stage}, due {due_at}."
+    ),
+    "supervision": gettext_lazy(
+        "Supervision notice (督办单): complaint {tracking_no} ({title}) must be "
+        "handled by {due_at}."
+    ),
+    "follow_up": gettext_lazy("Follow-up visit due for complaint {tracking_no} ({title})."),
+    "handoff": gettext_lazy(
+        "Complaint {tracking_no} ({title}) is now yours to act on: {stage}. "
+        "Next deadline: {due_at}. {url}"
+    ),
+    "co_owner": gettext_lazy(
+        "You now supervise complaint {tracking_no} ({title}) beside {department}: "
+        "{stage}, due {due_at}. {url}"
+    ),
+}
 
 
 def message_kinds() -> set[str]:
@@ -179,11 +182,11 @@ def message_render(complaint, event: str, *, audience: str = STAFF, **extra) -> 
     """(subject, body) of ``event`` for ``complaint``, worded for ``audience``: the
     plan's text when it is written for that audience, else Tousu's own."""
     plan = complaint.plan if complaint.plan_revision_id else None
-    own = _complainant_defaults() if audience == COMPLAINANT else _staff_defaults()
+    own = _COMPLAINANT_DEFAULTS if audience == COMPLAINANT else _STAFF_DEFAULTS
     planned = plan.messages.get(event) if plan else None
     if AUDIENCE.get(event, STAFF) != audience:
         planned = None
-    template = planned or own.get(event, "")
+    template = planned or str(own.get(event, ""))
     context = complaint_context(complaint, **extra)
     if audience == COMPLAINANT:
         # The complainant's link is their tracking page, never the staff pages.
