@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 
 from tousu.audit.models import AuditEvent, AuditSeal
@@ -37,9 +38,20 @@ def chain_key(
     return f"shard:{int.from_bytes(digest[:4], 'big') % SHARDS:02d}"
 
 
+_DJANGO_DEFAULT = DjangoJSONEncoder().default
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
 def canonical(value: Any) -> Any:
-    """Round-trip through JSON so the stored value hashes the same after reading back."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+    """Round-trip through JSON so the stored value hashes the same after reading back.
+
+    Through orjson, with Django's encoder for what JSON has no type for (times keep
+    milliseconds, decimals become text), as the standard library's round trip with that
+    encoder gives; an integer beyond 64 bits, which orjson refuses, goes that way."""
+    try:
+        return orjson.loads(orjson.dumps(value, default=_DJANGO_DEFAULT, option=_ORJSON_OPTIONS))
+    except orjson.JSONEncodeError:
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
 def _bytes(body: dict[str, Any]) -> bytes:
