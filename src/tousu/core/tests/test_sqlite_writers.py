@@ -10,13 +10,13 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
 from tousu.complaints.models import ComplainantKey, DailySequence
-from tousu.core.sqlite.base import DatabaseWrapper
+from tousu.core.sqlite.base import AUTOCHECKPOINT_PAGES, CHECKPOINT_EVERY, DatabaseWrapper
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -172,3 +172,28 @@ def test_a_lock_file_that_cannot_be_opened_is_named_in_the_error(monkeypatch, tm
     with transaction.atomic():  # the process's turn was given back
         DailySequence.objects.create(day=date(2001, 1, 10), last=1)
     assert not DailySequence.objects.filter(day=date(2001, 1, 9)).exists()
+
+
+def test_the_log_is_copied_into_the_database_after_a_writers_turn_not_in_it(monkeypatch):
+    """SQLite's own checkpoint runs inside the COMMIT that takes the log past 1,000 pages,
+    in the writers' turn; here it waits for a log ten times that, and the process copies
+    the log every ``CHECKPOINT_EVERY`` commits once the lock is free."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == AUTOCHECKPOINT_PAGES
+    done: list[tuple[bool, int, int]] = []
+    real = DatabaseWrapper._checkpoint
+
+    def watched(self):
+        free = _lock_is_free()
+        real(self)
+        busy, pages, copied = self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        done.append((free, pages, copied))
+
+    monkeypatch.setattr(DatabaseWrapper, "_checkpoint", watched)
+    for n in range(2 * CHECKPOINT_EVERY):
+        with transaction.atomic():
+            DailySequence.objects.create(day=date(2002, 1, 1) + timedelta(days=n), last=1)
+    assert len(done) == 2
+    # The lock was free, and the log is all in the database after each.
+    assert all(free and pages > 0 and copied == pages for free, pages, copied in done), done
