@@ -24,7 +24,7 @@ def test_canonical_is_the_standard_round_trip():
     value = {
         "at": dt.datetime(2026, 3, 15, 9, 30, 12, 345678, tzinfo=china),
         "utc": dt.datetime(2026, 3, 15, 1, 30, tzinfo=dt.UTC),
-        "naive": dt.datetime(2026, 3, 15, 9, 30),
+        "naive": dt.datetime(2026, 3, 15, 9, 30),  # noqa: DTZ001 - as a caller might pass
         "day": dt.date(2026, 3, 15),
         "time": dt.time(9, 30, 0, 1500),
         "amount": Decimal("129.50"),
