@@ -25,10 +25,11 @@ class JSONRenderer(BaseRenderer):
 
 
 RENDERER = JSONRenderer()
+CONTENT_TYPE = f"{JSONRenderer.media_type}; charset={JSONRenderer.charset}"  # as ninja's
 
 
 def json_response(data: Any, *, status: int) -> HttpResponse:
     """``data`` rendered as the API renders an answer, without its schema's validation:
     for a body already in the schema's shape (a test holds it to the schema)."""
     content = RENDERER.render(None, data, response_status=status)
-    return HttpResponse(content, status=status, content_type=JSONRenderer.media_type)
+    return HttpResponse(content, status=status, content_type=CONTENT_TYPE)

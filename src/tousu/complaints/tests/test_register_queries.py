@@ -176,10 +176,10 @@ def test_the_registration_answer_is_the_schema_s_answer(db):
     }
     created = _post(client, full)
     assert created.status_code == 201, created.content
-    assert created["Content-Type"] == "application/json"
     answer = created.json()
     assert set(answer) == set(ComplaintOut.model_fields)
     assert answer["deadlines"] and answer["amount_involved"] == "129.50"
     read = client.get(f"/api/v1/complaints/{answer['tracking_no']}")
     assert read.status_code == 200
     assert answer == read.json()
+    assert created["Content-Type"] == read["Content-Type"] == "application/json; charset=utf-8"
