@@ -89,6 +89,12 @@ def pg_drop(name: str) -> None:
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _pg_oid(name: str) -> int | None:
+    """The server's identifier of database ``name``: a database made again has another."""
+    rows = _pg_admin(f"SELECT oid FROM pg_database WHERE datname = '{name}'")  # noqa: S608 - a KEPT name
+    return int(rows[0][0]) if rows else None
+
+
 def _pg_names() -> list[str]:
     """The kept read sets on the server, of any size and state."""
     rows = _pg_admin("SELECT datname FROM pg_database")
@@ -178,13 +184,17 @@ def kept(vendor: str, label: str, make, *, digest: str = "") -> tuple[dict[str, 
     if vendor == "postgresql":
         url = raw_target = pg_url_for(name)
         exists = name in _pg_names()
+        made_as = _pg_oid(name) if exists else None
     else:
         raw_target = str(CACHE_DIR / f"{name}.sqlite3")
         url = f"sqlite:///{raw_target}"
         exists = Path(raw_target).exists()
     env = env_for(url, var_dir)
     made = json.loads(marker.read_text()) if marker.exists() else {}
-    if exists and made and made.get("digest", "") == digest and var_dir.is_dir():
+    # Another checkout of the same migration state makes its own database of that name,
+    # with its own keys: this checkout's marker then names a database it did not make.
+    ours = vendor != "postgresql" or made.get("pg_oid") == made_as
+    if exists and made and made.get("digest", "") == digest and var_dir.is_dir() and ours:
         progress(f"re-using the kept database {name} ({vendor})")
         seeded = made.get("summary", made)
         seeded["reused"] = True
@@ -198,7 +208,8 @@ def kept(vendor: str, label: str, make, *, digest: str = "") -> tuple[dict[str, 
             for old in CACHE_DIR.glob(f"{name}.sqlite3*"):
                 old.unlink()
         seeded = make(env)
-        marker.write_text(json.dumps({"digest": digest, "summary": seeded}))
+        oid = _pg_oid(name) if vendor == "postgresql" else None
+        marker.write_text(json.dumps({"digest": digest, "pg_oid": oid, "summary": seeded}))
         seeded["reused"] = False
     seeded["name"] = name
     return env, raw_target, seeded
