@@ -268,7 +268,9 @@ def objects_insert_linked(parts: Sequence[Linked]) -> None:
     if not any(_new_rows(p) for p in parts):
         return
     for part in parts:
-        for index in part.links.values() if isinstance(part, Part | Rows) else ():
+        for index in (
+            part.links.values() if isinstance(part, Part | Rows) and _new_rows(part) else ()
+        ):
             target = parts[index]
             assert isinstance(target, Locked) or (
                 isinstance(target, Part) and len(target.objects) == 1
