@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.selectors import departments_cached
-from tousu.audit.bulk import Part, Rows, audit_chain_new, objects_insert_linked
+from tousu.audit.bulk import audit_chain_new
+from tousu.audit.linked import Part, Rows, objects_insert_linked
 from tousu.audit.services import audit_record
 from tousu.complaints.access import access_code_new, access_digest
 from tousu.complaints.attachments import AttachmentUpload, attachment_validate

@@ -42,7 +42,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from tousu.audit.bulk import (
+from tousu.audit.linked import (
     AdvisoryLocks,
     Locked,
     Part,

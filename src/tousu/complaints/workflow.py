@@ -22,7 +22,7 @@ from tousu.accounts.choices import ROLES_SEEING_CONFIDENTIAL
 from tousu.accounts.models import User
 from tousu.accounts.selectors import department_subtree_ids
 from tousu.assessment.penalties import penalties_for_action
-from tousu.audit.bulk import objects_insert
+from tousu.audit.inserts import objects_insert
 from tousu.audit.services import audit_record
 from tousu.complaints.choices import EventAction, ParticipantPart
 from tousu.complaints.handoff import default_assignee, handoff_notify, people_with_actions

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import User
-from tousu.audit.bulk import rows_insert
+from tousu.audit.inserts import rows_insert
 from tousu.audit.services import audit_record
 from tousu.complaints.bulk import (
     BulkComplaint,

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.choices import Role
 from tousu.accounts.models import User
-from tousu.audit.bulk import audit_chain_new, objects_insert
+from tousu.audit.bulk import audit_chain_new
+from tousu.audit.inserts import objects_insert
 from tousu.audit.services import audit_record
 from tousu.complaints.models import Complaint
 from tousu.complaints.workflow import complaint_emergency_set

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
-from tousu.audit.bulk import objects_insert
+from tousu.audit.inserts import objects_insert
 from tousu.core.problems import InvalidInput
 from tousu.notifications.channels import DeliveryError, deliver
 from tousu.notifications.choices import WEBHOOK_CHANNELS, Channel, DeliveryStatus

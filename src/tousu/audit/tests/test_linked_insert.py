@@ -13,7 +13,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tousu.audit.bulk import AdvisoryLocks, Locked, Part, Rows, objects_insert_linked
+from tousu.audit.linked import AdvisoryLocks, Locked, Part, Rows, objects_insert_linked
 from tousu.audit.models import AuditChain
 from tousu.complaints.models import (
     Complainant,

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tousu.audit.bulk import ChainEvent, audit_chains_begin, objects_insert, rows_insert
+from tousu.audit.bulk import ChainEvent, audit_chains_begin
+from tousu.audit.inserts import objects_insert, rows_insert
 from tousu.complaints.bulk.clocks import deadline_rows
 from tousu.complaints.bulk.intake import BulkComplaint, BulkIntake
 from tousu.complaints.checks import TEXT_FIELDS

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tousu.audit.bulk import objects_insert
+from tousu.audit.inserts import objects_insert
 from tousu.audit.services import audit_record
 from tousu.core.actors import Actor
 from tousu.core.problems import Conflict, InvalidInput
@@ -322,7 +322,7 @@ def deadlines_new(
     calendar: WorkCalendar | None = None,
 ) -> list[Deadline]:
     """``deadlines_open_new``'s rows, not written: for a caller that writes them with
-    other rows (``audit.bulk.objects_insert_linked``) and records them in its own event
+    other rows (``audit.linked.objects_insert_linked``) and records them in its own event
     (``deadline_opened_data`` of each: a registration). Reads nothing when given
     ``calendar``."""
     rows = []
