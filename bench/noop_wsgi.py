@@ -4,7 +4,8 @@ API operation, ``POST /api/v1/bench/noop``, that authenticates like the complain
 
 gunicorn serves this module (``--pythonpath bench noop_wsgi``) in the bench only: the
 operation is added to the API before Django first resolves a URL, so production code
-gains nothing. Same settings, middleware, API stack and auth as ``tousu.wsgi``.
+gains nothing. Same settings, middleware, API stack and auth as ``tousu.wsgi``, and the
+same start (``serving_ready``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from tousu.accounts.auth import api_auth  # noqa: E402
 from tousu.api import api  # noqa: E402
+from tousu.core.serving import serving_ready  # noqa: E402
 
 
 @api.post("/v1/bench/noop", auth=api_auth, response={201: dict})
@@ -29,3 +31,4 @@ def bench_noop(request):
 
 
 application = get_wsgi_application()
+serving_ready()  # as tousu.wsgi does: the ceiling's process starts as the intake's

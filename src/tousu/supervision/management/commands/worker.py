@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
+from tousu.core.serving import serving_ready
 from tousu.supervision.worker import run_forever, run_once
 
 
@@ -35,4 +36,5 @@ class Command(BaseCommand):
                 )
             )
             return
+        serving_ready()  # a long-running process: its start is set aside from the GC
         run_forever(interval=options["interval"])
