@@ -80,7 +80,9 @@ class Complaint(models.Model):
     so an update based on an older version is refused (optimistic concurrency).
     """
 
-    tracking_no = models.CharField(_("tracking number"), max_length=32, unique=True)
+    # Unique by the constraint below: ``unique=True`` would add a second, ``LIKE`` index
+    # on PostgreSQL that no query uses (numbers are compared whole).
+    tracking_no = models.CharField(_("tracking number"), max_length=32)
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("what happened"))
     occurred_at = models.DateTimeField(_("when it happened"), null=True, blank=True)
@@ -153,7 +155,7 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="complaints",
     )
-    stage = models.CharField(_("stage"), max_length=64, blank=True, db_index=True)
+    stage = models.CharField(_("stage"), max_length=64, blank=True)  # indexed below
     satisfaction = models.CharField(_("satisfaction"), max_length=32, blank=True)
     emergency_marked = models.BooleanField(_("marked for emergency activation"), default=False)
     # Engine bookkeeping: anchors (event → time), the pending opinion, appeal rounds,
@@ -171,7 +173,12 @@ class Complaint(models.Model):
         verbose_name_plural = _("complaints")
         ordering = ["-received_at", "-pk"]
         permissions = [("assign_complaint", _("Can assign and transfer complaints"))]
+        constraints = [
+            models.UniqueConstraint(fields=["tracking_no"], name="complaint_tracking_no"),
+        ]
         indexes = [
+            # A plain index (``db_index`` would add a ``LIKE`` copy on PostgreSQL).
+            models.Index(fields=["stage"], name="complaint_stage"),
             models.Index(fields=["-received_at", "-id"], name="complaint_received"),
             models.Index(fields=["department", "-received_at"], name="complaint_dept_received"),
             models.Index(fields=["status", "-received_at"], name="complaint_status_received"),
