@@ -35,6 +35,11 @@ _LANES = np.dtype("<u4")  # the signature's values: little-endian unsigned 32-bi
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[0-9a-z\u00c0-\u024f]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
+# The fullwidth forms of ASCII and the ideographic space, each one character under NFKC.
+_FULLWIDTH = {
+    chr(c): unicodedata.normalize("NFKC", chr(c)) for c in [*range(0xFF01, 0xFF5F), 0x3000]
+}
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
 # Words nearly every complaint uses, whatever its matter.
 _GENERIC_WORDS = (
     "要求 希望 请求 恳请 请 帮忙 尽快 投诉 反映 举报 商家 老板 负责人 客服 购买 买了 "
@@ -53,9 +58,9 @@ def shingles(title: str, description: str, names: Iterable[str] = ()) -> frozens
     """The shingles of a complaint's text (see the module's docstring). ``names`` (the
     merchant) are taken out first: the field compares it already, and every complaint
     about a stall names it, so the text is left to say whether the matter is the same."""
-    text = unicodedata.normalize("NFKC", f"{title}\n{description}").lower()[:TEXT_LIMIT]
+    text = nfkc(f"{title}\n{description}").lower()[:TEXT_LIMIT]
     for name in sorted({n for n in names if n}, key=len, reverse=True):
-        text = text.replace(unicodedata.normalize("NFKC", name).lower(), " ")
+        text = text.replace(nfkc(name).lower(), " ")
     for word in _GENERIC:
         text = text.replace(word, " ")
     found: set[str] = set()
@@ -96,4 +101,17 @@ def similarity(first: bytes, second: bytes) -> float:
 def normalised(value: str) -> str:
     """A merchant, product or place as compared: NFKC, lower case, letters, digits and
     CJK characters only (惠民超市（城东店） = 惠民超市城东店)."""
-    return "".join(char for char in unicodedata.normalize("NFKC", value).lower() if char.isalnum())
+    return "".join(char for char in nfkc(value).lower() if char.isalnum())
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, a tenth of its time on Chinese text.
+
+    Chinese text is full of fullwidth punctuation (，：（）), which fails ``normalize``'s
+    quick check, so every character was decomposed and composed again (75 µs for a
+    complaint). Each such character's compatibility decomposition is one ASCII
+    character: replacing them first leaves the string's decomposition, and so its NFKC,
+    as they were, and the rest of the text mostly passes the quick check: 7 µs."""
+    return unicodedata.normalize(
+        "NFKC", _FULLWIDTH_RE.sub(lambda match: _FULLWIDTH[match.group()], text)
+    )

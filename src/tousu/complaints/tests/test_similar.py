@@ -20,7 +20,7 @@ from tousu.complaints.models import (
     SimilarityBand,
 )
 from tousu.complaints.services import ComplainantData, complaint_register
-from tousu.complaints.shingles import normalised, shingles, signature, similarity
+from tousu.complaints.shingles import nfkc, normalised, shingles, signature, similarity
 from tousu.complaints.similar import mass_firings, similar_index, window_start
 from tousu.complaints.similar_keys import BANDS, Facts, Fields, mass_triggers
 from tousu.demo.loader import demo_organisation_create
@@ -146,6 +146,32 @@ def test_shingles_ignore_width_case_punctuation_and_filler():
     assert "的" not in shingles("我的牛奶", "")
     assert "要" not in shingles("要求退款", "") and "退" not in shingles("要求退款", "")
     assert shingles("。。。", "——") == frozenset()
+
+
+def test_nfkc_is_unicode_s_nfkc():
+    """The fast path gives exactly ``unicodedata``'s NFKC: each replaced character alone,
+    before and after combining marks and other compatibility characters, and random
+    texts drawn from Chinese, fullwidth, Latin, combining and compatibility ranges."""
+    import random
+    import unicodedata
+
+    replaced = [chr(c) for c in [*range(0xFF01, 0xFF5F), 0x3000]]
+    others = ["\u0301", "\u0327", "\u3099", "\u309a", "\u2026", "\uf900", "①", "ｶ", "ﾞ", "Å"]
+    for char in replaced:
+        for other in others:
+            for text in (char + other, other + char, char + other + char):
+                assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+    pool = [
+        *replaced,
+        *others,
+        *"投诉鲜牛奶，。、“”《》—abcAZ09 \n",
+        *map(chr, range(0x300, 0x370)),
+    ]
+    rng = random.Random(13)
+    for _ in range(3000):
+        text = "".join(rng.choices(pool, k=rng.randint(1, 40)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+    assert nfkc(MILK[0][1]) == unicodedata.normalize("NFKC", MILK[0][1])
 
 
 def test_signatures_estimate_similarity():
