@@ -438,8 +438,10 @@ def _register(
                         links={"complainant_id": 0},
                     ),
                     Part([complaint], links={"complainant_id": 0}),
-                    Part(
-                        [ComplaintSearchDocument(complaint=complaint, document=document)],
+                    Rows(
+                        ComplaintSearchDocument,
+                        ("document",),
+                        [(document,)],
                         links={"complaint_id": 2},
                     ),
                     Part(opened, links={"complaint_id": 2}),
