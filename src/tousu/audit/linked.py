@@ -159,16 +159,7 @@ def _linked_insert(part: Part, index: int, connection: Any) -> tuple[str, list[A
     assert pk is not None
     plan = objects_plan(model)
     insert = insert_parts(model, plan.names, None, False)
-    linked = {
-        position: part.links[model._meta.get_field(name).attname]  # type: ignore[union-attr]
-        for position, name in enumerate(plan.names)
-        if model._meta.get_field(name).attname in part.links  # type: ignore[union-attr]
-    }
-    assert len(linked) == len(part.links), f"links name no column of {model.__name__}"
-    one = ", ".join(
-        f"(SELECT pk FROM p{linked[position]})" if position in linked else "%s"  # noqa: S608
-        for position in range(len(plan.names))
-    )
+    linked, one = _linked_row(model, plan.names, tuple(part.links.items()))
     values: list[Any] = []
     for obj in part.objects:
         for position, (read, step) in enumerate(zip(plan.reads, insert.prepare, strict=True)):
@@ -179,6 +170,33 @@ def _linked_insert(part: Part, index: int, connection: Any) -> tuple[str, list[A
     rows = ", ".join([f"({one})"] * len(part.objects))
     returning = connection.ops.quote_name(pk.column)
     return f"p{index} AS ({insert.head}{rows} RETURNING {returning} AS pk)", values
+
+
+_LINKED_ROWS: dict[tuple[Any, ...], tuple[dict[int, int], str]] = {}
+
+
+def _linked_row(
+    model: type[models.Model], names: tuple[str, ...], links: tuple[tuple[str, int], ...]
+) -> tuple[dict[int, int], str]:
+    """The positions of ``names`` that ``links`` fill (position: the part linked to) and
+    one row's values: a sub-select of the linked part there, else a placeholder. Built
+    once per process for each model, fields and links."""
+    key = (model, names, links)
+    found = _LINKED_ROWS.get(key)
+    if found is None:
+        targets = dict(links)
+        linked = {
+            position: targets[model._meta.get_field(name).attname]  # type: ignore[union-attr]
+            for position, name in enumerate(names)
+            if model._meta.get_field(name).attname in targets  # type: ignore[union-attr]
+        }
+        assert len(linked) == len(targets), f"links name no column of {model.__name__}"
+        one = ", ".join(
+            f"(SELECT pk FROM p{linked[position]})" if position in linked else "%s"  # noqa: S608
+            for position in range(len(names))
+        )
+        found = _LINKED_ROWS[key] = (linked, one)
+    return found
 
 
 def _rows_linked_insert(part: Rows, index: int, connection: Any) -> tuple[str, list[Any]]:
