@@ -10,6 +10,7 @@ GIN index).
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any
 
@@ -19,16 +20,17 @@ from django.db.models.functions import Concat
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z\u00c0-\u024f]+")
+_CJK_START = re.compile(rf"[{_CJK}]")
 
 
 def _tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for run in _RUN.findall(text):
-        if re.match(rf"[{_CJK}]", run):
+        if _CJK_START.match(run):
             if len(run) == 1:
                 tokens.append(run)
-            else:
-                tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            else:  # its bigrams: each character joined to the next
+                tokens.extend(map(operator.add, run, run[1:]))
         else:
             tokens.append(run.lower())
     return tokens

@@ -68,8 +68,9 @@ def shingles(title: str, description: str, names: Iterable[str] = ()) -> frozens
         if not _CJK_CHAR.match(run):
             found.add(run)
         else:
-            found.update(char for char in run if char not in _FUNCTION_CHARS)
-    return frozenset(found)
+            found.update(run)
+    # Function characters are CJK: none is a Latin word or number kept whole above.
+    return frozenset(found - _FUNCTION_CHARS)
 
 
 @functools.lru_cache(maxsize=16384)
