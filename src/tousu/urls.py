@@ -27,3 +27,6 @@ urlpatterns = [
     # Monitoring (tousu.ops): /healthz for load balancers, /metrics for Prometheus.
     path("", include("tousu.ops.urls")),
 ]
+
+# A request refused before routing (e.g. a bad Host) is a problem body on the API.
+handler400 = "tousu.core.errorviews.bad_request"

@@ -64,7 +64,8 @@ class SecurityHeadersMiddleware:
         return response
 
 
-def _problem(status: int, title: str, detail: str) -> HttpResponse:
+def problem_response(status: int, title: str, detail: str) -> HttpResponse:
+    """An ``application/problem+json`` answer (RFC 9457) outside the API's own handlers."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     return HttpResponse(
         json.dumps(body, ensure_ascii=False),
@@ -101,13 +102,13 @@ class ApiBodyGuardMiddleware:
             else settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
         )
         if limit and length > limit:
-            return _problem(
+            return problem_response(
                 413,
                 "Payload too large",
                 _("The request body is larger than %(limit)d bytes.") % {"limit": limit},
             )
         if length and kind not in BODY_TYPES:
-            return _problem(
+            return problem_response(
                 415,
                 "Unsupported media type",
                 _("Send the body as application/json (or multipart/form-data for a file)."),

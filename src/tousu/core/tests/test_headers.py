@@ -63,3 +63,18 @@ def test_a_body_that_is_not_json_is_415_and_a_huge_one_413(org, settings):
     )
     assert big.status_code == 413 and big["Content-Type"] == "application/problem+json"
     assert big["Cache-Control"] == "no-store"
+
+
+def test_a_bad_host_is_400_problem_json_on_the_api_and_the_400_page_elsewhere(org):
+    """Django refuses a malformed Host before any view runs (found by the API fuzz run:
+    ``Host: [``); the API still answers with its documented problem body."""
+    token = token_create(user=org.clerk)
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    api = client.post("/api/v1/complaints", "{}", content_type="application/json", HTTP_HOST="[")
+    assert api.status_code == 400
+    assert api["Content-Type"] == "application/problem+json"
+    assert json.loads(api.content)["status"] == 400
+    page = Client().get("/accounts/login/", HTTP_HOST="[")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+    assert "请求有误" in page.content.decode()
