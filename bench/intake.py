@@ -40,7 +40,8 @@ class Config:
         return f"{self.workers}w x {self.threads}t ({kind})"
 
 
-CONFIGS = [Config(WORKERS, THREADS), Config(2, 1), Config(4, 1), Config(2, 8)]
+# make run's, then 2 processes of 4 threads (make run's until 2026-12-07), 2 and 2 x 8.
+CONFIGS = [Config(WORKERS, THREADS), Config(2, 4), Config(2, 1), Config(2, 8)]
 QUICK_CONFIGS = CONFIGS[:2]
 
 

@@ -16,8 +16,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
-WORKERS = 2
-THREADS = 4
+# make run's configuration (the Makefile): four single-threaded gunicorn processes.
+WORKERS = 4
+THREADS = 1
 
 
 class ServerError(RuntimeError):
