@@ -28,5 +28,7 @@ urlpatterns = [
     path("", include("tousu.ops.urls")),
 ]
 
-# A request refused before routing (e.g. a bad Host) is a problem body on the API.
+# A request refused before routing (e.g. a bad Host), or a path nothing answers, is a
+# problem body on the API.
 handler400 = "tousu.core.errorviews.bad_request"
+handler404 = "tousu.core.errorviews.not_found"

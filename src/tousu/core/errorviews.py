@@ -1,5 +1,5 @@
-"""Django's error answers for what fails before a view runs (``handler400``): an API
-path gets a problem body like every other API error, a page the 400 page."""
+"""Django's error answers for what no view answers (``handler400``, ``handler404``): an
+API path gets a problem body like every other API error, a page the error page."""
 
 from __future__ import annotations
 
@@ -17,3 +17,15 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return problem_response(400, _("Bad request"), _("The request could not be understood."))
     return defaults.bad_request(request, exception)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A path nothing answers: ``application/problem+json`` under the API (a client of
+    the API reads JSON, whatever it asked for), the 404 page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        detail = _(
+            "There is nothing here, or it is not yours to see. A complaint of another "
+            "department looks exactly like one that does not exist."
+        )
+        return problem_response(404, _("Not found"), detail)
+    return defaults.page_not_found(request, exception)

@@ -78,3 +78,16 @@ def test_a_bad_host_is_400_problem_json_on_the_api_and_the_400_page_elsewhere(or
     assert page.status_code == 400
     assert page["Content-Type"].startswith("text/html")
     assert "请求有误" in page.content.decode()
+
+
+def test_a_path_nothing_answers_is_404_problem_json_on_the_api(org):
+    token = token_create(user=org.clerk)
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    for path in ("/api/v1/nothing", "/api/v1/complaints/TS-1/nothing"):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert answer["Content-Type"] == "application/problem+json"
+        assert json.loads(answer.content)["title"] == "未找到"
+    page = Client().get("/nothing/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "未找到" in page.content.decode()
