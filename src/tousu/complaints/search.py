@@ -18,15 +18,16 @@ from django.db import connection
 from django.db.models import BooleanField, Expression, F, Q, TextField, Value
 from django.db.models.functions import Concat
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z\u00c0-\u024f]+")
-_CJK_START = re.compile(rf"[{_CJK}]")
+# The CJK ideograph ranges (with the compatibility ideographs); shared with ``shingles``.
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CHAR = re.compile(rf"[{CJK}]")
+_RUN = re.compile(rf"[{CJK}]+|[0-9A-Za-z\u00c0-\u024f]+")
 
 
 def _tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for run in _RUN.findall(text):
-        if _CJK_START.match(run):
+        if CJK_CHAR.match(run):
             if len(run) == 1:
                 tokens.append(run)
             else:  # its bigrams: each character joined to the next

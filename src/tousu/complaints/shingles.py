@@ -27,19 +27,19 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from tousu.complaints.search import CJK, CJK_CHAR
+
 NUM_PERM = 128
 TEXT_LIMIT = 400
 
 _SIGNATURE = struct.Struct(f"<{NUM_PERM}I")
 _LANES = np.dtype("<u4")  # the signature's values: little-endian unsigned 32-bit
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN = re.compile(rf"[{_CJK}]+|[0-9a-z\u00c0-\u024f]+")
-_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_RUN = re.compile(rf"[{CJK}]+|[0-9a-z\u00c0-\u024f]+")
 # The fullwidth forms of ASCII and the ideographic space, each one character under NFKC.
 _FULLWIDTH = {
     chr(c): unicodedata.normalize("NFKC", chr(c)) for c in [*range(0xFF01, 0xFF5F), 0x3000]
 }
-_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+_FULLWIDTH_RE = re.compile("[" + "".join(map(re.escape, _FULLWIDTH)) + "]")
 # Words nearly every complaint uses, whatever its matter.
 _GENERIC_WORDS = (
     "要求 希望 请求 恳请 请 帮忙 尽快 投诉 反映 举报 商家 老板 负责人 客服 购买 买了 "
@@ -65,7 +65,7 @@ def shingles(title: str, description: str, names: Iterable[str] = ()) -> frozens
         text = text.replace(word, " ")
     found: set[str] = set()
     for run in _RUN.findall(text):
-        if not _CJK_CHAR.match(run):
+        if not CJK_CHAR.match(run):
             found.add(run)
         else:
             found.update(run)

@@ -3,7 +3,9 @@ mass triggers count its distinct complainants inside their windows (complaints.s
 
 from __future__ import annotations
 
+import random
 import threading
+import unicodedata
 from datetime import datetime, timedelta
 from itertools import cycle
 
@@ -152,9 +154,6 @@ def test_nfkc_is_unicode_s_nfkc():
     """The fast path gives exactly ``unicodedata``'s NFKC: each replaced character alone,
     before and after combining marks and other compatibility characters, and random
     texts drawn from Chinese, fullwidth, Latin, combining and compatibility ranges."""
-    import random
-    import unicodedata
-
     replaced = [chr(c) for c in [*range(0xFF01, 0xFF5F), 0x3000]]
     others = ["\u0301", "\u0327", "\u3099", "\u309a", "\u2026", "\uf900", "①", "ｶ", "ﾞ", "Å"]
     for char in replaced:
