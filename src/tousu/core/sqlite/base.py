@@ -37,6 +37,11 @@ import time
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
+# The statements' converted texts kept per process; past this many, the cache starts over
+# (an application's statements are a few hundred; this bounds an unusual workload's).
+CONVERTED_MAX = 2_000
+_converted: dict[str, str] = {}
+
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 # Between tries of the file lock while another process writes: at first every half
@@ -56,9 +61,26 @@ def _process_lock(path: str) -> threading.Lock:
         return _process_locks.setdefault(path, threading.Lock())
 
 
+class CursorWrapper(base.SQLiteCursorWrapper):
+    """Django's cursor, with each statement's ``?`` form kept for the next run of it."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is not None:  # "pyformat" style: Django's, as it is
+            return super().convert_query(query, param_names=param_names)
+        found = _converted.get(query)
+        if found is None:
+            if len(_converted) >= CONVERTED_MAX:
+                _converted.clear()
+            found = _converted[query] = super().convert_query(query)
+        return found
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_file: int | None = None
     _writer_lock: threading.Lock | None = None
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=CursorWrapper)
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
