@@ -99,6 +99,12 @@ _SEQUENCE_NEXT = (
     " ON CONFLICT (day) DO UPDATE SET last = complaints_dailysequence.last + 1"
     " RETURNING last"
 )
+_SEQUENCE_NEXT_APART = (
+    "INSERT INTO complaints_dailysequence (day, last)"
+    " SELECT %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s"
+    " ON CONFLICT (day) DO UPDATE SET last = complaints_dailysequence.last + 1"
+    " RETURNING last"
+)
 
 
 def _tracking_no_next(received_at: datetime) -> str:
@@ -106,7 +112,9 @@ def _tracking_no_next(received_at: datetime) -> str:
     statement (``DailySequence``'s table), in the caller's transaction if any."""
     day = timezone.localdate(received_at)
     with connection.cursor() as cursor:
-        cursor.execute(_SEQUENCE_NEXT, [connection.ops.adapt_datefield_value(day)])
+        apart = connection.vendor == "postgresql" and connection.get_autocommit()
+        sql = _SEQUENCE_NEXT_APART if apart else _SEQUENCE_NEXT
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(day)])
         (last,) = cursor.fetchone()
     return f"TS-{day:%Y%m%d}-{int(last):06d}"
 
