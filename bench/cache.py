@@ -72,6 +72,16 @@ def pg_url_for(database: str) -> str:
     return urlunsplit(urlsplit(PG_URL)._replace(path="/" + quote(database)))
 
 
+def pg_analyze(url: str) -> None:
+    """ANALYZE the database at ``url``: the statistics autovacuum keeps in a database in
+    use. A table the run fills from nearly empty (audit chains, matters) is otherwise
+    planned as the few rows it had, and each connection keeps its foreign-key checks'
+    plans (sequential scans) until the statistics change; autovacuum would have
+    analysed it within its first minute."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def _pg_admin(sql: str) -> list[tuple]:
     with psycopg.connect(pg_url_for("postgres"), autocommit=True) as conn:
         cursor = conn.execute(sql)
