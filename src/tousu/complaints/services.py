@@ -109,7 +109,10 @@ _SEQUENCE_NEXT_APART = (
 
 def _tracking_no_next(received_at: datetime) -> str:
     """``TS-YYYYMMDD-NNNNNN``: the local date and that day's counter (sortable). One
-    statement (``DailySequence``'s table), in the caller's transaction if any."""
+    statement (``DailySequence``'s table), in the caller's transaction if any. Taken on
+    its own on PostgreSQL, its commit does not wait for the disk: the registration's
+    commit, which does, comes later in the log and makes the counter durable with it; a
+    number lost in a crash before then was held by no complaint."""
     day = timezone.localdate(received_at)
     with connection.cursor() as cursor:
         apart = connection.vendor == "postgresql" and connection.get_autocommit()
