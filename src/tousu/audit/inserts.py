@@ -42,6 +42,11 @@ def _plain(field: Any) -> bool:
     return type(field) in _PLAIN
 
 
+# SQLite's text of recent instants, in the connection's zone (UTC with USE_TZ).
+STAMP_TEXTS_MAX = 256
+_STAMP_TEXTS: dict[datetime, str] = {}
+
+
 def _step(field: Any, vendor: str) -> Callable[[Any, Any], Any] | None:
     """How a value of ``field`` is prepared: None for a plain one, else its field's
     ``get_db_prep_save`` — for a time stamp, with a shortcut for the usual case."""
@@ -55,14 +60,21 @@ def _step(field: Any, vendor: str) -> Callable[[Any, Any], Any] | None:
 
     # An aware ``datetime`` is what the field's checks pass unchanged: PostgreSQL's
     # driver takes it as it is, SQLite gets Django's text of it in the connection's time
-    # zone (``adapt_datetimefield_value``); a registration prepares some forty of them.
-    # Anything else (None, a naive time, an expression) goes through the field.
+    # zone (``adapt_datetimefield_value``), kept for the instants written again (a
+    # registration writes some forty stamps, most of them its own moment). Anything
+    # else (None, a naive time, an expression) goes through the field.
     def step(value: Any, connection: Any) -> Any:
         if type(value) is not datetime or value.utcoffset() is None:
             return slow(value, connection)
         if vendor == "postgresql":
             return value
-        return str(value.astimezone(connection.timezone).replace(tzinfo=None))
+        text = _STAMP_TEXTS.get(value)  # equal instants, whatever their zones, hash alike
+        if text is None:
+            if len(_STAMP_TEXTS) >= STAMP_TEXTS_MAX:
+                _STAMP_TEXTS.clear()
+            text = str(value.astimezone(connection.timezone).replace(tzinfo=None))
+            _STAMP_TEXTS[value] = text
+        return text
 
     return step
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from tousu.audit import inserts
 from tousu.audit.inserts import insert_parts, rows_insert
 from tousu.complaints.models import SimilarityBand
 from tousu.complaints.tests.factories import complaint_make
@@ -53,3 +54,14 @@ def test_rows_read_back_at_the_instant_they_were_written(org):
     rows_insert(SimilarityBand, ("complaint", "band", "bucket", "received_at"), rows)
     stored = SimilarityBand.objects.filter(complaint=complaint).order_by("band")
     assert [band.received_at for band in stored] == AWARE
+
+
+def test_one_instant_in_two_zones_is_one_text_and_the_kept_texts_stay_bounded(monkeypatch):
+    monkeypatch.setattr(inserts, "STAMP_TEXTS_MAX", 3)
+    monkeypatch.setattr(inserts, "_STAMP_TEXTS", {})
+    field = SimilarityBand._meta.get_field("received_at")
+    step = _received_at_step()
+    utc = datetime(2026, 3, 15, 1, 30, tzinfo=UTC)
+    for value in [utc, utc.astimezone(SHANGHAI), *AWARE, utc]:
+        assert step(value, connection) == field.get_db_prep_save(value, connection)
+        assert len(inserts._STAMP_TEXTS) <= 3
