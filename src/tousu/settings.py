@@ -125,8 +125,12 @@ def _database() -> dj_database_url.DBConfig:
         config["OPTIONS"] = {
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
             # BEGIN so two writers queue on the busy timeout instead of failing mid-way.
+            # temp_store=MEMORY: a multi-row INSERT inside a transaction keeps a statement
+            # journal, which SQLite otherwise writes to a new file in /var/tmp for every
+            # registration (about 40 page writes and a file created and removed: 95 system
+            # calls a registration; +10 % registrations/s measured under wrk, 2026-12-08).
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-            " PRAGMA foreign_keys=ON;",
+            " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }

@@ -44,3 +44,11 @@ def test_the_kept_forms_start_over_past_their_bound(monkeypatch):
     for number in range(5):
         assert _run(f"SELECT %s + {number}", [1]) == [(1 + number,)]
         assert len(base._converted) <= 2
+
+
+def test_statement_journals_and_temporary_tables_stay_in_memory():
+    """A registration's multi-row INSERTs keep statement journals: in memory, not in a
+    file SQLite would create and remove in /var/tmp for each transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store")
+        assert cursor.fetchone() == (2,)  # MEMORY
